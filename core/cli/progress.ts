@@ -1,0 +1,59 @@
+// Runs in: the emonas command's process. A progress bar with ETA for long jobs; on a terminal it redraws
+// one line, elsewhere (CI logs, pipes) it prints a line at most every few seconds.
+
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  stream?: NodeJS.WriteStream;
+  /** Minimum milliseconds between lines when not on a terminal. */
+  quietInterval?: number;
+}
+
+export class ProgressBar {
+  private readonly start = Date.now();
+  private lastPrint = 0;
+  private done = 0;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly tty: boolean;
+
+  constructor(private readonly options: ProgressOptions) {
+    this.stream = options.stream ?? process.stderr;
+    this.tty = Boolean(this.stream.isTTY);
+  }
+
+  update(done: number, detail = ''): void {
+    this.done = done;
+    const now = Date.now();
+    const interval = this.tty ? 100 : (this.options.quietInterval ?? 5000);
+    if (now - this.lastPrint < interval && done < this.options.total) return;
+    this.lastPrint = now;
+    this.draw(detail);
+  }
+
+  finish(detail = ''): void {
+    this.done = this.options.total;
+    this.draw(detail);
+    if (this.tty) this.stream.write('\n');
+  }
+
+  private draw(detail: string): void {
+    const { total, label } = this.options;
+    const fraction = total > 0 ? Math.min(1, this.done / total) : 1;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
+    const elapsed = (Date.now() - this.start) / 1000;
+    const eta = fraction > 0 && fraction < 1 ? (elapsed / fraction) * (1 - fraction) : 0;
+    const line = `${label} [${bar}] ${this.done}/${total} ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds(eta)}${detail ? '  ' + detail : ''}`;
+    if (this.tty) this.stream.write(`\r\x1b[2K${line}`);
+    else this.stream.write(line + '\n');
+  }
+}
+
+export function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(r).padStart(2, '0')}s`;
+}

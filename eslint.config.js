@@ -1,4 +1,6 @@
 import js from '@eslint/js';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -11,11 +13,11 @@ export default tseslint.config(
       '**/*.as.ts',
       'core/**/assembly/',
       'test-artifacts/',
-      'renderer/',
     ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  ...svelte.configs.recommended,
   {
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
@@ -25,9 +27,13 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [
+            { name: 'electron', message: 'Only electron/ imports electron.' },
+            { name: 'svelte', message: 'Only renderer/ imports svelte.' },
+          ],
           patterns: [
             {
-              group: ['electron', 'svelte', '@cornerstonejs/*'],
+              group: ['svelte/*', '@cornerstonejs/*'],
               message: 'Only electron/ imports electron; only renderer/ imports svelte or Cornerstone.',
             },
           ],
@@ -36,7 +42,50 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/**'],
+    // Electron glue, tests (which may import everything) and the build configurations.
+    files: ['electron/**', 'test/**', 'vite.config.ts', 'vitest.config.ts'],
     rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    // The contract runs in the renderer too: core/base only, no Node.
+    files: ['core/api/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*', '!../base', '!../base/*'], message: 'core/api imports core/base only.' },
+            {
+              group: ['node:*', '/ws', '/electron', '/svelte'],
+              message: 'core/api runs in the renderer: no Node, no libraries.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
+    languageOptions: {
+      globals: globals.browser,
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] },
+    },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/*', '**/core/*/**', '!**/core/api', '!**/core/api/**'],
+              message: 'The renderer talks to the engine through core/api only.',
+            },
+            {
+              group: ['node:*', '/electron', '/ws'],
+              message: 'The renderer never touches Node or Electron.',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -1,6 +1,9 @@
 // Runs in: any process. The result envelope every API method answers with, on every transport.
 import { toErrorData, type ErrorData } from '../base/errors.ts';
 
+/** Re-exported so clients, which import core/api only, can read error envelopes. */
+export type { ErrorCode, ErrorData } from '../base/errors.ts';
+
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorData };
 
 export function ok<T>(value: T): Result<T> {

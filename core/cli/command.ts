@@ -34,7 +34,8 @@ export function printJson(value: unknown): void {
 /** One-line reason on stderr, the way every command fails. */
 export function reportFailure(err: unknown): number {
   const data = toErrorData(err);
-  const where = data.file ? ` (${data.file})` : '';
+  // Messages usually name the file already; add the full path only where they do not carry it.
+  const where = data.file && !data.message.includes(data.file) ? ` (${data.file})` : '';
   process.stderr.write(`emonas: ${data.message}${where}\n`);
   return data.code === 'bad_request' ? 2 : 1;
 }

@@ -17,13 +17,18 @@ export interface CaseEntry {
   patient: string;
   /** ACDC cardiac phase. */
   phase?: 'ED' | 'ES';
-  /** test cases carry no label and never enter training. */
+  /**
+   * test cases never enter training; most carry no label (MSD imagesTs, PROMISE12 TestData), but the ACDC
+   * re-release ships ground truth for its testing/ patients, kept for evaluation.
+   */
   subset: 'train' | 'test';
   /** Absolute paths. */
   image: string;
   label?: string;
   /** ACDC: the patient's 4D cine, kept for viewing, never trained on. */
   cine?: string;
+  /** ACDC: the patient's Info.cfg as read (ED, ES, Group, Height, NbFrame, Weight), e.g. to stratify splits. */
+  info?: Record<string, string>;
   /** Geometry of the image, when it could be read. */
   shape?: Vec3;
   spacing?: Vec3;

@@ -29,3 +29,49 @@ export interface Genome {
   /** Operations of nodes 1 to 4. */
   ops: [OpName, OpName, OpName, OpName];
 }
+
+/** Adam learning rates, in the reference's index order (largest first). */
+export const LEARNING_RATES = [
+  1e-3, 9e-4, 8e-4, 7e-4, 6e-4, 5e-4, 4e-4, 3e-4, 2e-4, 1e-4, 9e-5, 8e-5, 7e-5, 6e-5, 5e-5, 4e-5, 3e-5, 2e-5,
+  1e-5,
+] as const;
+
+/** NF1 values in index order. */
+export const FILTERS = [32, 16, 8] as const;
+
+/** Ncells values in index order. */
+export const CELLS = [9, 7, 5] as const;
+
+/**
+ * The ten genes in the reference order; a genome's index form is one category index per gene, in this
+ * order: [learningRate, filters, cells, node2Input, node3Input, node4Input, op1, op2, op3, op4].
+ */
+export const GENE_NAMES = [
+  'learningRate',
+  'filters',
+  'cells',
+  'node2Input',
+  'node3Input',
+  'node4Input',
+  'op1',
+  'op2',
+  'op3',
+  'op4',
+] as const;
+
+export type GeneName = (typeof GENE_NAMES)[number];
+
+/** Number of categories of each gene (ops: the full list; see RESTRICTED_OP_COUNT). */
+export const GENE_SIZES = [19, 3, 3, 2, 3, 4, 10, 10, 10, 10] as const;
+
+/** Position of op1 in the index form; op genes are the last four. */
+export const FIRST_OP_GENE = 6;
+
+/**
+ * With NF1 = 32 and 9 cells only the first seven ops are allowed (the reference's out-of-memory guard); the
+ * restricted list is a prefix of OPS, so indices stay compatible.
+ */
+export const RESTRICTED_OP_COUNT = 7;
+
+/** A genome in index form: ten category indices in GENE_NAMES order. */
+export type GeneIndices = readonly number[];

@@ -1,0 +1,101 @@
+// Runs in: any process. The table of API methods, named `area.verb`: what each takes (a schema every request
+// is parsed with) and what it answers (a type). Adding a method is one entry here and one in
+// core/service/index.ts; the transports and the preload pick it up from this table.
+import type { ChosenFolder, DoctorReport } from './app.ts';
+import type { CaseVolume, DatasetRecord, DatasetReport } from './datasets.ts';
+import type { FrontCandidate, RunSummary } from './runs.ts';
+import { boolean, jsonObject, object, optional, pattern, string, type Infer, type Schema } from './schema.ts';
+
+export interface MethodSpec<I, O> {
+  /** One sentence, for the contract listing. */
+  summary: string;
+  input: Schema<I>;
+  /** Type-level only, never set: what a successful call answers with. */
+  readonly output?: O;
+}
+
+/** Curried so the output type is written out while the input type is inferred from its schema. */
+function method<O>() {
+  return <I>(spec: { summary: string; input: Schema<I> }): MethodSpec<I, O> => spec;
+}
+
+/** Absolute folder or file paths; long enough for any real path, short enough to refuse garbage. */
+const path = () => string({ minLength: 1, maxLength: 4096 });
+
+/** A library name becomes a folder name, so: letters, digits, space, dot, dash, underscore. */
+export const DATASET_NAME = pattern(
+  /^[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9])?$/,
+  'a name of 1 to 64 letters, digits, spaces, dots, dashes or underscores, starting and ending with a letter or digit',
+);
+
+/** A run id is its folder's name under the engine's runs folder. */
+export const RUN_ID = pattern(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+  'a run id of letters, digits, dots, dashes or underscores (as run.list gives it)',
+);
+
+export const methods = {
+  'app.doctor': method<DoctorReport>()({
+    summary: 'Which training backend the engine uses, and why each other one is unavailable.',
+    input: object({}),
+  }),
+  'app.chooseFolder': method<ChosenFolder>()({
+    summary: 'Asks the user for a folder in a native dialog (desktop app only).',
+    input: object({ title: optional(string({ maxLength: 200 })) }),
+  }),
+  'dataset.inspect': method<DatasetReport>()({
+    summary: 'Detects the kind of a dataset folder and validates every case, without writing anything.',
+    input: object({ folder: path() }),
+  }),
+  'dataset.import': method<DatasetRecord>()({
+    summary: 'Records an inspected dataset folder in the library under a name (copying it only when asked).',
+    input: object({ folder: path(), name: DATASET_NAME, copy: optional(boolean()) }),
+  }),
+  'dataset.list': method<DatasetRecord[]>()({
+    summary: 'The datasets in the library.',
+    input: object({}),
+  }),
+  'dataset.get': method<{ record: DatasetRecord; report: DatasetReport }>()({
+    summary: 'A library dataset with the inspection report recorded when it was imported.',
+    input: object({ name: DATASET_NAME }),
+  }),
+  'dataset.remove': method<{ name: string }>()({
+    summary: "Forgets a library dataset (and deletes the library's copy, never the user's own folder).",
+    input: object({ name: DATASET_NAME }),
+  }),
+  'case.volume': method<CaseVolume>()({
+    summary: "A case's image and label map as typed arrays with their geometry, for the viewer.",
+    input: object({ dataset: DATASET_NAME, caseId: string({ minLength: 1, maxLength: 256 }) }),
+  }),
+  'search.start': method<RunSummary>()({
+    summary: 'Starts a search in a new run; it goes on in the engine, reporting through events.',
+    input: object({ config: optional(jsonObject()), problem: optional(jsonObject()) }),
+  }),
+  'search.pause': method<RunSummary>()({
+    summary: 'Stops a running search where it is; the run keeps everything evaluated and can be resumed.',
+    input: object({ runId: RUN_ID }),
+  }),
+  'search.resume': method<RunSummary>()({
+    summary: 'Continues a paused or interrupted run exactly where its journal ends.',
+    input: object({ runId: RUN_ID }),
+  }),
+  'run.list': method<RunSummary[]>()({
+    summary: "The runs in the engine's runs folder, oldest first.",
+    input: object({}),
+  }),
+  'run.get': method<{ summary: RunSummary; front: FrontCandidate[] }>()({
+    summary: "A run's summary and its current Pareto front, lowest error first.",
+    input: object({ runId: RUN_ID }),
+  }),
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodInput<M extends MethodName> = Infer<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = Methods[M] extends MethodSpec<unknown, infer O> ? O : never;
+
+export const methodNames = Object.keys(methods) as MethodName[];
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(methods, name);
+}

@@ -1,0 +1,61 @@
+// Runs in: the process that trains networks (a training worker, tests, the benchmark). The fast CPU
+// backend: tfjs's cpu backend with its hot kernels replaced by multi-threaded WebAssembly SIMD ones, under
+// its own name so tfjs-layers models train on it unchanged.
+
+import {
+  findBackend,
+  getKernelsForBackend,
+  registerBackend,
+  registerKernel,
+  type KernelFunc,
+} from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { EmonasError } from '../base/errors.ts';
+import { convKernels } from './conv-kernels.ts';
+import { WasmEngine, type EngineOptions } from './wasm-engine.ts';
+
+export const FAST_CPU_BACKEND = 'emonas-cpu';
+
+/**
+ * Above the cpu (1) and wasm (2) backends, below tfjs-node's native one (3), so tfjs picks this backend by
+ * itself when no native backend is loaded. The wasm backend must never win: its Conv3D input gradient is wrong.
+ */
+const PRIORITY = 2.5;
+
+export type FastCpuOptions = EngineOptions;
+
+let engine: WasmEngine | undefined;
+
+/**
+ * Registers the 'emonas-cpu' backend (once per process; later calls return the name and ignore options)
+ * and resolves to its name. Select it with tf.setBackend(name).
+ */
+export async function registerFastCpuBackend(options: FastCpuOptions = {}): Promise<string> {
+  if (engine !== undefined && findBackend(FAST_CPU_BACKEND) !== null) return FAST_CPU_BACKEND;
+  try {
+    engine = new WasmEngine(options);
+  } catch (err) {
+    if (err instanceof EmonasError) throw err;
+    throw new EmonasError(
+      'backend_unavailable',
+      `The fast CPU backend could not start its WebAssembly kernels (${(err as Error).message}); ` +
+        'the plain cpu backend still works, only slower.',
+      { cause: err },
+    );
+  }
+  const cpuKernels = getKernelsForBackend('cpu');
+  const fallback = new Map<string, KernelFunc>(cpuKernels.map((k) => [k.kernelName, k.kernelFunc]));
+  const own = convKernels(engine, fallback, FAST_CPU_BACKEND);
+  const replaced = new Set(own.map((k) => k.kernelName));
+  for (const kernel of cpuKernels) {
+    if (!replaced.has(kernel.kernelName)) registerKernel({ ...kernel, backendName: FAST_CPU_BACKEND });
+  }
+  for (const kernel of own) registerKernel(kernel);
+  registerBackend(FAST_CPU_BACKEND, () => new MathBackendCPU(), PRIORITY);
+  return FAST_CPU_BACKEND;
+}
+
+/** The running engine, for memory figures and tests; undefined before registration. */
+export function fastCpuEngine(): WasmEngine | undefined {
+  return engine;
+}

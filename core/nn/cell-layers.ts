@@ -1,0 +1,92 @@
+// Runs in: any process that builds a network. The layers of the ten operations, the stem and the cell
+// (method.md sections 2.2 and 2.3), created with seeded He-uniform kernels and stable names so a build is
+// reproducible from (genome, seed) and saved weights match layer for layer.
+
+import { initializers, layers } from '@tensorflow/tfjs-layers';
+import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { RandomStream } from '../base/random.ts';
+import type { OpName } from '../searchspace/genome.ts';
+import { InstanceNorm } from './instance-norm.ts';
+import type { CellPlan, NetworkPlan } from './network-plan.ts';
+import { OP_KERNELS } from './op-kernels.ts';
+import type { Kernel } from './op-kernels.ts';
+
+/** Creates convolution layers whose initialisers draw their seeds, in build order, from one stream. */
+export class LayerFactory {
+  private readonly seeds: RandomStream;
+
+  constructor(seed: number) {
+    this.seeds = RandomStream.fromSeed(seed, 'weights');
+  }
+
+  conv(x: SymbolicTensor, filters: number, kernel: Kernel, name: string, activation?: 'sigmoid' | 'softmax'): SymbolicTensor {
+    return layers
+      .conv3d({
+        filters,
+        kernelSize: [...kernel],
+        strides: 1,
+        padding: 'same',
+        useBias: true,
+        kernelInitializer: initializers.heUniform({ seed: this.seeds.nextUint32() }),
+        biasInitializer: 'zeros',
+        ...(activation === undefined ? {} : { activation }),
+        name,
+      })
+      .apply(x) as SymbolicTensor;
+  }
+
+  /** 2x2x2 stride-2 'same' transposed convolution with a bias: doubles every spatial side. */
+  upConv(x: SymbolicTensor, filters: number, name: string): SymbolicTensor {
+    return layers
+      .conv3dTranspose({
+        filters,
+        kernelSize: 2,
+        strides: 2,
+        padding: 'same',
+        useBias: true,
+        kernelInitializer: initializers.heUniform({ seed: this.seeds.nextUint32() }),
+        biasInitializer: 'zeros',
+        name,
+      })
+      .apply(x) as SymbolicTensor;
+  }
+}
+
+/**
+ * One operation to `filters` channels. In a cell it is pre-activation (ReLU, conv(s), IN); the stem is the
+ * same without the leading ReLU. Identity passes a tensor with the right channel count through untouched and
+ * otherwise concatenates floor(filters / channels) copies of it.
+ */
+export function applyOp(
+  factory: LayerFactory,
+  op: OpName,
+  x: SymbolicTensor,
+  filters: number,
+  name: string,
+  preActivation: boolean,
+): SymbolicTensor {
+  const kernels = OP_KERNELS[op];
+  if (kernels.length === 0) return replicateChannels(x, filters, name);
+  let y = preActivation ? (layers.activation({ activation: 'relu', name: `${name}_relu` }).apply(x) as SymbolicTensor) : x;
+  kernels.forEach((kernel, i) => {
+    y = factory.conv(y, filters, kernel, `${name}_conv${i + 1}`);
+  });
+  return new InstanceNorm({ name: `${name}_norm` }).apply(y) as SymbolicTensor;
+}
+
+function replicateChannels(x: SymbolicTensor, filters: number, name: string): SymbolicTensor {
+  const channels = x.shape[x.shape.length - 1] ?? filters;
+  if (channels === filters) return x;
+  const copies = Math.floor(filters / channels);
+  return layers.concatenate({ axis: -1, name: `${name}_copy` }).apply(Array<SymbolicTensor>(copies).fill(x)) as SymbolicTensor;
+}
+
+/** node1 = op1(node0), node k = op_k(node[input_k]); the cell's output is the sum of nodes 1 to 4. */
+export function applyCell(factory: LayerFactory, plan: NetworkPlan, cell: CellPlan, x: SymbolicTensor): SymbolicTensor {
+  const nodes: SymbolicTensor[] = [x];
+  plan.ops.forEach((op, k) => {
+    const source = nodes[plan.nodeInputs[k] ?? 0] ?? x;
+    nodes.push(applyOp(factory, op, source, cell.filters, `cell${cell.index}_node${k + 1}`, true));
+  });
+  return layers.add({ name: `cell${cell.index}_sum` }).apply(nodes.slice(1)) as SymbolicTensor;
+}

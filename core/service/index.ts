@@ -1,0 +1,193 @@
+// Runs in: the engine (the Electron main process, or `emonas serve`). The engine object every transport
+// wraps: it parses each request against the contract table (core/api/methods.ts), dispatches it to the
+// service function the table below names, answers with a result envelope, and publishes events at the
+// rates the events table allows. Adding a method is one entry in core/api/methods.ts and one here.
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { EmonasError } from '../base/errors.ts';
+import type { ApiClient, ApiEndpoint, Unsubscribe } from '../api/client.ts';
+import type { CaseVolume, VolumeData } from '../api/datasets.ts';
+import { settle, type Result } from '../api/envelope.ts';
+import type { EventName, EventPayload } from '../api/events.ts';
+import {
+  isMethodName,
+  methods,
+  type MethodInput,
+  type MethodName,
+  type MethodOutput,
+} from '../api/methods.ts';
+import { EventThrottle } from '../api/throttle.ts';
+import type { Volume } from '../io/volume.ts';
+import { inspectDataset, loadCase, type DatasetReport } from './datasets.ts';
+import { doctor } from './doctor.ts';
+import { DatasetLibrary } from './library.ts';
+import { SearchJobs } from './search-jobs.ts';
+
+/** What only the process hosting the engine can do, e.g. the desktop app's native folder dialog. */
+export interface EngineHost {
+  chooseFolder?(title: string | undefined): Promise<string | null>;
+}
+
+export interface EngineOptions {
+  /** Where the dataset library and runs live (see defaultDataDir). */
+  dataDir: string;
+  host?: EngineHost;
+  /** Where stack traces of unexpected errors go; they never cross the API. */
+  log?: (message: string) => void;
+}
+
+export interface Engine extends ApiClient, ApiEndpoint {
+  readonly dataDir: string;
+  /** Pauses running searches (they stay resumable) and sends held events; calls after this still answer. */
+  close(): Promise<void>;
+}
+
+interface Context {
+  library: DatasetLibrary<DatasetReport>;
+  searches: SearchJobs;
+  host: EngineHost;
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+}
+
+type Handlers = { [M in MethodName]: (input: MethodInput<M>, ctx: Context) => Promise<MethodOutput<M>> };
+
+const handlers: Handlers = {
+  'app.doctor': () => doctor(),
+  'app.chooseFolder': async ({ title }, ctx) => {
+    if (!ctx.host.chooseFolder) {
+      throw new EmonasError(
+        'bad_request',
+        'Choosing a folder in a dialog needs the desktop app; type the full path of the folder instead.',
+      );
+    }
+    return { folder: await ctx.host.chooseFolder(title) };
+  },
+  'dataset.inspect': ({ folder }, ctx) => inspect(folder, ctx),
+  'dataset.import': async ({ folder, name, copy }, ctx) => {
+    const report = await inspect(folder, ctx);
+    const record = await ctx.library.add(name, report, { copy: copy === true });
+    ctx.emit('dataset.imported', { record });
+    return record;
+  },
+  'dataset.list': (_input, ctx) => ctx.library.list(),
+  'dataset.get': ({ name }, ctx) => ctx.library.get(name),
+  'dataset.remove': async ({ name }, ctx) => {
+    await ctx.library.remove(name);
+    ctx.emit('dataset.removed', { name });
+    return { name };
+  },
+  'case.volume': async ({ dataset, caseId }, ctx) => {
+    const { report } = await ctx.library.get(dataset);
+    const entry = report.cases.find((c) => c.id === caseId);
+    if (!entry) {
+      throw new EmonasError(
+        'not_found',
+        `Dataset '${dataset}' has no case '${caseId}'; pick one from its case list.`,
+      );
+    }
+    const { image, label } = await loadCase(entry);
+    const volume: CaseVolume = { datasetName: dataset, caseId, image: toVolumeData(image) };
+    if (label) volume.label = toVolumeData(label);
+    return volume;
+  },
+  'search.start': async (request, ctx) => ctx.searches.start(request),
+  'search.pause': async ({ runId }, ctx) => ctx.searches.pause(runId),
+  'search.resume': async ({ runId }, ctx) => ctx.searches.resume(runId),
+  'run.list': async (_input, ctx) => ctx.searches.list(),
+  'run.get': async ({ runId }, ctx) => ctx.searches.get(runId),
+};
+
+async function inspect(folder: string, ctx: Context): Promise<DatasetReport> {
+  if (!isAbsolute(folder)) {
+    throw new EmonasError(
+      'bad_request',
+      `The folder '${folder}' is not a full path; give it from the top, e.g. /data/Task04_Hippocampus.`,
+      { file: folder },
+    );
+  }
+  return inspectDataset(folder, {
+    onProgress: (done, total) => ctx.emit('inspection.progressed', { folder, done, total }),
+  });
+}
+
+/** float64 voxels cross as float32: the viewer needs no more, and it halves what crosses. */
+function toVolumeData(volume: Volume): VolumeData {
+  const data = volume.data instanceof Float64Array ? Float32Array.from(volume.data) : volume.data;
+  return {
+    data,
+    shape: volume.shape,
+    spacing: volume.spacing,
+    origin: volume.origin,
+    direction: volume.direction,
+  };
+}
+
+/**
+ * ~/.emonas, or EMONAS_DATA_DIR when set: the command line and the desktop app share one library. Runs the
+ * app starts live in its runs/ subfolder.
+ */
+export function defaultDataDir(): string {
+  return process.env.EMONAS_DATA_DIR ?? join(homedir(), '.emonas');
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const log = options.log ?? ((message: string) => process.stderr.write(message + '\n'));
+  const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  const throttle = new EventThrottle((event, payload) => {
+    for (const listener of listeners) {
+      try {
+        listener(event, payload);
+      } catch (err) {
+        log(`emonas engine: an event listener failed on ${event}: ${(err as Error).stack ?? String(err)}`);
+      }
+    }
+  });
+  const emit: Context['emit'] = (event, payload) => throttle.push(event, payload);
+  const ctx: Context = {
+    library: new DatasetLibrary<DatasetReport>(options.dataDir),
+    searches: new SearchJobs(join(options.dataDir, 'runs'), emit, log),
+    host: options.host ?? {},
+    emit,
+  };
+
+  const callUnknown = (method: unknown, input: unknown): Promise<Result<unknown>> =>
+    settle(async () => {
+      if (!isMethodName(method)) {
+        throw new EmonasError(
+          'bad_request',
+          `There is no API method '${String(method)}'; the engine may be older than the app, so update both together.`,
+        );
+      }
+      const parsed = methods[method].input.parse(input, '');
+      const handler = handlers[method] as (input: unknown, ctx: Context) => Promise<unknown>;
+      try {
+        return await handler(parsed, ctx);
+      } catch (err) {
+        if (!(err instanceof EmonasError))
+          log(`emonas engine: ${method} failed: ${(err as Error).stack ?? String(err)}`);
+        throw err;
+      }
+    });
+
+  return {
+    dataDir: options.dataDir,
+    call: <M extends MethodName>(method: M, input: MethodInput<M>) =>
+      callUnknown(method, input) as Promise<Result<MethodOutput<M>>>,
+    callUnknown,
+    on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe {
+      const relay = (name: EventName, payload: unknown) => {
+        if (name === event) listener(payload as EventPayload<E>);
+      };
+      listeners.add(relay);
+      return () => listeners.delete(relay);
+    },
+    onAnyEvent(listener): Unsubscribe {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await ctx.searches.close();
+      throttle.flush();
+    },
+  };
+}

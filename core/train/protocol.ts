@@ -1,0 +1,35 @@
+// Runs in: any process (no tfjs). The messages between the engine and a training worker, and the two
+// ends of the pipe as small interfaces, so the same worker code runs under child_process.fork (headless)
+// and Electron's utilityProcess (the desktop app) with only the port adapters differing.
+import type { ErrorData } from '../base/errors.ts';
+import type { BackendChoice } from './backend.ts';
+import type { CandidateResult, TrainEvent, TrainJob } from './job.ts';
+
+export type HostMessage = { type: 'train'; job: TrainJob } | { type: 'cancel' };
+
+export type WorkerMessage =
+  | { type: 'backend'; choice: BackendChoice }
+  | { type: 'event'; event: TrainEvent }
+  | { type: 'result'; result: CandidateResult }
+  | { type: 'error'; error: ErrorData };
+
+/** The worker's end: what it receives from and sends to the engine. */
+export interface WorkerPort {
+  onMessage(listener: (message: HostMessage) => void): void;
+  /** `sent` runs once the message has left the process, so exiting after it cannot lose it. */
+  send(message: WorkerMessage, sent?: () => void): void;
+  /** Called when the engine side goes away; the worker then stops. */
+  onDisconnect(listener: () => void): void;
+}
+
+/** The engine's end: one worker process. */
+export interface WorkerHandle {
+  readonly pid: number | undefined;
+  send(message: HostMessage): void;
+  onMessage(listener: (message: WorkerMessage) => void): void;
+  /** Exactly once, when the process has ended. */
+  onExit(listener: (code: number | null, signal: string | null) => void): void;
+  /** The worker's stderr, for the reason of a crash. */
+  onStderr(listener: (text: string) => void): void;
+  kill(): void;
+}

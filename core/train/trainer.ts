@@ -1,0 +1,268 @@
+// Runs in: a training worker (or a test, in process). Trains one candidate end to end: preprocessed cases
+// from the cache, the genome's network, Adam at the genome's learning rate on 1 - MCDice over augmented
+// patches, validation on whole volumes after every epoch, the best epoch's weights kept on disk, early
+// stopping and learning-rate reduction as the reference (method.md section 5.1), and f1 / f2 at the end.
+// Every tensor it makes is disposed: a search trains hundreds of candidates in one worker's lifetime.
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { EmonasError } from '../base/errors.ts';
+import { RandomStream } from '../base/random.ts';
+import { loadPreparedCases, type CanonicalLoader } from '../datasets/pipeline/cache.ts';
+import { gridSize, type Shape3 } from '../datasets/pipeline/grid.ts';
+import type { Patch } from '../datasets/pipeline/patch.ts';
+import type { PreparedCase } from '../datasets/pipeline/prepared-case.ts';
+import { samplePatch } from '../datasets/pipeline/sampling.ts';
+import { buildModel } from '../nn/build-model.ts';
+import { saveModel } from '../nn/save-load.ts';
+import { caseDice } from './dice.ts';
+import { appendEpochLog, startEpochLog } from './epoch-log.ts';
+import { predictProbabilities } from './inference.ts';
+import { outputChannels, type CandidateResult, type EpochRecord, type StopReason, type TrainEvent, type TrainJob } from './job.ts';
+import { softDiceLoss } from './loss.ts';
+import { writeModelCard, type ModelCard } from './model-card.ts';
+import { computeObjectives, worstF1 } from './objectives.ts';
+import { EarlyStopping, LearningRatePlateau } from './schedule.ts';
+
+export interface TrainHooks {
+  /** Reads a case in the canonical orientation when the cache lacks it. */
+  load: CanonicalLoader;
+  /** The tfjs backend already selected in this process, for the record. */
+  backend: string;
+  onEvent?: (event: TrainEvent) => void;
+  /** Aborting cancels at the next step. */
+  signal?: AbortSignal;
+}
+
+/** Adam whose learning rate the plateau schedule can lower between epochs. */
+class AdjustableAdam extends tf.AdamOptimizer {
+  setLearningRate(rate: number): void {
+    this.learningRate = rate;
+  }
+}
+
+function batchTensors(patches: Patch[], patch: Shape3, channels: number, head: 'softmax' | 'sigmoid') {
+  const v = gridSize(patch);
+  const x = new Float32Array(patches.length * v);
+  const y = new Float32Array(patches.length * v * channels);
+  patches.forEach((p, b) => {
+    x.set(p.image, b * v);
+    const label = p.label as Uint8Array;
+    for (let n = 0; n < v; n++) {
+      const k = label[n] as number;
+      const channel = head === 'softmax' ? k : k - 1;
+      if (channel >= 0) y[(b * v + n) * channels + channel] = 1;
+    }
+  });
+  const shape: [number, number, number, number, number] = [patches.length, patch[0], patch[1], patch[2], 1];
+  return { x: tf.tensor5d(x, shape), y: tf.tensor5d(y, [...shape.slice(0, 4), channels] as typeof shape) };
+}
+
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new EmonasError('cancelled', 'Training was cancelled.');
+}
+
+export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<CandidateResult> {
+  const started = Date.now();
+  const elapsed = (): number => (Date.now() - started) / 1000;
+  const { genome, plan, settings: s } = job;
+  const labelNames = plan.labels.slice(1).map((l) => l.name);
+  const classes = plan.labels.length;
+  const channels = outputChannels(plan.head, classes);
+  const emit = (e: TrainEvent): void => hooks.onEvent?.(e);
+
+  const total = job.train.length + job.val.length;
+  const prepared = await loadPreparedCases([...job.train, ...job.val], plan, job.cacheFolder, hooks.load, (done, _t, fromCache) => {
+    checkCancelled(hooks.signal);
+    emit({ type: 'preparing', done, total, fromCache });
+  });
+  const trainCases = prepared.slice(0, job.train.length);
+  const valCases = prepared.slice(job.train.length);
+
+  const model = buildModel(genome, {
+    inputShape: [s.patch[0], s.patch[1], s.patch[2], 1],
+    classes: channels,
+    head: plan.head,
+    seed: RandomStream.fromSeed(s.seed, 'init').nextUint32(),
+  });
+  const optimizer = new AdjustableAdam(genome.learningRate, 0.9, 0.999, 1e-8);
+  try {
+    const params = model.countParams();
+    const card: ModelCard = {
+      format: 'emonas-model-1',
+      genome,
+      plan: { ...plan, patch: [...s.patch] },
+      params,
+      backend: hooks.backend,
+      bestEpoch: null,
+      valDice: {},
+      createdAt: new Date().toISOString(),
+    };
+    await writeModelCard(job.outDir, card);
+    await startEpochLog(job.outDir, labelNames);
+    emit({
+      type: 'started',
+      backend: hooks.backend,
+      params,
+      patch: s.patch,
+      trainCases: trainCases.length,
+      valCases: valCases.length,
+      epochs: s.epochs,
+      stepsPerEpoch: s.stepsPerEpoch,
+    });
+
+    const loop = await trainEpochs(job, hooks, model, optimizer, trainCases, valCases, channels, labelNames, card, elapsed);
+    const objectives = computeObjectives(loop.epochs, params, s.objectives);
+    const best = loop.epochs[objectives.bestEpoch];
+    const base = {
+      params,
+      f2: objectives.f2,
+      epochsRun: loop.epochs.length,
+      backend: hooks.backend,
+      outDir: job.outDir,
+      seconds: elapsed(),
+    };
+    if (loop.diverged !== undefined) {
+      return {
+        ...base,
+        status: 'failed',
+        reason: loop.diverged.toData(),
+        f1: worstF1(s.objectives),
+        bestEpoch: objectives.bestEpoch,
+        valDice: best?.valDice ?? {},
+        valLoss: objectives.valLoss,
+        trainLoss: objectives.trainLoss,
+      };
+    }
+    return {
+      ...base,
+      status: 'completed',
+      f1: objectives.f1,
+      bestEpoch: objectives.bestEpoch,
+      valDice: best?.valDice ?? {},
+      valLoss: objectives.valLoss,
+      trainLoss: objectives.trainLoss,
+      stoppedBy: loop.stoppedBy,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+interface LoopOutcome {
+  epochs: EpochRecord[];
+  stoppedBy: StopReason;
+  diverged?: EmonasError;
+}
+
+async function trainEpochs(
+  job: TrainJob,
+  hooks: TrainHooks,
+  model: LayersModel,
+  optimizer: AdjustableAdam,
+  trainCases: PreparedCase[],
+  valCases: PreparedCase[],
+  channels: number,
+  labelNames: string[],
+  card: ModelCard,
+  elapsed: () => number,
+): Promise<LoopOutcome> {
+  const { plan, settings: s } = job;
+  const rng = RandomStream.fromSeed(s.seed, 'data');
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const stopper = s.earlyStopping ? new EarlyStopping(s.earlyStopping) : undefined;
+  const plateau = s.plateau ? new LearningRatePlateau(s.plateau, job.genome.learningRate) : undefined;
+  const sampling = { patch: s.patch, foregroundProbability: s.foregroundProbability, augmentation: s.augmentation };
+  const epochs: EpochRecord[] = [];
+  let queue: PreparedCase[] = [];
+  let bestValLoss = Infinity;
+  let lastEpochSeconds = 0;
+
+  for (let epoch = 0; epoch < s.epochs; epoch++) {
+    const epochStart = elapsed();
+    let lossSum = 0;
+    for (let step = 0; step < s.stepsPerEpoch; step++) {
+      checkCancelled(hooks.signal);
+      if (s.maxSeconds !== null && epoch > 0 && elapsed() > s.maxSeconds) {
+        return { epochs, stoppedBy: 'time-limit' };
+      }
+      const patches: Patch[] = [];
+      for (let b = 0; b < s.batchSize; b++) {
+        if (queue.length === 0) queue = rng.shuffle([...trainCases]);
+        patches.push(samplePatch(queue.pop() as PreparedCase, rng, sampling));
+      }
+      const { x, y } = batchTensors(patches, s.patch, channels, plan.head);
+      const cost = optimizer.minimize(
+        () => softDiceLoss(y, model.apply(x, { training: true }) as tf.Tensor, plan.head),
+        true,
+        variables,
+      );
+      x.dispose();
+      y.dispose();
+      const loss = cost ? (await cost.data())[0] as number : NaN;
+      cost?.dispose();
+      if (!Number.isFinite(loss)) {
+        const diverged = new EmonasError(
+          'diverged',
+          `Training diverged: the loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}. The learning rate ` +
+            `${job.genome.learningRate} is probably too high for this network; the candidate is recorded as failed ` +
+            `with the worst f1.`,
+        );
+        return { epochs, stoppedBy: 'budget', diverged };
+      }
+      lossSum += loss;
+      hooks.onEvent?.({ type: 'step', epoch, step, steps: s.stepsPerEpoch, loss });
+    }
+    const trainLoss = lossSum / s.stepsPerEpoch;
+    const validation = await validate(model, valCases, plan, s.patch, labelNames);
+    const record: EpochRecord = {
+      epoch,
+      trainLoss,
+      valLoss: validation.valLoss,
+      valDice: validation.valDice,
+      learningRate: plateau?.learningRate ?? job.genome.learningRate,
+      seconds: elapsed() - epochStart,
+    };
+    epochs.push(record);
+    const best = record.valLoss < bestValLoss;
+    if (best) {
+      bestValLoss = record.valLoss;
+      await saveModel(model, job.outDir);
+      await writeModelCard(job.outDir, { ...card, bestEpoch: epoch, valDice: record.valDice });
+    }
+    await appendEpochLog(job.outDir, labelNames, record);
+    lastEpochSeconds = elapsed() - epochStart;
+    const remaining = s.epochs - epoch - 1;
+    const budgetLeft = s.maxSeconds === null ? Infinity : Math.max(0, s.maxSeconds - elapsed());
+    hooks.onEvent?.({ type: 'epoch', record, best, etaSeconds: Math.min(remaining * lastEpochSeconds, budgetLeft) });
+
+    if (stopper?.update(record.valLoss)) return { epochs, stoppedBy: 'early-stopping' };
+    if (plateau) optimizer.setLearningRate(plateau.update(trainLoss));
+    if (remaining > 0 && s.maxSeconds !== null && elapsed() + lastEpochSeconds > s.maxSeconds) {
+      return { epochs, stoppedBy: 'time-limit' };
+    }
+  }
+  return { epochs, stoppedBy: 'budget' };
+}
+
+async function validate(
+  model: LayersModel,
+  cases: PreparedCase[],
+  plan: TrainJob['plan'],
+  patch: Shape3,
+  labelNames: string[],
+): Promise<{ valLoss: number; valDice: Record<string, number> }> {
+  const classes = plan.labels.length;
+  let softSum = 0;
+  const hardSum = new Array<number>(classes - 1).fill(0);
+  for (const c of cases) {
+    const probabilities = await predictProbabilities(model, c.image, { patch, head: plan.head, classes });
+    const dice = caseDice(probabilities, c.label.data, classes);
+    softSum += dice.soft.reduce((a, b) => a + b, 0) / dice.soft.length;
+    dice.hard.forEach((d, k) => (hardSum[k] = (hardSum[k] as number) + d));
+  }
+  const n = Math.max(1, cases.length);
+  const valDice: Record<string, number> = {};
+  labelNames.forEach((name, k) => (valDice[name] = (hardSum[k] as number) / n));
+  return { valLoss: 1 - softSum / n, valDice };
+}

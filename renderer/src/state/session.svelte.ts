@@ -1,0 +1,34 @@
+// Runs in: the renderer. Everything one window holds for its lifetime: the engine connection and the state
+// of each page, so a page keeps its state while another is shown.
+import type { Connection } from '../api/connect.ts';
+import type { ConnectionState } from '../api/websocket-client.ts';
+import { Navigation } from './app.svelte.ts';
+import { ImportWizard } from './import-wizard.svelte.ts';
+import { LibraryState } from './library.svelte.ts';
+import { SettingsState } from './settings.svelte.ts';
+
+export class Session {
+  readonly library: LibraryState;
+  readonly wizard: ImportWizard;
+  readonly settings: SettingsState;
+  /** How this window reaches the engine, in words. */
+  readonly where: string;
+  link = $state<ConnectionState>('open');
+
+  constructor(
+    readonly connection: Connection,
+    readonly navigation: Navigation = new Navigation(),
+  ) {
+    const { client } = connection;
+    this.library = new LibraryState(client);
+    this.wizard = new ImportWizard(client, connection.kind === 'ipc');
+    this.settings = new SettingsState(client);
+    if (connection.kind === 'websocket') {
+      this.where = `over a WebSocket to ${connection.socket.address}`;
+      this.link = connection.socket.state;
+      connection.socket.onStateChange((state) => (this.link = state));
+    } else {
+      this.where = 'inside the desktop app';
+    }
+  }
+}

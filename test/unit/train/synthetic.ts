@@ -1,0 +1,64 @@
+// Test helpers: a tiny synthetic two-structure dataset (bright ball = class 1, dark box = class 2 on a
+// noisy background) with placeholder files on disk, so the cache can stamp them, and a loader that makes
+// the volumes instead of reading them.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RandomStream } from '../../../core/base/random.ts';
+import type { CaseEntry } from '../../../core/datasets/case-table.ts';
+import type { CanonicalInput } from '../../../core/datasets/pipeline/preprocess.ts';
+import type { Shape3 } from '../../../core/datasets/pipeline/grid.ts';
+import type { Genome } from '../../../core/searchspace/genome.ts';
+
+export const SMALL_GENOME: Genome = {
+  learningRate: 1e-3,
+  filters: 8,
+  cells: 5,
+  inputs: [0, 1, 1],
+  ops: ['conv3d_3x3x3', 'convP3d_3x3', 'convP3d_3x3', 'conv2d_5x5'],
+};
+
+export const LABELS = { 0: 'background', 1: 'Ball', 2: 'Box' };
+
+export function syntheticCase(seed: number, shape: Shape3): { image: CanonicalInput; label: CanonicalInput } {
+  const rng = RandomStream.fromSeed(seed, 'synthetic');
+  const n = shape[0] * shape[1] * shape[2];
+  const image = new Float32Array(n);
+  const label = new Uint8Array(n);
+  const c = [0, 1, 2].map((d) => 4 + rng.int((shape[d] as number) - 8));
+  const b = [0, 1, 2].map((d) => 2 + rng.int((shape[d] as number) - 6));
+  for (let k = 0; k < shape[2]; k++)
+    for (let j = 0; j < shape[1]; j++)
+      for (let i = 0; i < shape[0]; i++) {
+        const v = i + shape[0] * (j + shape[1] * k);
+        let value = 100 + 10 * rng.normal();
+        const r2 = (i - c[0]!) ** 2 + (j - c[1]!) ** 2 + (k - c[2]!) ** 2;
+        if (r2 <= 6) {
+          label[v] = 1;
+          value += 80;
+        } else if (i >= b[0]! && i < b[0]! + 3 && j >= b[1]! && j < b[1]! + 3 && k >= b[2]! && k < b[2]! + 3) {
+          label[v] = 2;
+          value -= 80;
+        }
+        image[v] = value;
+      }
+  const spacing: Shape3 = [1, 1, 1];
+  return { image: { data: image, shape, spacing }, label: { data: label, shape, spacing } };
+}
+
+/** Case entries whose files exist (placeholders), ids case_0..case_{count-1}. */
+export async function syntheticEntries(dir: string, count: number): Promise<CaseEntry[]> {
+  await mkdir(dir, { recursive: true });
+  const entries: CaseEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const image = join(dir, `case_${i}.nii.gz`);
+    const label = join(dir, `case_${i}_gt.nii.gz`);
+    await writeFile(image, `image ${i}`);
+    await writeFile(label, `label ${i}`);
+    entries.push({ id: `case_${i}`, patient: `p${i}`, subset: 'train', image, label, shape: [16, 16, 16], spacing: [1, 1, 1], ok: true, problems: [] });
+  }
+  return entries;
+}
+
+export function syntheticLoader(shape: Shape3) {
+  return async (entry: CaseEntry) => syntheticCase(Number(entry.id.split('_')[1]), shape);
+}

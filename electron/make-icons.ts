@@ -1,6 +1,7 @@
 // Runs in: a plain Node process (npm run icons). Draws the app icon (a Pareto front of five networks on a
 // blue tile) and writes every format the installers need into resources/icons/: PNGs for Linux, icon.ico
-// for Windows and icon.icns for macOS, the last two holding PNG images as both formats allow.
+// for Windows and icon.icns for macOS, the last two holding PNG images as both formats allow; and the
+// renderer's favicon.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
@@ -33,7 +34,12 @@ const FRONT: [number, number][] = [0, 0.25, 0.5, 0.75, 1].map((t) => {
 
 function over(base: Rgba, color: [number, number, number], alpha: number): Rgba {
   const a = clamp01(alpha);
-  return [base[0] * (1 - a) + color[0] * a, base[1] * (1 - a) + color[1] * a, base[2] * (1 - a) + color[2] * a, base[3]];
+  return [
+    base[0] * (1 - a) + color[0] * a,
+    base[1] * (1 - a) + color[1] * a,
+    base[2] * (1 - a) + color[2] * a,
+    base[3],
+  ];
 }
 
 /** The colour at pixel centre (px, py) of a size x size icon. */
@@ -46,7 +52,12 @@ function shade(px: number, py: number, size: number): Rgba {
   if (coverage === 0) return [0, 0, 0, 0];
   const top: [number, number, number] = [40, 120, 240];
   const bottom: [number, number, number] = [12, 50, 130];
-  let c: Rgba = [top[0] + (bottom[0] - top[0]) * v, top[1] + (bottom[1] - top[1]) * v, top[2] + (bottom[2] - top[2]) * v, coverage];
+  let c: Rgba = [
+    top[0] + (bottom[0] - top[0]) * v,
+    top[1] + (bottom[1] - top[1]) * v,
+    top[2] + (bottom[2] - top[2]) * v,
+    coverage,
+  ];
   // Axes, faint.
   const axes = Math.min(segment(u, v, 0.2, 0.2, 0.2, 0.8), segment(u, v, 0.2, 0.8, 0.8, 0.8));
   c = over(c, [200, 220, 255], 0.45 * clamp01(0.5 - (axes - 0.008) / aa));
@@ -104,7 +115,12 @@ export function renderPng(size: number): Buffer {
   header.writeUInt32BE(size, 4);
   header.set([8, 6, 0, 0, 0], 8);
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array()),
+  ]);
 }
 
 /** Windows icon: a directory of PNG images (supported since Windows Vista). */
@@ -152,5 +168,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(`${out}icon.png`, pngs.get(1024) as Buffer);
   writeFileSync(`${out}icon.ico`, ico(pick([16, 32, 48, 64, 128, 256])));
   writeFileSync(`${out}icon.icns`, icns(pick([128, 256, 512, 1024])));
-  process.stdout.write(`wrote icon.png, icon.ico and icon.icns to ${out}\n`);
+  const publicFolder = fileURLToPath(new URL('../renderer/public/', import.meta.url));
+  mkdirSync(publicFolder, { recursive: true });
+  writeFileSync(`${publicFolder}favicon.png`, pngs.get(64) as Buffer);
+  process.stdout.write(`wrote icon.png, icon.ico and icon.icns to ${out}, favicon.png to ${publicFolder}\n`);
 }

@@ -35,7 +35,12 @@ export const events = {
     summary: 'A candidate network was handed to the executor for training.',
     throttle: { perSecond: 10, key: 'runId' },
   }),
-  'candidate.completed': event<{ runId: string; id: string; outcome: CandidateOutcome; seconds: number | null }>()({
+  'candidate.completed': event<{
+    runId: string;
+    id: string;
+    outcome: CandidateOutcome;
+    seconds: number | null;
+  }>()({
     summary: 'A candidate finished training, or failed with its reason.',
     throttle: { perSecond: 10, key: 'runId' },
   }),

@@ -60,5 +60,12 @@ export interface FrontCandidate {
 }
 
 export type CandidateOutcome =
-  | { status: 'completed'; f1: number; valLoss?: number; trainLoss?: number; epochs?: number; bestEpoch?: number }
+  | {
+      status: 'completed';
+      f1: number;
+      valLoss?: number;
+      trainLoss?: number;
+      epochs?: number;
+      bestEpoch?: number;
+    }
   | { status: 'failed'; code: string; reason: string };

@@ -12,6 +12,10 @@ import {
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { EmonasError } from '../base/errors.ts';
 import { convKernels } from './conv-kernels.ts';
+import { elementwiseKernels } from './elementwise-kernels.ts';
+import { matmulKernels } from './matmul-kernels.ts';
+import { poolKernels } from './pool-kernels.ts';
+import { reduceKernels } from './reduce-kernels.ts';
 import { WasmEngine, type EngineOptions } from './wasm-engine.ts';
 
 export const FAST_CPU_BACKEND = 'emonas-cpu';
@@ -45,7 +49,13 @@ export async function registerFastCpuBackend(options: FastCpuOptions = {}): Prom
   }
   const cpuKernels = getKernelsForBackend('cpu');
   const fallback = new Map<string, KernelFunc>(cpuKernels.map((k) => [k.kernelName, k.kernelFunc]));
-  const own = convKernels(engine, fallback, FAST_CPU_BACKEND);
+  const own = [
+    ...convKernels(engine, fallback, FAST_CPU_BACKEND),
+    ...elementwiseKernels(fallback, FAST_CPU_BACKEND),
+    ...reduceKernels(fallback, FAST_CPU_BACKEND),
+    ...poolKernels(fallback, FAST_CPU_BACKEND),
+    ...matmulKernels(engine, fallback, FAST_CPU_BACKEND),
+  ];
   const replaced = new Set(own.map((k) => k.kernelName));
   for (const kernel of cpuKernels) {
     if (!replaced.has(kernel.kernelName)) registerKernel({ ...kernel, backendName: FAST_CPU_BACKEND });

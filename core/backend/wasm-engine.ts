@@ -11,6 +11,8 @@ import { EmonasError } from '../base/errors.ts';
 const PAGE = 65536;
 /** Below this address: the job control block and per-thread scratch (see assembly/kernels.ts). */
 const ARENA_START = PAGE;
+const ACTIVE = 1;
+const HELPER_FAILED = 6;
 const PARAMS = 64;
 /** The most helper threads the control block's scratch area has room for. */
 const MAX_THREADS = 15;
@@ -33,16 +35,29 @@ export interface EngineOptions {
 
 interface KernelExports {
   run(kind: number, total: number): void;
+  recover(): void;
   shutdown(): void;
 }
 
 const WASM_URL = new URL('./kernels.wasm', import.meta.url);
 
 // A helper instantiates the same module on the same memory and stays inside helperLoop until shutdown.
+// If its part of a job traps, it leaves the job as helperLoop would have, flags the failure for the
+// caller, and goes back to waiting.
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
-instance.exports.helperLoop(workerData.tid, workerData.spin);
+const control = new Int32Array(workerData.memory.buffer, 0, 16);
+for (;;) {
+  try {
+    instance.exports.helperLoop(workerData.tid, workerData.spin);
+    break;
+  } catch {
+    Atomics.store(control, ${HELPER_FAILED}, 1);
+    Atomics.sub(control, ${ACTIVE}, 1);
+    Atomics.notify(control, ${ACTIVE});
+  }
+}
 `;
 
 export class WasmEngine {
@@ -145,7 +160,18 @@ export class WasmEngine {
     if (this.disposed) throw new EmonasError('internal', 'The fast CPU backend was used after it was disposed.');
     if (chunks <= 0) return;
     this.i32View.set(params, PARAMS / 4);
-    this.kernels.run(kind, chunks);
+    try {
+      this.kernels.run(kind, chunks);
+    } catch (err) {
+      this.kernels.recover();
+      throw new EmonasError('internal', `A kernel of the fast CPU backend failed: ${(err as Error).message}.`, {
+        cause: err,
+      });
+    }
+    if (Atomics.load(this.i32View, HELPER_FAILED) !== 0) {
+      Atomics.store(this.i32View, HELPER_FAILED, 0);
+      throw new EmonasError('internal', 'A helper thread of the fast CPU backend failed inside a kernel.');
+    }
   }
 
   /** Stops the helper threads. */

@@ -3,8 +3,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EmonasError } from '../base/errors.ts';
-import { createEngine, defaultDataDir } from '../service/index.ts';
-import { startServer } from '../service/serve.ts';
 import { parse, type Command } from './command.ts';
 
 /** Where `npm run build:renderer` puts the app's pages. */
@@ -12,7 +10,7 @@ const UI_FOLDER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url)
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Serve the engine API (and the app) on 127.0.0.1 over a WebSocket with a random token',
+  summary: 'serve the engine API (and the app) on 127.0.0.1 over a WebSocket with a random token',
   usage: `Usage: emonas serve [--port P] [--data-dir D]
 
 Runs the engine and exposes the same API as the desktop app over a WebSocket on 127.0.0.1 only. A random
@@ -38,6 +36,9 @@ Options:
         `emonas serve: --port must be a whole number from 0 to 65535, not '${values.port}'.`,
       );
     }
+    // Loaded here, not at the top: the engine pulls in TensorFlow.js, which other commands need not wait for.
+    const { createEngine, defaultDataDir } = await import('../service/index.ts');
+    const { startServer } = await import('../service/serve.ts');
     const engine = createEngine({ dataDir: values['data-dir'] ?? defaultDataDir() });
     const uiFolder = existsSync(`${UI_FOLDER}index.html`) ? UI_FOLDER : undefined;
     const server = await startServer({ endpoint: engine, port, ...(uiFolder ? { uiFolder } : {}) });

@@ -2,5 +2,16 @@
 import type { Command } from './command.ts';
 import { datasetCommand } from './cmd-dataset.ts';
 import { evaluateCommand } from './cmd-evaluate.ts';
+import { serveCommand } from './cmd-serve.ts';
+import { trainCommand } from './cmd-train.ts';
+import { predictCommand } from './cmd-predict.ts';
+import { doctorCommand } from './cmd-doctor.ts';
 
-export const commands: Command[] = [datasetCommand, evaluateCommand];
+export const commands: Command[] = [
+  datasetCommand,
+  evaluateCommand,
+  serveCommand,
+  trainCommand,
+  predictCommand,
+  doctorCommand,
+];

@@ -123,7 +123,11 @@ export class InProcessExecutor implements Executor {
       this.running.set(task.id, controller);
       const started = performance.now();
       void Promise.resolve()
-        .then(() => this.evaluate(task, controller.signal))
+        .then(() => {
+          // Cancelled before it started: the evaluator never runs.
+          if (controller.signal.aborted) return cancelled();
+          return this.evaluate(task, controller.signal);
+        })
         .then(
           (outcome) => outcome,
           (err: unknown): EvaluationOutcome => {

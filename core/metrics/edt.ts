@@ -1,6 +1,7 @@
 // Runs in: any process. Exact Euclidean distance transform on an anisotropic voxel grid, in linear time:
-// the lower envelope of parabolas (Felzenszwalb and Huttenlocher 2012) run along i, then j, then k, each
-// pass measuring positions in mm with that axis's spacing, so the result is exact for any spacing.
+// nearest feature along i by two sweeps, then the lower envelope of parabolas (Felzenszwalb and
+// Huttenlocher 2012) along j and then k, each pass measuring positions in mm with that axis's spacing, so
+// the result is exact for any spacing.
 import type { Vec3 } from '../io/volume.ts';
 
 /**
@@ -9,7 +10,7 @@ import type { Vec3 } from '../io/volume.ts';
  */
 export function squaredDistanceTransform(features: Uint8Array, shape: Vec3, spacing: Vec3): Float64Array {
   const out = new Float64Array(features.length);
-  for (let n = 0; n < features.length; n++) out[n] = features[n] === 0 ? Infinity : 0;
+  firstAxis(features, out, shape[0], spacing[0]);
   const longest = Math.max(shape[0], shape[1], shape[2]);
   const scratch: LineScratch = {
     f: new Float64Array(longest),
@@ -18,7 +19,7 @@ export function squaredDistanceTransform(features: Uint8Array, shape: Vec3, spac
     z: new Float64Array(longest + 1),
   };
   const strides: Vec3 = [1, shape[0], shape[0] * shape[1]];
-  for (let axis = 0; axis < 3; axis++) {
+  for (let axis = 1; axis < 3; axis++) {
     const a = axis === 0 ? 1 : 0;
     const b = axis === 2 ? 1 : 2;
     for (let ob = 0; ob < shape[b]!; ob++) {
@@ -29,6 +30,27 @@ export function squaredDistanceTransform(features: Uint8Array, shape: Vec3, spac
     }
   }
   return out;
+}
+
+/**
+ * The pass along i, where every value is 0 or Infinity: the squared distance to the nearest feature voxel
+ * on the same row, found by one sweep each way.
+ */
+function firstAxis(features: Uint8Array, out: Float64Array, nx: number, w: number): void {
+  for (let row = 0; row < features.length; row += nx) {
+    let last = -Infinity;
+    for (let i = 0; i < nx; i++) {
+      if (features[row + i] !== 0) last = i;
+      const d = (i - last) * w;
+      out[row + i] = d * d;
+    }
+    let next = Infinity;
+    for (let i = nx - 1; i >= 0; i--) {
+      if (features[row + i] !== 0) next = i;
+      const d = (next - i) * w;
+      if (d * d < out[row + i]!) out[row + i] = d * d;
+    }
+  }
 }
 
 interface LineScratch {

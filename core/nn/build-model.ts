@@ -39,10 +39,16 @@ export function buildModel(genome: Genome, options: BuildOptions): LayersModel {
     );
   }
   if (options.head !== 'softmax' && options.head !== 'sigmoid') {
-    throw new EmonasError('invalid_genome', `The head must be "softmax" or "sigmoid", not "${String(options.head)}".`);
+    throw new EmonasError(
+      'invalid_genome',
+      `The head must be "softmax" or "sigmoid", not "${String(options.head)}".`,
+    );
   }
   if (!Number.isFinite(options.seed)) {
-    throw new EmonasError('invalid_genome', `The weight seed must be a finite number, not ${String(options.seed)}.`);
+    throw new EmonasError(
+      'invalid_genome',
+      `The weight seed must be a finite number, not ${String(options.seed)}.`,
+    );
   }
   const plan = planNetwork(genome, channels);
   checkPatchShape(genome, [x, y, z]);

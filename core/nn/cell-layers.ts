@@ -19,7 +19,13 @@ export class LayerFactory {
     this.seeds = RandomStream.fromSeed(seed, 'weights');
   }
 
-  conv(x: SymbolicTensor, filters: number, kernel: Kernel, name: string, activation?: 'sigmoid' | 'softmax'): SymbolicTensor {
+  conv(
+    x: SymbolicTensor,
+    filters: number,
+    kernel: Kernel,
+    name: string,
+    activation?: 'sigmoid' | 'softmax',
+  ): SymbolicTensor {
     return layers
       .conv3d({
         filters,
@@ -67,7 +73,9 @@ export function applyOp(
 ): SymbolicTensor {
   const kernels = OP_KERNELS[op];
   if (kernels.length === 0) return replicateChannels(x, filters, name);
-  let y = preActivation ? (layers.activation({ activation: 'relu', name: `${name}_relu` }).apply(x) as SymbolicTensor) : x;
+  let y = preActivation
+    ? (layers.activation({ activation: 'relu', name: `${name}_relu` }).apply(x) as SymbolicTensor)
+    : x;
   kernels.forEach((kernel, i) => {
     y = factory.conv(y, filters, kernel, `${name}_conv${i + 1}`);
   });
@@ -78,11 +86,18 @@ function replicateChannels(x: SymbolicTensor, filters: number, name: string): Sy
   const channels = x.shape[x.shape.length - 1] ?? filters;
   if (channels === filters) return x;
   const copies = Math.floor(filters / channels);
-  return layers.concatenate({ axis: -1, name: `${name}_copy` }).apply(Array<SymbolicTensor>(copies).fill(x)) as SymbolicTensor;
+  return layers
+    .concatenate({ axis: -1, name: `${name}_copy` })
+    .apply(Array<SymbolicTensor>(copies).fill(x)) as SymbolicTensor;
 }
 
 /** node1 = op1(node0), node k = op_k(node[input_k]); the cell's output is the sum of nodes 1 to 4. */
-export function applyCell(factory: LayerFactory, plan: NetworkPlan, cell: CellPlan, x: SymbolicTensor): SymbolicTensor {
+export function applyCell(
+  factory: LayerFactory,
+  plan: NetworkPlan,
+  cell: CellPlan,
+  x: SymbolicTensor,
+): SymbolicTensor {
   const nodes: SymbolicTensor[] = [x];
   plan.ops.forEach((op, k) => {
     const source = nodes[plan.nodeInputs[k] ?? 0] ?? x;

@@ -2,8 +2,21 @@
 // transposed 3D convolution, which TensorFlow.js 4.22 lacks on every backend (kernel Conv3DBackpropInputV2,
 // tfjs issue #6323), so the decoder's up-convolutions can be trained. Importing this file registers it.
 
-import { conv3d, Conv3DBackpropFilterV2, Conv3DBackpropInputV2, engine, getGradient, registerGradient } from '@tensorflow/tfjs-core';
-import type { Conv3DBackpropInputV2Attrs, GradConfig, NamedAttrMap, Tensor, Tensor5D } from '@tensorflow/tfjs-core';
+import {
+  conv3d,
+  Conv3DBackpropFilterV2,
+  Conv3DBackpropInputV2,
+  engine,
+  getGradient,
+  registerGradient,
+} from '@tensorflow/tfjs-core';
+import type {
+  Conv3DBackpropInputV2Attrs,
+  GradConfig,
+  NamedAttrMap,
+  Tensor,
+  Tensor5D,
+} from '@tensorflow/tfjs-core';
 
 /**
  * The transposed convolution y = A_W^T x is the adjoint of z -> conv3d(z, W). So dL/dx = A_W g = conv3d(g, W)

@@ -2,7 +2,20 @@
 // the three spatial axes (method.md section 2.2: the reference's gamma and beta are never trained, counted
 // or saved), as a parameter-free layer registered for serialisation so saved models load back.
 
-import { add, customGrad, div, matMul, mul, ones as onesOf, reshape, rsqrt, serialization, square, sub, tidy } from '@tensorflow/tfjs-core';
+import {
+  add,
+  customGrad,
+  div,
+  matMul,
+  mul,
+  ones as onesOf,
+  reshape,
+  rsqrt,
+  serialization,
+  square,
+  sub,
+  tidy,
+} from '@tensorflow/tfjs-core';
 import type { GradSaveFunc, Tensor, Tensor3D } from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 
@@ -58,13 +71,16 @@ export function instanceNorm(x: Tensor, epsilon = INSTANCE_NORM_EPSILON): Tensor
     return {
       value: reshape(y, shape),
       // dx = rstd * (g - mean(g) - y * mean(g * y)), exact for the population variance with epsilon.
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [yn, r] = saved as [Tensor, Tensor];
-        const ops = new VoxelOps(batch, voxels);
-        const g = reshape(dy, flatShape);
-        const centredGrad = sub(sub(g, ops.spread(ops.mean(g))), mul(yn, ops.spread(ops.mean(mul(g, yn)))));
-        return reshape(mul(centredGrad, ops.spread(r)), shape);
-      },
+      // tfjs runs a custom gradient outside any per-node tidy, so without this one its intermediates would
+      // live until the whole backward pass ends.
+      gradFunc: (dy: Tensor, saved: Tensor[]) =>
+        tidy(() => {
+          const [yn, r] = saved as [Tensor, Tensor];
+          const ops = new VoxelOps(batch, voxels);
+          const g = reshape(dy, flatShape);
+          const centredGrad = sub(sub(g, ops.spread(ops.mean(g))), mul(yn, ops.spread(ops.mean(mul(g, yn)))));
+          return reshape(mul(centredGrad, ops.spread(r)), shape);
+        }),
     };
   });
   return normalise(x);

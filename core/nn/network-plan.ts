@@ -77,8 +77,10 @@ function checkGenome(genome: Genome): void {
   if (!FILTERS.includes(genome.filters)) {
     bad(`the first-layer filters are ${String(genome.filters)}, but must be 8, 16 or 32`);
   }
-  if (!CELLS.includes(genome.cells)) bad(`the number of cells is ${String(genome.cells)}, but must be 5, 7 or 9`);
-  if (!Array.isArray(genome.inputs) || genome.inputs.length !== 3) bad('it needs the inputs of nodes 2, 3 and 4');
+  if (!CELLS.includes(genome.cells))
+    bad(`the number of cells is ${String(genome.cells)}, but must be 5, 7 or 9`);
+  if (!Array.isArray(genome.inputs) || genome.inputs.length !== 3)
+    bad('it needs the inputs of nodes 2, 3 and 4');
   genome.inputs.forEach((input, i) => {
     if (!Number.isInteger(input) || input < 0 || input > i + 1) {
       bad(`node ${i + 2} reads node ${String(input)}, but may only read nodes 0 to ${i + 1}`);

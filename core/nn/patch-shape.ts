@@ -7,7 +7,10 @@ import type { Genome } from '../searchspace/genome.ts';
 /** Throws 'invalid_genome' naming the offending sides when the patch cannot be pooled (cells - 1) / 2 times. */
 export function checkPatchShape(genome: Pick<Genome, 'cells'>, patch: readonly number[]): void {
   if (genome.cells !== 5 && genome.cells !== 7 && genome.cells !== 9) {
-    throw new EmonasError('invalid_genome', `The number of cells is ${String(genome.cells)}, but must be 5, 7 or 9.`);
+    throw new EmonasError(
+      'invalid_genome',
+      `The number of cells is ${String(genome.cells)}, but must be 5, 7 or 9.`,
+    );
   }
   const pools = (genome.cells - 1) / 2;
   const multiple = 2 ** pools;

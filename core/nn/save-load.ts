@@ -57,7 +57,10 @@ export async function loadModel(dir: string): Promise<LayersModel> {
       io.fromMemory({
         modelTopology: modelJson.modelTopology,
         weightSpecs,
-        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+        weightData: weightData.buffer.slice(
+          weightData.byteOffset,
+          weightData.byteOffset + weightData.byteLength,
+        ),
         format: modelJson.format,
       }),
     );
@@ -91,10 +94,14 @@ function parseModelJson(bytes: Uint8Array, path: string): io.ModelJSON {
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
-    throw new EmonasError('unreadable_file', `${path} is not valid JSON; the file is damaged. Save the network again.`, {
-      file: path,
-      cause: err,
-    });
+    throw new EmonasError(
+      'unreadable_file',
+      `${path} is not valid JSON; the file is damaged. Save the network again.`,
+      {
+        file: path,
+        cause: err,
+      },
+    );
   }
   const json = parsed as Partial<io.ModelJSON> | null;
   const manifestOk =
@@ -114,7 +121,8 @@ const BYTES_PER_DTYPE: Record<string, number> = { float32: 4, int32: 4, bool: 1,
 
 function bytesOf(spec: io.WeightsManifestEntry): number {
   if (spec.quantization !== undefined) {
-    const quantBytes = spec.quantization.dtype === 'float16' ? 2 : spec.quantization.dtype === 'uint16' ? 2 : 1;
+    const quantBytes =
+      spec.quantization.dtype === 'float16' ? 2 : spec.quantization.dtype === 'uint16' ? 2 : 1;
     return spec.shape.reduce((a, b) => a * b, 1) * quantBytes;
   }
   return spec.shape.reduce((a, b) => a * b, 1) * (BYTES_PER_DTYPE[spec.dtype] ?? 4);

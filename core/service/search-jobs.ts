@@ -50,7 +50,10 @@ export class SearchJobs {
   get(runId: string): { summary: RunSummary; front: FrontCandidate[] } {
     const summary = this.list().find((r) => r.runId === runId);
     if (!summary) {
-      throw new EmonasError('not_found', `There is no run '${runId}' in ${this.runsRoot}; see the list of runs.`);
+      throw new EmonasError(
+        'not_found',
+        `There is no run '${runId}' in ${this.runsRoot}; see the list of runs.`,
+      );
     }
     return { summary, front: front({ runDir: summary.runDir }) };
   }
@@ -74,7 +77,9 @@ export class SearchJobs {
       lastActivity: null,
     };
     this.emit('run.started', { run: summary });
-    this.drive(runId, (deps) => startSearch({ runDir, config: request.config ?? {}, problem: request.problem ?? {} }, deps));
+    this.drive(runId, (deps) =>
+      startSearch({ runDir, config: request.config ?? {}, problem: request.problem ?? {} }, deps),
+    );
     return summary;
   }
 
@@ -95,7 +100,11 @@ export class SearchJobs {
 
   pause(runId: string): RunSummary {
     const job = this.jobs.get(runId);
-    if (!job) throw new EmonasError('conflict', `Run '${runId}' is not running in this engine, so it cannot be paused.`);
+    if (!job)
+      throw new EmonasError(
+        'conflict',
+        `Run '${runId}' is not running in this engine, so it cannot be paused.`,
+      );
     job.controller.abort();
     return this.get(runId).summary;
   }
@@ -131,7 +140,8 @@ export class SearchJobs {
         this.jobs.delete(runId);
         const error = toErrorData(err);
         this.failures.set(runId, error);
-        if (!(err instanceof EmonasError)) this.log(`emonas engine: run ${runId} failed: ${(err as Error).stack ?? String(err)}`);
+        if (!(err instanceof EmonasError))
+          this.log(`emonas engine: run ${runId} failed: ${(err as Error).stack ?? String(err)}`);
         this.emit('run.failed', { run: this.summaryAfterFailure(runId), error });
       },
     );
@@ -161,7 +171,12 @@ export class SearchJobs {
     if (event.type === 'candidate.started') {
       this.emit('candidate.started', { runId, id: event.id, generation: event.generation });
     } else if (event.type === 'candidate.completed') {
-      this.emit('candidate.completed', { runId, id: event.id, outcome: event.outcome, seconds: event.seconds });
+      this.emit('candidate.completed', {
+        runId,
+        id: event.id,
+        outcome: event.outcome,
+        seconds: event.seconds,
+      });
     } else if (event.type === 'generation.completed') {
       this.emit('generation.completed', { runId, record: event.record });
     }

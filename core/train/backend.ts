@@ -127,6 +127,20 @@ export function defaultCandidates(): BackendCandidate[] {
   ];
 }
 
+/**
+ * tfjs's cpu backends print "install our node backend" on their first tensor; emonas doctor explains
+ * the backends properly, so that first write happens here with the warning muted.
+ */
+function silenceNodeBanner(): void {
+  const warn = console.warn;
+  console.warn = () => undefined;
+  try {
+    tf.tensor1d([0]).dispose();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 const WASM_STATUS: BackendStatus = {
   name: 'wasm',
   available: false,
@@ -164,6 +178,7 @@ export async function selectBackend(
       if (!(await tf.setBackend(c.tfjsName)))
         throw new Error(`tfjs could not initialise the ${c.tfjsName} backend.`);
       await tf.ready();
+      silenceNodeBanner();
       chosen = c.name;
       backends.push({ name: c.name, available: true });
     } catch (err) {

@@ -14,6 +14,7 @@ const NEXT: usize = 8; // next chunk to hand out
 const TOTAL: usize = 12; // chunks in the open job
 const SHUTDOWN: usize = 16;
 const KIND: usize = 20;
+// 24: set by a helper's JavaScript when its kernel trapped, cleared by the caller that reports it.
 const PARAMS: usize = 64; // 64 i32 parameters of the open job
 const SCRATCH: usize = 1024;
 const SCRATCH_PER_THREAD: usize = 4096;
@@ -86,6 +87,17 @@ export function helperLoop(tid: i32, spin: i32): void {
     if (atomic.load<i32>(GATE) == gate) work(tid);
     atomic.sub<i32>(ACTIVE, 1);
     atomic.notify(ACTIVE, 1);
+  }
+}
+
+/** After the calling thread trapped inside a job: closes it and waits for the helpers to leave it. */
+export function recover(): void {
+  const gate = atomic.load<i32>(GATE);
+  if ((gate & 1) == 1) atomic.store<i32>(GATE, gate + 1);
+  while (true) {
+    const active = atomic.load<i32>(ACTIVE);
+    if (active == 0) return;
+    memory.atomic.wait32(ACTIVE, active, 1000000);
   }
 }
 

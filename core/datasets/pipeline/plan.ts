@@ -217,5 +217,8 @@ export function describePlan(plan: PreprocessingPlan): string[] {
     `  labels: ${plan.labels.map((l) => `${l.value} ${l.name}`).join(', ')}; head ${plan.head}`,
     `  median shape ${plan.medianShape.join(' x ')}, largest ${plan.maxShape.join(' x ')} (network axis order)`,
     ...plan.notes.map((n) => `  ${n}`),
+    plan.patch.every((p, d) => p >= (plan.maxShape[d] as number))
+      ? `  Patch ${plan.patch.join(' x ')} covers every whole case, so each is predicted in one window.`
+      : `  Patch ${plan.patch.join(' x ')}: larger cases are predicted with overlapping sliding windows.`,
   ];
 }

@@ -3,6 +3,7 @@
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { DatasetRecord, DatasetReport } from '../../../core/api/datasets.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
+import { CasePreview } from './case-preview.svelte.ts';
 
 export class LibraryState {
   datasets = $state.raw<DatasetRecord[]>([]);
@@ -10,6 +11,8 @@ export class LibraryState {
   error = $state.raw<ErrorData | null>(null);
   /** The dataset shown in detail, with the report recorded at import. */
   opened = $state.raw<{ record: DatasetRecord; report: DatasetReport } | null>(null);
+  /** The case shown from the opened dataset. */
+  preview = $state.raw<CasePreview | null>(null);
   /** The list, or the import wizard in its place. */
   view = $state<'list' | 'import'>('list');
   /** A removal waiting for the user's confirmation. */
@@ -38,6 +41,7 @@ export class LibraryState {
     const result = await this.client.call('dataset.get', { name });
     if (result.ok) {
       this.opened = result.value;
+      this.preview = new CasePreview(this.client, name);
       this.error = null;
     } else {
       this.error = result.error;
@@ -46,6 +50,7 @@ export class LibraryState {
 
   close(): void {
     this.opened = null;
+    this.preview = null;
   }
 
   showImport(): void {

@@ -5,12 +5,14 @@ import type { ConnectionState } from '../api/websocket-client.ts';
 import { Navigation } from './app.svelte.ts';
 import { ImportWizard } from './import-wizard.svelte.ts';
 import { LibraryState } from './library.svelte.ts';
+import { RunsState } from './runs.svelte.ts';
 import { SettingsState } from './settings.svelte.ts';
 
 export class Session {
   readonly library: LibraryState;
   readonly wizard: ImportWizard;
   readonly settings: SettingsState;
+  readonly runs: RunsState;
   /** How this window reaches the engine, in words. */
   readonly where: string;
   link = $state<ConnectionState>('open');
@@ -23,6 +25,7 @@ export class Session {
     this.library = new LibraryState(client);
     this.wizard = new ImportWizard(client, connection.kind === 'ipc');
     this.settings = new SettingsState(client);
+    this.runs = new RunsState(client);
     if (connection.kind === 'websocket') {
       this.where = `over a WebSocket to ${connection.socket.address}`;
       this.link = connection.socket.state;

@@ -8,7 +8,9 @@ import { OUTPUT, buildMain } from '../../../electron/build.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(import.meta.url);
-const { minimatch } = require('minimatch') as { minimatch: (path: string, pattern: string, o?: object) => boolean };
+const { minimatch } = require('minimatch') as {
+  minimatch: (path: string, pattern: string, o?: object) => boolean;
+};
 
 interface BuilderConfig {
   directories: { buildResources: string; output: string };
@@ -51,7 +53,9 @@ describe('electron-builder.yml', () => {
 
   it('references icons that exist, in the format each platform needs', () => {
     const magic = (path: string, n: number) => readFileSync(join(root, path)).subarray(0, n);
-    expect(magic(config.linux.icon, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(magic(config.linux.icon, 8)).toEqual(
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    );
     expect(magic(config.win.icon, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
     expect(magic(config.mac.icon, 4).toString('ascii')).toBe('icns');
     expect(existsSync(join(root, config.directories.buildResources))).toBe(true);

@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { rasAffineFromGeometry } from '../../../core/io/geometry.ts';
-import { readVolume, readVolumeHeader } from '../../../core/io/volume-files.ts';
-import { requirePython, runPython } from './helpers.ts';
+import { fromCanonical, toCanonical } from '../../../core/io/orientation.ts';
+import { readVolume, readVolumeHeader, writeVolume } from '../../../core/io/volume-files.ts';
+import { makeTempDir, requirePython, runPython } from './helpers.ts';
 
 const ROOT = process.env.EMONAS_HIPPOCAMPUS ?? '/work/shared/data/Task04_Hippocampus';
 
@@ -85,6 +87,32 @@ describe('the real Task04_Hippocampus files', () => {
       expect(header.spacing).toEqual([1, 1, 1]);
       expect(Math.max(...header.shape)).toBeLessThan(64);
     });
+  });
+
+  it('take a prediction made on the canonical grid back onto the scan, written exactly on top of it', async () => {
+    const source = join(ROOT, 'imagesTr/hippocampus_003.nii.gz');
+    const image = await readVolume(source);
+    const { volume: canonical, transform } = toCanonical(image);
+    const prediction = {
+      ...canonical,
+      data: Uint8Array.from(canonical.data, (v) => (v > 1000 ? 1 : 0)),
+      dataType: 'uint8' as const,
+    };
+    const { dir, remove } = makeTempDir('hippocampus');
+    try {
+      const out = join(dir, 'hippocampus_003_prediction.nii.gz');
+      await writeVolume(out, fromCanonical(prediction, transform), await readVolumeHeader(source));
+      const a = gunzipSync(readFileSync(source));
+      const b = gunzipSync(readFileSync(out));
+      expect(b.subarray(40, 56)).toEqual(a.subarray(40, 56));
+      expect(b.subarray(76, 92)).toEqual(a.subarray(76, 92));
+      expect(b.subarray(252, 328)).toEqual(a.subarray(252, 328));
+      expect(b[123]).toBe(a[123]);
+      const back = await readVolume(out);
+      expect(Array.from(back.data)).toEqual(Array.from(image.data, (v) => (v > 1000 ? 1 : 0)));
+    } finally {
+      remove();
+    }
   });
 
   it('all decode, an image and its label always on the same grid', async () => {

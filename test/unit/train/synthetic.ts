@@ -8,6 +8,9 @@ import type { CaseEntry } from '../../../core/datasets/case-table.ts';
 import type { CanonicalInput } from '../../../core/datasets/pipeline/preprocess.ts';
 import type { Shape3 } from '../../../core/datasets/pipeline/grid.ts';
 import type { Genome } from '../../../core/searchspace/genome.ts';
+import { writeNifti } from '../../../core/io/nifti-write.ts';
+import type { Mat3, Vec3 } from '../../../core/io/volume.ts';
+import { writeMsdDatasetJson } from '../../fixtures/msd-tree.ts';
 
 export const SMALL_GENOME: Genome = {
   learningRate: 1e-3,
@@ -61,4 +64,35 @@ export async function syntheticEntries(dir: string, count: number): Promise<Case
 
 export function syntheticLoader(shape: Shape3) {
   return async (entry: CaseEntry) => syntheticCase(Number(entry.id.split('_')[1]), shape);
+}
+
+/**
+ * A Decathlon-style dataset folder of `count` synthetic cases (ids synth_000...), stored like the real
+ * hippocampus files with a RAS affine, so reading them exercises the canonical reorientation too.
+ */
+export async function writeSyntheticMsd(root: string, count: number, shape: Shape3): Promise<string[]> {
+  await mkdir(join(root, 'imagesTr'), { recursive: true });
+  await mkdir(join(root, 'labelsTr'), { recursive: true });
+  const ids: string[] = [];
+  const direction: Mat3 = [-1, 0, 0, 0, -1, 0, 0, 0, 1];
+  for (let n = 0; n < count; n++) {
+    const id = `synth_${String(n).padStart(3, '0')}`;
+    const { image, label } = syntheticCase(n, shape);
+    const geometry = { shape, spacing: [1, 1, 1] as Vec3, origin: [10, 20, -5] as Vec3, direction };
+    await writeNifti(join(root, 'imagesTr', `${id}.nii.gz`), { ...geometry, data: image.data, dataType: 'float32' });
+    await writeNifti(join(root, 'labelsTr', `${id}.nii.gz`), { ...geometry, data: label.data, dataType: 'uint8' });
+    ids.push(id);
+  }
+  await writeMsdDatasetJson(root, {
+    name: 'Synthetic',
+    description: 'Balls and boxes',
+    tensorImageSize: '3D',
+    modality: { '0': 'MRI' },
+    labels: { '0': 'background', '1': 'Ball', '2': 'Box' },
+    numTraining: count,
+    numTest: 0,
+    training: ids.map((id) => ({ image: `./imagesTr/${id}.nii.gz`, label: `./labelsTr/${id}.nii.gz` })),
+    test: [],
+  });
+  return ids;
 }

@@ -1,0 +1,210 @@
+// Runs in: the `npm run bench:cpu-train` command's process. Times a training step of (a) a small 3D
+// network and (b) a real search candidate on a hippocampus patch with tfjs's cpu backend, the project's
+// emonas-cpu engine and PyTorch on 2 threads, side by side in one run. Each framework lives in its own
+// child process (so each has its own peak memory); rounds alternate between our engine and PyTorch and the
+// medians are compared, because the machine may be shared. Prints one `ratio` line per network.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CANDIDATE_NETWORK, SMALL_NETWORK, candidateGenome, type NetworkName } from './networks.ts';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const HIPPOCAMPUS = '/work/shared/data/Task04_Hippocampus';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '2' },
+    network: { type: 'string' },
+    'skip-cpu': { type: 'boolean', default: false },
+    data: { type: 'string', default: HIPPOCAMPUS },
+  },
+});
+const rounds = Number(values.rounds);
+const stepsPerRound = Number(values.steps);
+
+interface Reply {
+  ms: number[];
+  loss: number;
+  peakRssMiB: number;
+}
+
+/** A framework's child process, answering {"steps": n} lines. */
+class Runner {
+  private readonly lines: AsyncIterator<string>;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly reader: Interface;
+
+  constructor(
+    readonly label: string,
+    command: string,
+    args: string[],
+  ) {
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (!/tfjs-node|looks like you are running|^=+$|^\s*$/m.test(text)) process.stderr.write(`[${label}] ${text}`);
+    });
+    this.reader = createInterface({ input: this.child.stdout });
+    this.lines = this.reader[Symbol.asyncIterator]();
+  }
+
+  private async next(): Promise<Record<string, unknown>> {
+    for (;;) {
+      const { value, done } = await this.lines.next();
+      if (done === true) throw new Error(`${this.label} exited before answering`);
+      if (value.startsWith('{')) return JSON.parse(value) as Record<string, unknown>;
+    }
+  }
+
+  async ready(): Promise<void> {
+    await this.next();
+  }
+
+  async steps(n: number): Promise<Reply> {
+    this.child.stdin.write(JSON.stringify({ steps: n }) + '\n');
+    return (await this.next()) as unknown as Reply;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+    this.reader.close();
+  }
+}
+
+function tfjsRunner(backend: string, network: NetworkName, data: string): Runner {
+  return new Runner(`tfjs ${backend}`, process.execPath, [
+    '--import',
+    'tsx',
+    join(HERE, 'tfjs-step.ts'),
+    '--network',
+    network,
+    '--backend',
+    backend,
+    '--data',
+    data,
+  ]);
+}
+
+function torchRunner(network: NetworkName, data: string): Runner {
+  const spec = network === 'small' ? SMALL_NETWORK : candidateGenome();
+  return new Runner('pytorch', PYTHON, [
+    join(HERE, 'torch_step.py'),
+    'serve',
+    '--network',
+    network,
+    '--spec',
+    JSON.stringify(spec),
+    '--data',
+    data,
+    '--threads',
+    '2',
+  ]);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+async function prepare(dir: string): Promise<void> {
+  const { batch, shape, classes } = CANDIDATE_NETWORK;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      PYTHON,
+      [
+        join(HERE, 'torch_step.py'),
+        'prepare',
+        '--case-dir',
+        values.data,
+        '--data',
+        dir,
+        '--batch',
+        String(batch),
+        '--shape',
+        shape.join(','),
+        '--classes',
+        String(classes),
+      ],
+      { stdio: 'inherit' },
+    );
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`patch preparation failed (${code})`))));
+  });
+}
+
+interface Row {
+  label: string;
+  stepMs: number;
+  peakRssMiB: number;
+  loss: number;
+}
+
+async function measure(network: NetworkName, data: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  const ours = tfjsRunner('emonas-cpu', network, data);
+  const torch = torchRunner(network, data);
+  await Promise.all([ours.ready(), torch.ready()]);
+  // Warm-up: JIT, allocator and first-touch costs are not a training step's.
+  await ours.steps(2);
+  await torch.steps(2);
+  const oursMs: number[] = [];
+  const torchMs: number[] = [];
+  let oursLast: Reply | undefined;
+  let torchLast: Reply | undefined;
+  for (let r = 0; r < rounds; r++) {
+    oursLast = await ours.steps(stepsPerRound);
+    oursMs.push(...oursLast.ms);
+    torchLast = await torch.steps(stepsPerRound);
+    torchMs.push(...torchLast.ms);
+  }
+  ours.close();
+  torch.close();
+  rows.push({ label: 'emonas-cpu', stepMs: median(oursMs), peakRssMiB: oursLast?.peakRssMiB ?? NaN, loss: oursLast?.loss ?? NaN });
+  rows.push({ label: 'pytorch (2 threads)', stepMs: median(torchMs), peakRssMiB: torchLast?.peakRssMiB ?? NaN, loss: torchLast?.loss ?? NaN });
+  if (!values['skip-cpu']) {
+    // tfjs's own cpu backend takes seconds to minutes a step: one warm-up on the small network, none on
+    // the candidate, then a single timed step.
+    const cpu = tfjsRunner('cpu', network, data);
+    await cpu.ready();
+    if (network === 'small') await cpu.steps(1);
+    const reply = await cpu.steps(1);
+    cpu.close();
+    rows.push({ label: 'tfjs cpu', stepMs: median(reply.ms), peakRssMiB: reply.peakRssMiB, loss: reply.loss });
+  }
+  return rows;
+}
+
+const networks: NetworkName[] = values.network === undefined ? ['small', 'candidate'] : [values.network as NetworkName];
+const dir = mkdtempSync(join(tmpdir(), 'emonas-bench-'));
+try {
+  if (networks.includes('candidate')) await prepare(dir);
+  for (const network of networks) {
+    const title =
+      network === 'small'
+        ? '(a) small: 2x32x32x16x1, two 3x3x3 convs of 16, 1x1x1 head, softmax cross-entropy'
+        : '(b) candidate: prostate genome with 8 filters and 5 cells, 2x48x64x48 hippocampus patch, soft Dice';
+    process.stdout.write(`\n${title}\n`);
+    const rows = await measure(network, dir);
+    const torch = rows.find((r) => r.label.startsWith('pytorch'));
+    const ours = rows.find((r) => r.label === 'emonas-cpu');
+    process.stdout.write('  backend               ms/step   peak RSS MiB   x PyTorch\n');
+    for (const row of rows) {
+      const ratio = torch === undefined ? NaN : row.stepMs / torch.stepMs;
+      process.stdout.write(
+        `  ${row.label.padEnd(20)} ${row.stepMs.toFixed(0).padStart(8)} ${row.peakRssMiB.toFixed(0).padStart(14)} ${ratio.toFixed(2).padStart(11)}\n`,
+      );
+    }
+    if (ours !== undefined && torch !== undefined) {
+      process.stdout.write(`  ${network}: ratio emonas-cpu / pytorch = ${(ours.stepMs / torch.stepMs).toFixed(2)}\n`);
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

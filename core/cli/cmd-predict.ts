@@ -1,0 +1,56 @@
+// Runs in: the emonas command's process. `emonas predict`: applies a trained model to new images and
+// writes one label map per image, with the image's own file name, format and geometry.
+import { EmonasError } from '../base/errors.ts';
+import { predict } from '../service/predict.ts';
+import { parse, printJson, requireOption, type Command } from './command.ts';
+import { ProgressBar } from './progress.ts';
+
+const usage = `Usage: emonas predict --model <dir> --input <folder or file> --out <folder> [--json]
+
+Segments new images with a model folder written by emonas train. Each image is preprocessed exactly as in
+training (canonical orientation, resampling, z-score), predicted whole or by overlapping windows, and its
+label map written to <folder> under the image's own file name, on the image's own grid (orientation,
+spacing and size undone exactly), so it opens on top of the image in any viewer.
+
+Options:
+  --model <dir>     the --out folder of emonas train
+  --input <path>    one image (.nii, .nii.gz, .mhd, .mha) or a folder of them
+  --out <folder>    where the label maps go (must not be the input folder)
+  --json            print { model, backend, files: [{ input, output, seconds }] }`;
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'segment new images with a trained model, writing label maps on their own grids',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(
+      'predict',
+      argv,
+      { model: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+      false,
+    );
+    if (positionals.length > 0) throw new EmonasError('bad_request', 'emonas predict takes no positional arguments');
+    let bar: ProgressBar | undefined;
+    const response = await predict(
+      {
+        model: requireOption('predict', values.model, '--model'),
+        input: requireOption('predict', values.input, '--input'),
+        out: requireOption('predict', values.out, '--out'),
+      },
+      {
+        onProgress(done, total, file) {
+          bar ??= new ProgressBar({ label: 'Predicting', total });
+          if (done < total) bar.update(done, file);
+          else bar.finish();
+        },
+      },
+    );
+    if (values.json) printJson(response);
+    else {
+      process.stdout.write(
+        `Wrote ${response.files.length} label map${response.files.length === 1 ? '' : 's'} to ${values.out} (backend ${response.backend}).\n`,
+      );
+    }
+    return 0;
+  },
+};

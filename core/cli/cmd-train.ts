@@ -1,0 +1,172 @@
+// Runs in: the emonas command's process. `emonas train`: trains one candidate network on a dataset in a
+// worker process, with the preprocessing plan shown first and a progress bar while it runs.
+import { EmonasError } from '../base/errors.ts';
+import type { Shape3 } from '../datasets/pipeline/grid.ts';
+import { describePlan } from '../datasets/pipeline/plan.ts';
+import { trainCandidate, TRAIN_DEFAULTS, type TrainRequest, type TrainResponse } from '../service/train.ts';
+import { parse, printJson, requireOption, type Command } from './command.ts';
+import { formatSeconds, ProgressBar } from './progress.ts';
+
+const usage = `Usage: emonas train --dataset <folder> --genome <genome> --out <dir> [options]
+
+Trains one candidate network on a dataset folder (Decathlon task, ACDC or PROMISE12 as distributed) and
+writes a model folder that emonas predict can use: the best epoch's weights (TensorFlow.js format), the
+genome, the preprocessing plan and label table (emonas-model.json), the split (split.json), the per-epoch
+log (training-log.csv) and the result (result.json). The candidate trains in a worker process of its own.
+
+<genome> is a built-in name (prostate, hippocampus, cardiac, small), a JSON file, or inline JSON such as
+'{"learningRate":4e-4,"filters":8,"cells":5,"inputs":[0,1,1],"ops":["conv3d_3x3x3","convP3d_3x3","convP3d_3x3","conv2d_5x5"]}'.
+
+Options:
+  --epochs N           epoch budget, also C in f1 (default ${TRAIN_DEFAULTS.epochs})
+  --steps N            training steps per epoch (default ${TRAIN_DEFAULTS.stepsPerEpoch})
+  --batch N            patches per step (default ${TRAIN_DEFAULTS.batchSize})
+  --patch X,Y,Z        training patch and inference window (default: the plan's, e.g. 48,64,48 for
+                       hippocampus, which covers every case)
+  --val-fraction F     patients used for validation (default ${TRAIN_DEFAULTS.valFraction})
+  --test-fraction F    patients held out from training and validation (default ${TRAIN_DEFAULTS.testFraction})
+  --seed S             seeds the split, the weights and the sampling (default ${TRAIN_DEFAULTS.seed})
+  --max-minutes M      stop cleanly, keeping the best weights, before M minutes have passed
+  --cache <dir>        where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas)
+  --json               print the result as one JSON object (f1, f2, params, bestEpoch, valDice, outDir, ...)
+
+Exit status: 0 when the candidate trained, 1 when it failed (the reason is printed and in result.json).`;
+
+export function parseTriple(text: string, flag: string): Shape3 {
+  const parts = text.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new EmonasError('bad_request', `emonas train: ${flag} takes three positive whole numbers like 48,64,48, not "${text}"`);
+  }
+  return parts as Shape3;
+}
+
+function parseNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) {
+    throw new EmonasError('bad_request', `emonas train: ${flag} takes a number, not "${text}"`);
+  }
+  return n;
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train one candidate network on a dataset and save it for prediction',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(
+      'train',
+      argv,
+      {
+        dataset: { type: 'string' },
+        genome: { type: 'string' },
+        out: { type: 'string' },
+        epochs: { type: 'string' },
+        steps: { type: 'string' },
+        batch: { type: 'string' },
+        patch: { type: 'string' },
+        'val-fraction': { type: 'string' },
+        'test-fraction': { type: 'string' },
+        seed: { type: 'string' },
+        'max-minutes': { type: 'string' },
+        cache: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      false,
+    );
+    if (positionals.length > 0) throw new EmonasError('bad_request', 'emonas train takes no positional arguments');
+    const request: TrainRequest = {
+      dataset: requireOption('train', values.dataset, '--dataset'),
+      genome: requireOption('train', values.genome, '--genome'),
+      out: requireOption('train', values.out, '--out'),
+    };
+    const numbers: [keyof TrainRequest, string][] = [
+      ['epochs', 'epochs'],
+      ['stepsPerEpoch', 'steps'],
+      ['batchSize', 'batch'],
+      ['valFraction', 'val-fraction'],
+      ['testFraction', 'test-fraction'],
+      ['seed', 'seed'],
+      ['maxMinutes', 'max-minutes'],
+    ];
+    for (const [key, flag] of numbers) {
+      const n = parseNumber(values[flag as keyof typeof values] as string | undefined, `--${flag}`);
+      if (n !== undefined) (request as unknown as Record<string, number>)[key] = n;
+    }
+    if (values.patch !== undefined) request.patch = parseTriple(values.patch, '--patch');
+    if (values.cache !== undefined) request.cacheDir = values.cache;
+
+    const progress = progressDisplay();
+    const result = await trainCandidate(request, progress.hooks);
+    progress.finish();
+    if (values.json) printJson(result);
+    else process.stdout.write(formatResult(result));
+    if (result.status === 'completed') return 0;
+    process.stderr.write(`emonas: the candidate failed: ${result.reason?.message ?? 'no reason recorded'}\n`);
+    return 1;
+  },
+};
+
+function progressDisplay(): { hooks: Parameters<typeof trainCandidate>[1]; finish: () => void } {
+  let reading: ProgressBar | undefined;
+  let preparing: ProgressBar | undefined;
+  let training: ProgressBar | undefined;
+  let steps = 1;
+  let lastEpoch = '';
+  const hooks: Parameters<typeof trainCandidate>[1] = {
+    onInspect(done, total) {
+      reading ??= new ProgressBar({ label: 'Reading dataset', total });
+      if (done < total) reading.update(done);
+      else reading.finish();
+    },
+    onPlan(plan, split) {
+      const lines = [
+        ...describePlan(plan),
+        `Split by patient (seed ${split.seed}): ${split.train.length} training, ${split.val.length} validation, ${split.test.length} held-out test cases.`,
+      ];
+      process.stderr.write(lines.join('\n') + '\n');
+    },
+    onBackend(choice) {
+      const skipped = choice.backends.filter((b) => !b.available && b.name !== 'wasm').map((b) => b.name);
+      process.stderr.write(
+        `Training backend: ${choice.backend}${skipped.length ? ` (unavailable: ${skipped.join(', ')}; see emonas doctor)` : ''}\n`,
+      );
+    },
+    onEvent(e) {
+      if (e.type === 'preparing') {
+        preparing ??= new ProgressBar({ label: 'Preparing cases', total: e.total });
+        if (e.done < e.total) preparing.update(e.done);
+        else preparing.finish(`${e.fromCache} from the cache`);
+      } else if (e.type === 'started') {
+        steps = e.stepsPerEpoch;
+        process.stderr.write(
+          `Network: ${e.params.toLocaleString('en-US')} parameters; ${e.trainCases} training and ${e.valCases} validation cases; up to ${e.epochs} epochs of ${e.stepsPerEpoch} steps.\n`,
+        );
+        training = new ProgressBar({ label: 'Training', total: e.epochs * e.stepsPerEpoch });
+      } else if (e.type === 'step') {
+        training?.update(e.epoch * steps + e.step + 1, `epoch ${e.epoch + 1} loss ${e.loss.toFixed(3)}${lastEpoch}`);
+      } else if (e.type === 'epoch') {
+        const dice = Object.entries(e.record.valDice)
+          .map(([name, d]) => `${name} ${d.toFixed(3)}`)
+          .join(', ');
+        lastEpoch = `  val Dice ${dice}${e.best ? ' (best)' : ''}`;
+        training?.update((e.record.epoch + 1) * steps, `epoch ${e.record.epoch + 1}${lastEpoch}`);
+      }
+    },
+  };
+  return { hooks, finish: () => training?.finish(lastEpoch.trim()) };
+}
+
+export function formatResult(r: TrainResponse): string {
+  const dice = Object.entries(r.valDice)
+    .map(([name, d]) => `${name} ${d.toFixed(4)}`)
+    .join(', ');
+  const lines = [
+    `Status:      ${r.status}${r.reason ? ` (${r.reason.message})` : ''}`,
+    `f1, f2:      ${r.f1.toFixed(4)}, ${r.f2.toFixed(4)} (ln of ${r.params.toLocaleString('en-US')} parameters)`,
+    `Best epoch:  ${r.bestEpoch + 1} of ${r.epochsRun} run${r.stoppedBy ? ` (stopped by ${r.stoppedBy})` : ''}; validation Dice ${dice || 'none'}`,
+    `Backend:     ${r.backend}, ${formatSeconds(r.seconds)}`,
+    `Model:       ${r.modelDir} (split in ${r.split.file})`,
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,128 @@
+// Runs in: the engine (the emonas command's process today). Applies a trained model to new images: each
+// image is put in the canonical orientation, preprocessed with the model's own plan, predicted whole or
+// by sliding windows, and its label map mapped back through the resampling and the orientation onto the
+// image's own grid, then written next to nothing else: same file name, same format, same geometry.
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { EmonasError } from '../base/errors.ts';
+import { preprocessImage, restoreLabelMap } from '../datasets/pipeline/preprocess.ts';
+import { fromCanonical, toCanonical } from '../io/orientation.ts';
+import { IMAGE_EXTENSIONS, openVolume, writeVolume } from '../io/volume-files.ts';
+import { loadModel } from '../nn/save-load.ts';
+import { selectBackend } from '../train/backend.ts';
+import { predictProbabilities } from '../train/inference.ts';
+import { readModelCard, type ModelCard } from '../train/model-card.ts';
+
+export interface PredictRequest {
+  /** A folder written by `emonas train` (its --out). */
+  model: string;
+  /** An image file, or a folder whose image files are all predicted. */
+  input: string;
+  out: string;
+}
+
+export interface PredictedFile {
+  input: string;
+  output: string;
+  seconds: number;
+}
+
+export interface PredictResponse {
+  model: string;
+  backend: string;
+  files: PredictedFile[];
+}
+
+export interface PredictHooks {
+  onProgress?: (done: number, total: number, file: string) => void;
+}
+
+function isImageName(name: string): boolean {
+  const lower = name.toLowerCase();
+  // macOS AppleDouble companions ("._x.nii.gz") and hidden files match the extensions but are not images.
+  if (name.startsWith('.')) return false;
+  return IMAGE_EXTENSIONS.some((ext) => lower.endsWith(ext));
+}
+
+export async function listInputImages(input: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(input);
+  } catch {
+    throw new EmonasError('not_found', `The input ${input} does not exist.`, { file: input });
+  }
+  if (info.isFile()) {
+    if (!isImageName(basename(input))) {
+      throw new EmonasError(
+        'unsupported_format',
+        `${input} is not an image file this program reads (${IMAGE_EXTENSIONS.join(', ')}).`,
+        { file: input },
+      );
+    }
+    return [input];
+  }
+  const names = (await readdir(input)).filter(isImageName).sort();
+  if (names.length === 0) {
+    throw new EmonasError('not_found', `The folder ${input} holds no image files (${IMAGE_EXTENSIONS.join(', ')}).`, {
+      file: input,
+    });
+  }
+  return names.map((n) => join(input, n));
+}
+
+export async function predictFile(model: LayersModel, card: ModelCard, input: string, output: string): Promise<void> {
+  const opened = await openVolume(input);
+  if (opened.header.frames > 1) {
+    throw new EmonasError(
+      'unsupported_format',
+      `${input} is a 4D series of ${opened.header.frames} frames; predict one 3D frame at a time.`,
+      { file: input },
+    );
+  }
+  const source = opened.readFrame(0);
+  const { volume: canonical, transform } = toCanonical(source);
+  const { plan } = card;
+  const { grid, record } = preprocessImage(
+    { data: canonical.data, shape: canonical.shape, spacing: canonical.spacing },
+    plan,
+  );
+  const probabilities = await predictProbabilities(model, grid, {
+    patch: plan.patch,
+    head: plan.head,
+    classes: plan.labels.length,
+  });
+  const labels = restoreLabelMap(probabilities, record, plan);
+  const restored = fromCanonical({ ...canonical, data: labels.data, dataType: 'uint8' }, transform);
+  await writeVolume(output, restored, opened.header, { dataType: 'uint8' });
+}
+
+export async function predict(request: PredictRequest, hooks: PredictHooks = {}): Promise<PredictResponse> {
+  const modelDir = resolve(request.model);
+  const card = await readModelCard(modelDir);
+  const inputs = await listInputImages(resolve(request.input));
+  const out = resolve(request.out);
+  if (inputs.some((file) => resolve(file, '..') === out)) {
+    throw new EmonasError(
+      'bad_request',
+      `The output folder ${out} is the input folder: predictions take the images' own file names and would overwrite them. Choose another --out.`,
+    );
+  }
+  const only = process.env.EMONAS_BACKEND;
+  const { backend } = await selectBackend(only ? { only } : {});
+  const model = await loadModel(modelDir);
+  await mkdir(out, { recursive: true });
+  const files: PredictedFile[] = [];
+  try {
+    for (const input of inputs) {
+      const started = Date.now();
+      const output = join(out, basename(input));
+      await predictFile(model, card, input, output);
+      files.push({ input, output, seconds: (Date.now() - started) / 1000 });
+      hooks.onProgress?.(files.length, inputs.length, input);
+    }
+  } finally {
+    model.dispose();
+  }
+  return { model: modelDir, backend, files };
+}

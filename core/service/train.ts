@@ -1,0 +1,218 @@
+// Runs in: the engine. Training one candidate as plain functions on JSON-able data, for the emonas
+// command and the desktop app alike: read the dataset, plan its preprocessing (shown before training),
+// split it by patient (recorded in the output folder), then train in a worker process of its own and
+// record the result there too.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { EmonasError } from '../base/errors.ts';
+import type { CaseEntry, DatasetManifest } from '../datasets/case-table.ts';
+import { DEFAULT_AUGMENTATION } from '../datasets/pipeline/augment.ts';
+import { cacheFolder, defaultCacheRoot } from '../datasets/pipeline/cache.ts';
+import type { Shape3 } from '../datasets/pipeline/grid.ts';
+import { computePlan, type CaseGeometry, type PreprocessingPlan } from '../datasets/pipeline/plan.ts';
+import { splitByPatient, type Split } from '../datasets/pipeline/split.ts';
+import { isUsableForTraining } from '../datasets/summary.ts';
+import { canonicalGeometry, canonicalTransform } from '../io/orientation.ts';
+import { BUILTIN_GENOMES, builtinGenome } from '../nn/builtin-genomes.ts';
+import { checkPatchShape } from '../nn/patch-shape.ts';
+import { parseGenome } from '../searchspace/genome-json.ts';
+import type { Genome } from '../searchspace/genome.ts';
+import type { BackendChoice } from '../train/backend.ts';
+import type { CandidateResult, TrainEvent, TrainJob, TrainSettings } from '../train/job.ts';
+import { REFERENCE_OBJECTIVES } from '../train/objectives.ts';
+import { REFERENCE_EARLY_STOPPING, REFERENCE_PLATEAU } from '../train/schedule.ts';
+import { trainInWorker } from '../train/worker-host.ts';
+import { inspectDataset } from './datasets.ts';
+
+export interface TrainRequest {
+  /** Dataset folder (MSD, ACDC or PROMISE12 as distributed). */
+  dataset: string;
+  /** A built-in name, inline JSON, a JSON file path, or a genome object. */
+  genome: string | Genome;
+  out: string;
+  epochs?: number;
+  stepsPerEpoch?: number;
+  batchSize?: number;
+  patch?: Shape3;
+  valFraction?: number;
+  testFraction?: number;
+  seed?: number;
+  maxMinutes?: number;
+  /** Where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas). */
+  cacheDir?: string;
+}
+
+/**
+ * The train command's own defaults, sized so the small genome on the hippocampus dataset trains within
+ * 20 minutes on 2 CPU cores. The search keeps the reference's (C = 120 epochs, ...).
+ */
+export const TRAIN_DEFAULTS = {
+  epochs: 40,
+  stepsPerEpoch: 16,
+  batchSize: 2,
+  valFraction: 0.1,
+  testFraction: 0.1,
+  seed: 0,
+  foregroundProbability: 0.33,
+} as const;
+
+export interface TrainHooks {
+  onInspect?: (done: number, total: number) => void;
+  /** Before training starts: the plan to show. */
+  onPlan?: (plan: PreprocessingPlan, split: Split) => void;
+  onBackend?: (choice: BackendChoice) => void;
+  onWorker?: (pid: number | undefined) => void;
+  onEvent?: (event: TrainEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainResponse extends CandidateResult {
+  genome: Genome;
+  patch: Shape3;
+  /** Case counts per side; the case ids are in `file`. */
+  split: { train: number; val: number; test: number; file: string };
+  /** The folder `emonas predict --model` takes. */
+  modelDir: string;
+}
+
+export async function resolveGenome(spec: string | Genome): Promise<Genome> {
+  if (typeof spec !== 'string') return parseGenome(spec);
+  if (Object.hasOwn(BUILTIN_GENOMES, spec)) return builtinGenome(spec);
+  const text = spec.trim();
+  if (text.startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new EmonasError('invalid_genome', `The inline genome is not valid JSON: ${(err as Error).message}.`);
+    }
+    return parseGenome(value);
+  }
+  let fileText: string;
+  try {
+    fileText = await readFile(spec, 'utf8');
+  } catch {
+    throw new EmonasError(
+      'invalid_genome',
+      `"${spec}" is neither a built-in genome (${Object.keys(BUILTIN_GENOMES).join(', ')}), nor inline JSON, nor a readable JSON file.`,
+      { file: spec },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(fileText);
+  } catch (err) {
+    throw new EmonasError('invalid_genome', `${spec} is not valid JSON: ${(err as Error).message}.`, { file: spec });
+  }
+  return parseGenome(value, spec);
+}
+
+function geometryOf(entry: CaseEntry): CaseGeometry {
+  const { shape, spacing, origin, direction } = entry;
+  if (!shape || !spacing || !origin || !direction) {
+    throw new EmonasError('invalid_dataset', `The geometry of ${entry.image} could not be read.`, { file: entry.image });
+  }
+  const canonical = canonicalGeometry(canonicalTransform({ shape, spacing, origin, direction }));
+  return { shape: canonical.shape, spacing: canonical.spacing };
+}
+
+export function planDataset(manifest: DatasetManifest): PreprocessingPlan {
+  const usable = manifest.cases.filter(isUsableForTraining);
+  return computePlan(usable.map(geometryOf), { dataset: manifest.name, labels: manifest.labels });
+}
+
+function positive(name: string, value: number | undefined, fallback: number, integer = true): number {
+  const v = value ?? fallback;
+  if (!(v > 0) || (integer && !Number.isInteger(v))) {
+    throw new EmonasError('bad_request', `${name} must be a positive ${integer ? 'whole number' : 'number'}, not ${v}.`);
+  }
+  return v;
+}
+
+export interface PreparedTraining {
+  job: TrainJob;
+  plan: PreprocessingPlan;
+  split: Split;
+  splitFile: string;
+}
+
+/** Everything before the worker starts: genome, dataset, plan, split and the job, written down in `out`. */
+export async function prepareTraining(request: TrainRequest, hooks: TrainHooks = {}): Promise<PreparedTraining> {
+  const genome = await resolveGenome(request.genome);
+  const epochs = positive('The number of epochs', request.epochs, TRAIN_DEFAULTS.epochs);
+  const stepsPerEpoch = positive('The steps per epoch', request.stepsPerEpoch, TRAIN_DEFAULTS.stepsPerEpoch);
+  const batchSize = positive('The batch size', request.batchSize, TRAIN_DEFAULTS.batchSize);
+  const maxMinutes = request.maxMinutes === undefined ? undefined : positive('--max-minutes', request.maxMinutes, 1, false);
+  const seed = request.seed ?? TRAIN_DEFAULTS.seed;
+  if (!Number.isInteger(seed) || seed < 0) {
+    throw new EmonasError('bad_request', `The seed must be a whole number of 0 or more, not ${seed}.`);
+  }
+  const manifest = await inspectDataset(resolve(request.dataset), {
+    onProgress: (done, total) => hooks.onInspect?.(done, total),
+  });
+  const datasetPlan = planDataset(manifest);
+  const patch = request.patch ?? datasetPlan.patch;
+  checkPatchShape(genome, patch);
+  const plan: PreprocessingPlan = { ...datasetPlan, patch: [...patch] };
+  const split = splitByPatient(manifest.cases, {
+    valFraction: request.valFraction ?? TRAIN_DEFAULTS.valFraction,
+    testFraction: request.testFraction ?? TRAIN_DEFAULTS.testFraction,
+    seed,
+  });
+  const outDir = resolve(request.out);
+  await mkdir(outDir, { recursive: true });
+  const splitFile = join(outDir, 'split.json');
+  await writeFile(splitFile, JSON.stringify({ dataset: manifest.root, ...split }, null, 2) + '\n');
+  hooks.onPlan?.(plan, split);
+
+  const byId = new Map(manifest.cases.map((c) => [c.id, c]));
+  const pick = (ids: string[]): CaseEntry[] => ids.map((id) => byId.get(id) as CaseEntry);
+  const settings: TrainSettings = {
+    epochs,
+    stepsPerEpoch,
+    batchSize,
+    patch: [...patch],
+    seed,
+    foregroundProbability: TRAIN_DEFAULTS.foregroundProbability,
+    augmentation: DEFAULT_AUGMENTATION,
+    earlyStopping: REFERENCE_EARLY_STOPPING,
+    plateau: REFERENCE_PLATEAU,
+    objectives: { ...REFERENCE_OBJECTIVES, budget: epochs },
+    maxSeconds: maxMinutes === undefined ? null : maxMinutes * 60,
+  };
+  const job: TrainJob = {
+    genome,
+    plan,
+    cacheFolder: cacheFolder(request.cacheDir ?? defaultCacheRoot(), manifest.root, plan),
+    train: pick(split.train),
+    val: pick(split.val),
+    settings,
+    outDir,
+  };
+  return { job, plan, split, splitFile };
+}
+
+/** Trains one candidate in its own worker process; a failed candidate is a result, not an exception. */
+export async function trainCandidate(request: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResponse> {
+  const { job, split, splitFile } = await prepareTraining(request, hooks);
+  if (hooks.signal?.aborted) throw new EmonasError('cancelled', 'Training was cancelled before it started.');
+  const run = trainInWorker(job, {
+    ...(hooks.onEvent && { onEvent: hooks.onEvent }),
+    ...(hooks.onBackend && { onBackend: hooks.onBackend }),
+  });
+  hooks.onWorker?.(run.pid);
+  const abort = (): void => run.cancel();
+  hooks.signal?.addEventListener('abort', abort, { once: true });
+  const result = await run.result;
+  hooks.signal?.removeEventListener('abort', abort);
+  const response: TrainResponse = {
+    ...result,
+    genome: job.genome,
+    patch: job.settings.patch,
+    split: { train: split.train.length, val: split.val.length, test: split.test.length, file: splitFile },
+    modelDir: job.outDir,
+  };
+  await writeFile(join(job.outDir, 'result.json'), JSON.stringify(response, null, 2) + '\n');
+  return response;
+}
+

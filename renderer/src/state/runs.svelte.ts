@@ -1,0 +1,48 @@
+// Runs in: the renderer. The Searches page's data: the engine's runs and their states, kept fresh by the
+// engine's run and generation events, and the pause and resume actions.
+import type { ApiClient } from '../../../core/api/client.ts';
+import type { ErrorData } from '../../../core/api/envelope.ts';
+import type { RunSummary } from '../../../core/api/runs.ts';
+
+export class RunsState {
+  runs = $state.raw<RunSummary[]>([]);
+  loaded = $state(false);
+  error = $state.raw<ErrorData | null>(null);
+  /** Why each run that failed in this session stopped, by run id. */
+  failures = $state.raw<Record<string, ErrorData>>({});
+
+  constructor(private readonly client: ApiClient) {
+    const refresh = () => void this.refresh();
+    client.on('run.started', refresh);
+    client.on('run.paused', refresh);
+    client.on('run.finished', refresh);
+    client.on('generation.completed', refresh);
+    client.on('run.failed', ({ run, error }) => {
+      this.failures = { ...this.failures, [run.runId]: error };
+      refresh();
+    });
+  }
+
+  async refresh(): Promise<void> {
+    const result = await this.client.call('run.list', {});
+    this.loaded = true;
+    if (result.ok) {
+      this.runs = result.value;
+      this.error = null;
+    } else {
+      this.error = result.error;
+    }
+  }
+
+  async pause(runId: string): Promise<void> {
+    const result = await this.client.call('search.pause', { runId });
+    if (!result.ok) this.error = result.error;
+    await this.refresh();
+  }
+
+  async resume(runId: string): Promise<void> {
+    const result = await this.client.call('search.resume', { runId });
+    if (!result.ok) this.error = result.error;
+    await this.refresh();
+  }
+}

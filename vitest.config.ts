@@ -21,7 +21,7 @@ export default defineConfig({
       {
         // Svelte components run in jsdom; svelteTesting() makes Svelte resolve its browser build.
         extends: true,
-        plugins: [svelte(), svelteTesting()],
+        plugins: [svelte({ configFile: false }), svelteTesting()],
         test: {
           name: 'renderer',
           include: ['test/unit/renderer/**/*.test.ts'],

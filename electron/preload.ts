@@ -14,7 +14,16 @@ const listeners = new Map<string, Set<Listener>>();
 
 ipcRenderer.on(EVENT_CHANNEL, (_event, name: unknown, payload: unknown) => {
   if (!isEventName(name)) return;
-  for (const listener of listeners.get(name) ?? []) listener(payload);
+  for (const listener of listeners.get(name) ?? []) {
+    try {
+      listener(payload);
+    } catch (err) {
+      // One failing page listener must not keep the event from the others; the error still shows.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
 });
 
 const bridge = {

@@ -24,6 +24,7 @@ const { values } = parseArgs({
     network: { type: 'string' },
     'skip-cpu': { type: 'boolean', default: false },
     data: { type: 'string', default: HIPPOCAMPUS },
+    threads: { type: 'string', default: '2' },
   },
 });
 const rounds = Number(values.rounds);
@@ -89,6 +90,8 @@ function tfjsRunner(backend: string, network: NetworkName, data: string): Runner
     backend,
     '--data',
     data,
+    '--threads',
+    values.threads,
   ]);
 }
 
@@ -104,7 +107,7 @@ function torchRunner(network: NetworkName, data: string): Runner {
     '--data',
     data,
     '--threads',
-    '2',
+    values.threads,
   ]);
 }
 
@@ -167,7 +170,7 @@ async function measure(network: NetworkName, data: string): Promise<Row[]> {
   ours.close();
   torch.close();
   rows.push({ label: 'emonas-cpu', stepMs: median(oursMs), peakRssMiB: oursLast?.peakRssMiB ?? NaN, loss: oursLast?.loss ?? NaN });
-  rows.push({ label: 'pytorch (2 threads)', stepMs: median(torchMs), peakRssMiB: torchLast?.peakRssMiB ?? NaN, loss: torchLast?.loss ?? NaN });
+  rows.push({ label: `pytorch (${values.threads} threads)`, stepMs: median(torchMs), peakRssMiB: torchLast?.peakRssMiB ?? NaN, loss: torchLast?.loss ?? NaN });
   if (!values['skip-cpu']) {
     // tfjs's own cpu backend takes seconds to minutes a step: one warm-up on the small network, none on
     // the candidate, then a single timed step.

@@ -6,6 +6,7 @@ import { initializers, layers } from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { RandomStream } from '../base/random.ts';
 import type { OpName } from '../searchspace/genome.ts';
+import { ChannelReplicate } from './channel-replicate.ts';
 import { InstanceNorm } from './instance-norm.ts';
 import type { CellPlan, NetworkPlan } from './network-plan.ts';
 import { OP_KERNELS } from './op-kernels.ts';
@@ -85,10 +86,9 @@ export function applyOp(
 function replicateChannels(x: SymbolicTensor, filters: number, name: string): SymbolicTensor {
   const channels = x.shape[x.shape.length - 1] ?? filters;
   if (channels === filters) return x;
-  const copies = Math.floor(filters / channels);
-  return layers
-    .concatenate({ axis: -1, name: `${name}_copy` })
-    .apply(Array<SymbolicTensor>(copies).fill(x)) as SymbolicTensor;
+  return new ChannelReplicate({ copies: Math.floor(filters / channels), name: `${name}_copy` }).apply(
+    x,
+  ) as SymbolicTensor;
 }
 
 /** node1 = op1(node0), node k = op_k(node[input_k]); the cell's output is the sum of nodes 1 to 4. */
@@ -103,5 +103,26 @@ export function applyCell(
     const source = nodes[plan.nodeInputs[k] ?? 0] ?? x;
     nodes.push(applyOp(factory, op, source, cell.filters, `cell${cell.index}_node${k + 1}`, true));
   });
-  return layers.add({ name: `cell${cell.index}_sum` }).apply(nodes.slice(1)) as SymbolicTensor;
+  return sumWithMultiplicity(nodes.slice(1), `cell${cell.index}`);
+}
+
+/**
+ * A pass-through identity makes a node the very tensor of an earlier one, so the four summands can repeat.
+ * tfjs-layers' inference executor frees a tensor fed twice to one layer too early, so each distinct tensor
+ * enters the sum once, scaled by how often it occurs (x + x = 2x exactly in floating point).
+ */
+function sumWithMultiplicity(summands: SymbolicTensor[], name: string): SymbolicTensor {
+  const distinct = [...new Set(summands)];
+  if (distinct.length === 1) return rescale(summands.length, distinct[0] as SymbolicTensor, `${name}_sum`);
+  const terms = distinct.map((tensor) => {
+    const count = summands.filter((s) => s === tensor).length;
+    return count === 1
+      ? tensor
+      : rescale(count, tensor, `${name}_node${summands.indexOf(tensor) + 1}_times${count}`);
+  });
+  return layers.add({ name: `${name}_sum` }).apply(terms) as SymbolicTensor;
+}
+
+function rescale(scale: number, x: SymbolicTensor, name: string): SymbolicTensor {
+  return layers.rescaling({ scale, offset: 0, name }).apply(x) as SymbolicTensor;
 }

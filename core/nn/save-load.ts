@@ -8,6 +8,7 @@ import { io } from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EmonasError } from '../base/errors.ts';
+import './channel-replicate.ts';
 import './conv3d-transpose-grad.ts';
 import './instance-norm.ts';
 

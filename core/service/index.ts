@@ -2,7 +2,7 @@
 // wraps: it parses each request against the contract table (core/api/methods.ts), dispatches it to the
 // service function the table below names, answers with a result envelope, and publishes events at the
 // rates the events table allows. Adding a method is one entry in core/api/methods.ts and one here.
-import { availableParallelism, homedir, totalmem } from 'node:os';
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import type { ApiClient, ApiEndpoint, Unsubscribe } from '../api/client.ts';
@@ -19,9 +19,7 @@ import {
 import { EventThrottle } from '../api/throttle.ts';
 import type { Volume } from '../io/volume.ts';
 import { inspectDataset, loadCase, type DatasetReport } from './datasets.ts';
-import type { DoctorReport } from '../api/app.ts';
-import { softwareVersions } from '../runs/run-folder.ts';
-import { selectBackend } from '../train/backend.ts';
+import { doctor } from './doctor.ts';
 import { DatasetLibrary } from './library.ts';
 import { SearchJobs } from './search-jobs.ts';
 
@@ -98,23 +96,6 @@ const handlers: Handlers = {
   'run.list': async (_input, ctx) => ctx.searches.list(),
   'run.get': async ({ runId }, ctx) => ctx.searches.get(runId),
 };
-
-/** The training backend choice (core/train/backend.ts) and the machine the engine runs on. */
-async function doctor(): Promise<DoctorReport> {
-  const { backend, backends } = await selectBackend();
-  const versions = softwareVersions();
-  return {
-    backend,
-    backends,
-    engine: {
-      version: versions['emonas-studio'] ?? 'unknown',
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: availableParallelism(),
-      memoryGb: totalmem() / 2 ** 30,
-    },
-  };
-}
 
 async function inspect(folder: string, ctx: Context): Promise<DatasetReport> {
   if (!isAbsolute(folder)) {

@@ -65,12 +65,18 @@ export class DatasetLibrary<R extends DatasetReport> {
       await rm(folder, { recursive: true, force: true });
       await mkdir(folder, { recursive: true });
       let stored = report;
-      if (options.copy === true) {
-        const target = join(folder, 'files');
-        await cp(report.root, target, { recursive: true, errorOnExist: true });
-        stored = reroot(report, target);
+      try {
+        if (options.copy === true) {
+          const target = join(folder, 'files');
+          await cp(report.root, target, { recursive: true, errorOnExist: true });
+          stored = reroot(report, target);
+        }
+        await writeJson(join(folder, 'report.json'), stored);
+      } catch (err) {
+        // A half-made copy (a full disk, an unreadable file) must not stay behind unrecorded.
+        await rm(folder, { recursive: true, force: true });
+        throw err;
       }
-      await writeJson(join(folder, 'report.json'), stored);
       const record: DatasetRecord = {
         name,
         kind: report.kind,

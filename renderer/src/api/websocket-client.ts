@@ -67,7 +67,12 @@ export class WebSocketClient implements ApiClient {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      socket.send(JSON.stringify({ id, method, input }));
+      try {
+        socket.send(JSON.stringify({ id, method, input }));
+      } catch {
+        this.pending.delete(id);
+        resolve(this.disconnected());
+      }
     });
   }
 
@@ -101,7 +106,16 @@ export class WebSocketClient implements ApiClient {
       this.pending.delete(m.id);
       resolve?.(m.result);
     } else if (isEventName(m.event)) {
-      for (const listener of this.listeners.get(m.event) ?? []) listener(m.payload);
+      for (const listener of this.listeners.get(m.event) ?? []) {
+        try {
+          listener(m.payload);
+        } catch (err) {
+          // One failing listener must not keep the event from the others; the error still shows.
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
     }
   }
 

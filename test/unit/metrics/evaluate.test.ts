@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeVolume } from '../../../core/io/volume-files.ts';
 import type { Mat3, Vec3, Volume } from '../../../core/io/volume.ts';
 import { evaluatePredictions, evaluationCsv } from '../../../core/service/evaluate.ts';
@@ -98,13 +99,18 @@ describe('evaluatePredictions on plain folders', () => {
   });
 });
 
+const EMONAS = fileURLToPath(new URL('../../../bin/emonas.mjs', import.meta.url));
+
+/** The emonas command as `npx emonas` runs it, without npx's own start-up time. */
+function emonas(args: string[]) {
+  return spawnSync(process.execPath, [EMONAS, ...args], { encoding: 'utf8' });
+}
+
 describe('emonas evaluate', () => {
   it('prints JSON with perCase and mean, writes the CSV, and exits 1 naming each bad pair', async () => {
     const { gt, pred } = await plainFixture('cli');
     const csv = join(root, 'cli', 'table.csv');
-    const r = spawnSync('npx', ['emonas', 'evaluate', '--pred', pred, '--gt', gt, '--json', '--csv', csv], {
-      encoding: 'utf8',
-    });
+    const r = emonas(['evaluate', '--pred', pred, '--gt', gt, '--json', '--csv', csv]);
     expect(r.status).toBe(1);
     const json = JSON.parse(r.stdout) as {
       perCase: { id: string }[];
@@ -118,9 +124,7 @@ describe('emonas evaluate', () => {
   });
 
   it('rejects a bad option with status 2', () => {
-    const r = spawnSync('npx', ['emonas', 'evaluate', '--pred', 'a', '--gt', 'b', '--hd95', 'mean'], {
-      encoding: 'utf8',
-    });
+    const r = emonas(['evaluate', '--pred', 'a', '--gt', 'b', '--hd95', 'mean']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--hd95 is pooled or max-directed');
   });

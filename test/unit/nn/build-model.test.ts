@@ -111,11 +111,13 @@ describe('buildModel', () => {
       outputs: model.getLayer('cell0_sum').output as SymbolicTensor,
     });
     expect(maxAbsDiff(cell0.predict(x) as Tensor, mul(copies, 4))).toBeLessThan(1e-5);
-    // The first down cell gets 8 channels and needs 16: each identity concatenates two copies.
-    expect(inbound(model, 'cell1_node1_copy')).toEqual(['pool1', 'pool1']);
-    expect(
-      layerNames(model, 'Concatenate').filter((n) => n.startsWith('cell0') || n.startsWith('cell4')),
-    ).toEqual([]);
+    // The first down cell gets 8 channels and needs 16: each identity makes two copies.
+    expect(inbound(model, 'cell1_node1_copy')).toEqual(['pool1']);
+    expect(model.getLayer('cell1_node1_copy').getConfig().copies).toBe(2);
+    expect(layerNames(model, 'EmonasChannelReplicate')).toHaveLength(1 + 2 * 4);
+    // The whole network predicts, twice: a tensor repeated in one layer's inputs would be freed too early.
+    const first = (model.predict(x) as Tensor).dataSync();
+    expect(Array.from((model.predict(x) as Tensor).dataSync())).toEqual(Array.from(first));
     expect(model.countParams()).toBe(5_153 - 9 + 3 * 9);
   });
 

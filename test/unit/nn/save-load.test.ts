@@ -9,6 +9,7 @@ import { RandomStream } from '../../../core/base/random.ts';
 import { buildModel } from '../../../core/nn/build-model.ts';
 import { builtinGenome } from '../../../core/nn/builtin-genomes.ts';
 import { loadModel, saveModel } from '../../../core/nn/save-load.ts';
+import type { Genome } from '../../../core/searchspace/genome.ts';
 import { useCpuBackend } from './cpu-backend.ts';
 
 let dir = '';
@@ -38,6 +39,27 @@ describe('saveModel / loadModel', () => {
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('round-trips the custom channel replication and the scaled sums of pass-through identities', async () => {
+    const genome: Genome = {
+      learningRate: 1e-3,
+      filters: 8,
+      cells: 5,
+      inputs: [1, 0, 0],
+      ops: ['identity', 'identity', 'conv3d_1x1x1', 'identity'],
+    };
+    const model = buildModel(genome, { inputShape: [8, 8, 8, 1], classes: 1, head: 'sigmoid', seed: 2 });
+    const target = join(dir, 'identities');
+    await saveModel(model, target);
+    const topology = await readFile(join(target, 'model.json'), 'utf8');
+    expect(topology).toContain('EmonasChannelReplicate');
+    expect(topology).toContain('Rescaling');
+    const loaded = await loadModel(target);
+    const x = randomImage([1, 8, 8, 8, 1], 2);
+    expect(Array.from((loaded.predict(x) as Tensor).dataSync())).toEqual(
+      Array.from((model.predict(x) as Tensor).dataSync()),
+    );
   });
 
   it('writes model.json + weights.bin in the tfjs layers format and loads a network that predicts identically', async () => {

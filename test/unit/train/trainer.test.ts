@@ -1,68 +1,127 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { computePlan } from '../../../core/datasets/pipeline/plan.ts';
 import { NO_AUGMENTATION } from '../../../core/datasets/pipeline/augment.ts';
-import { runTraining } from '../../../core/train/trainer.ts';
-import type { TrainJob } from '../../../core/train/job.ts';
+import { selectBackend } from '../../../core/train/backend.ts';
+import { runTraining, type TrainHooks } from '../../../core/train/trainer.ts';
+import type { TrainJob, TrainSettings } from '../../../core/train/job.ts';
 import { REFERENCE_OBJECTIVES } from '../../../core/train/objectives.ts';
-import { LABELS, SMALL_GENOME, syntheticEntries, syntheticLoader } from './synthetic.ts';
+import { readModelCard } from '../../../core/train/model-card.ts';
+import { loadModel } from '../../../core/nn/save-load.ts';
+import { EmonasError } from '../../../core/base/errors.ts';
+import { tempDirs } from '../../fixtures/temp-dir.ts';
+import { LABELS, SMALL_GENOME, syntheticCase, syntheticEntries, syntheticLoader } from './synthetic.ts';
 
-let dir = '';
+const SHAPE = [12, 12, 12] as [number, number, number];
+const temp = tempDirs('train');
+let backend = '';
+let root = '';
+
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  dir = await mkdtemp(join(tmpdir(), 'emonas-train-'));
+  backend = (await selectBackend()).backend;
+  root = temp.make();
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => temp.cleanup());
 
-async function job(name: string, epochs: number): Promise<TrainJob> {
-  const entries = await syntheticEntries(join(dir, 'data'), 4);
-  const plan = computePlan([{ shape: [16, 16, 16], spacing: [1, 1, 1] }], { dataset: 'Synthetic', labels: LABELS });
+async function job(name: string, settings: Partial<TrainSettings> = {}): Promise<TrainJob> {
+  const entries = await syntheticEntries(join(root, 'data'), 4);
+  const plan = computePlan([{ shape: SHAPE, spacing: [1, 1, 1] }], { dataset: 'Synthetic', labels: LABELS });
+  const outDir = join(root, name);
+  await mkdir(outDir, { recursive: true });
   return {
     genome: SMALL_GENOME,
-    plan,
-    cacheFolder: join(dir, 'cache'),
+    plan: { ...plan, patch: SHAPE },
+    cacheFolder: join(root, 'cache'),
     train: entries.slice(0, 3),
     val: entries.slice(3),
-    outDir: join(dir, name),
+    outDir,
     settings: {
-      epochs,
+      epochs: 2,
       stepsPerEpoch: 2,
       batchSize: 2,
-      patch: [16, 16, 16],
+      patch: SHAPE,
       seed: 1,
       foregroundProbability: 0.33,
       augmentation: NO_AUGMENTATION,
       earlyStopping: null,
       plateau: null,
-      objectives: { ...REFERENCE_OBJECTIVES, budget: epochs },
+      objectives: { ...REFERENCE_OBJECTIVES, budget: 2 },
       maxSeconds: null,
+      ...settings,
     },
   };
 }
 
+function hooks(extra: Partial<TrainHooks> = {}): TrainHooks {
+  return { load: syntheticLoader(SHAPE), backend, ...extra };
+}
+
 describe('training one candidate in process', () => {
-  it('trains, logs each epoch, keeps the best weights and leaks no tensor', async () => {
-    const { mkdir } = await import('node:fs/promises');
-    const j = await job('a', 2);
-    await mkdir(j.outDir, { recursive: true });
+  it('trains, logs every epoch, keeps the best weights and leaks no tensor when run twice', async () => {
     const events: string[] = [];
-    const before = tf.memory().numTensors;
-    const result = await runTraining(j, { load: syntheticLoader([16, 16, 16]), backend: 'cpu', onEvent: (e) => events.push(e.type) });
+    const first = await runTraining(await job('a'), hooks({ onEvent: (e) => events.push(e.type) }));
     const afterFirst = tf.memory().numTensors;
-    console.log(result, before, afterFirst);
-    expect(result.status).toBe('completed');
-    expect(result.epochsRun).toBe(2);
-    const csv = await readFile(join(j.outDir, 'training-log.csv'), 'utf8');
-    expect(csv.trim().split('\n')).toHaveLength(3);
-    const j2 = await job('b', 2);
-    await mkdir(j2.outDir, { recursive: true });
-    await runTraining(j2, { load: syntheticLoader([16, 16, 16]), backend: 'cpu' });
+    expect(first.status).toBe('completed');
+    expect(first.epochsRun).toBe(2);
+    expect(first.stoppedBy).toBe('budget');
+    expect(first.f1).toBeGreaterThan(0);
+    expect(first.f1).toBeLessThan(1.5);
+    expect(first.f2).toBeCloseTo(Math.log(first.params), 12);
+    expect(Object.keys(first.valDice)).toEqual(['Ball', 'Box']);
+    expect(events.filter((e) => e === 'step')).toHaveLength(4);
+    expect(events.filter((e) => e === 'epoch')).toHaveLength(2);
+    expect(events[0]).toBe('preparing');
+    const csv = (await readFile(join(first.outDir, 'training-log.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('epoch,loss,val_loss,val_dice_Ball,val_dice_Box,lr,seconds');
+    expect(csv).toHaveLength(3);
+    const card = await readModelCard(first.outDir);
+    expect(card.bestEpoch).toBe(first.bestEpoch);
+    expect(card.plan.patch).toEqual(SHAPE);
+    const saved = await loadModel(first.outDir);
+    expect(saved.countParams()).toBe(first.params);
+    saved.dispose();
+
+    const second = await runTraining(await job('b'), hooks());
+    expect(second.status).toBe('completed');
     expect(tf.memory().numTensors).toBe(afterFirst);
+  });
+
+  it('records a diverged run as failed with the worst finite f1 and its reason', async () => {
+    const nanLoader = async () => {
+      const c = syntheticCase(0, SHAPE);
+      (c.image.data as Float32Array).fill(NaN);
+      return c;
+    };
+    const before = tf.memory().numTensors;
+    const result = await runTraining(await job('nan', { seed: 2 }), { ...hooks(), load: nanLoader });
+    expect(result.status).toBe('failed');
+    expect(result.reason?.code).toBe('diverged');
+    expect(result.reason?.message).toMatch(/loss became NaN at epoch 1, step 1/);
+    expect(result.f1).toBe(1.5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops cleanly at the time limit with the best weights kept', async () => {
+    const result = await runTraining(await job('time', { epochs: 5, maxSeconds: 0.001 }), hooks());
+    expect(result.status).toBe('completed');
+    expect(result.stoppedBy).toBe('time-limit');
+    expect(result.epochsRun).toBe(1);
+    expect((await readModelCard(result.outDir)).bestEpoch).toBe(0);
+  });
+
+  it('cancels at the next step without leaking the network', async () => {
+    const abort = new AbortController();
+    const before = tf.memory().numTensors;
+    const run = runTraining(await job('cancel', { epochs: 3 }), hooks({
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'step') abort.abort();
+      },
+    }));
+    await expect(run).rejects.toThrow(EmonasError);
+    await expect(run).rejects.toThrow(/cancelled/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { predictProbabilities, windowStarts, type Predictor } from '../../../core/train/inference.ts';
+import { gridSize, type Grid, type Shape3 } from '../../../core/datasets/pipeline/grid.ts';
+
+/** A stand-in network: each voxel's class probabilities depend on its own intensity only. */
+function voxelwise(patch: Shape3, head: 'softmax' | 'sigmoid'): Predictor & { calls: number } {
+  const model = {
+    calls: 0,
+    predict(x: tf.Tensor): tf.Tensor {
+      model.calls++;
+      expect(x.shape).toEqual([1, ...patch, 1]);
+      return tf.tidy(() => {
+        const s = tf.sigmoid(x);
+        return head === 'softmax' ? tf.concat([tf.sub(1, s), tf.mul(s, 0.75), tf.mul(s, 0.25)], 4) : s;
+      });
+    },
+  };
+  return model;
+}
+
+function ramp(shape: Shape3): Grid {
+  const data = new Float32Array(gridSize(shape));
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 7) % 23) / 5 - 2;
+  return { data, shape };
+}
+
+describe('sliding-window inference', () => {
+  it('spreads windows evenly and covers the far edge', () => {
+    expect(windowStarts(48, 64, 0.5)).toEqual([0]);
+    expect(windowStarts(64, 64, 0.5)).toEqual([0]);
+    expect(windowStarts(100, 32, 0.5)).toEqual([0, 14, 27, 41, 54, 68]);
+  });
+
+  it('predicts a case smaller than the patch in one centred window', async () => {
+    await tf.setBackend('cpu');
+    const image = ramp([5, 6, 3]);
+    const model = voxelwise([8, 8, 4], 'softmax');
+    const p = await predictProbabilities(model, image, { patch: [8, 8, 4], head: 'softmax', classes: 3 });
+    expect(model.calls).toBe(1);
+    const v = gridSize(image.shape);
+    for (let i = 0; i < v; i++) {
+      const s = 1 / (1 + Math.exp(-(image.data[i] as number)));
+      expect(p[i]).toBeCloseTo(1 - s, 5);
+      expect(p[v + i]).toBeCloseTo(0.75 * s, 5);
+      expect(p[2 * v + i]).toBeCloseTo(0.25 * s, 5);
+    }
+  });
+
+  it('blends overlapping windows into the same answer for a larger case, sigmoid head included', async () => {
+    const image = ramp([13, 9, 10]);
+    const model = voxelwise([8, 8, 4], 'sigmoid');
+    const p = await predictProbabilities(model, image, { patch: [8, 8, 4], head: 'sigmoid', classes: 2 });
+    expect(model.calls).toBe(3 * 2 * 4);
+    const v = gridSize(image.shape);
+    for (let i = 0; i < v; i++) {
+      const s = 1 / (1 + Math.exp(-(image.data[i] as number)));
+      expect(p[v + i]).toBeCloseTo(s, 5);
+      expect(p[i]).toBeCloseTo(1 - s, 5);
+    }
+  });
+});

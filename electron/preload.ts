@@ -34,7 +34,17 @@ const bridge = {
       const message = `There is no API method '${String(method)}'.`;
       return Promise.resolve(fail(new EmonasError('bad_request', message).toData()));
     }
-    return ipcRenderer.invoke(CALL_CHANNEL, method, input) as Promise<Result<unknown>>;
+    // An input IPC cannot carry (a function, a DOM node) rejects inside invoke; it is answered like any
+    // other bad request.
+    return (ipcRenderer.invoke(CALL_CHANNEL, method, input) as Promise<Result<unknown>>).catch(
+      (err: unknown) =>
+        fail(
+          new EmonasError(
+            'bad_request',
+            `The request could not be sent to the engine: ${String(err)}`,
+          ).toData(),
+        ),
+    );
   },
   on(event: unknown, listener: unknown): () => void {
     if (!isEventName(event)) throw new Error(`There is no API event '${String(event)}'.`);

@@ -1,23 +1,24 @@
 // Runs in: the process that trains networks (a training worker, a test, the benchmark); its helper
-// threads are worker threads of that process. Owns the WebAssembly kernels' shared memory, the helper
-// threads that run kernels alongside the calling thread, and the arena that each kernel call uses as its
-// working memory, bounded so exhaustion is a clear error instead of a wasm trap.
+// threads are worker threads of that process. Owns the WebAssembly kernels' shared memory (a heap of
+// tensors and kernels' working memory, bounded so exhaustion is a clear error instead of a wasm trap) and
+// the helper threads that run kernels alongside the calling thread.
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EmonasError } from '../base/errors.ts';
+import { Heap } from './heap.ts';
 
 const PAGE = 65536;
 /** Below this address: the job control block and per-thread scratch (see assembly/kernels.ts). */
-const ARENA_START = PAGE;
+const HEAP_START = PAGE;
+/** Tensors and working memory share this much by default; beyond it tensors stay in ordinary memory. */
+const DEFAULT_MAX_MEMORY = 3 * 2 ** 30;
 const ACTIVE = 1;
 const HELPER_FAILED = 6;
 const PARAMS = 64;
 /** The most helper threads the control block's scratch area has room for. */
 const MAX_THREADS = 15;
-/** Every block is followed by this much slack: tiles read up to 12 bytes past a block's end. */
-const SLACK = 64;
 
 export const JOB_PAD = 1;
 export const JOB_CONV = 2;
@@ -27,7 +28,10 @@ export const JOB_SCATTER = 4;
 export interface EngineOptions {
   /** Threads that run kernels, the calling one included. Default: the machine's cores, at most 8. */
   threads?: number;
-  /** Upper bound of the kernels' working memory in bytes. Default 1 GiB. */
+  /**
+   * Upper bound of the backend's WebAssembly memory in bytes (tensors and kernels' working memory; at most
+   * 4 GiB, the wasm32 limit). Default 3 GiB. Tensors that do not fit stay in ordinary memory.
+   */
   maxMemoryBytes?: number;
   /** Busy-wait iterations of an idle helper before it sleeps; trades idle CPU for wake-up latency. */
   helperSpin?: number;
@@ -63,23 +67,24 @@ for (;;) {
 export class WasmEngine {
   readonly threads: number;
   readonly maxMemoryBytes: number;
+  readonly heap: Heap;
   private readonly memory: WebAssembly.Memory;
   private readonly kernels: KernelExports;
   private readonly helpers: Worker[] = [];
-  private top = ARENA_START;
-  private peak = ARENA_START;
+  /** Every buffer the memory has had: views made before a growth keep the older one. */
+  private readonly buffers = new Set<ArrayBufferLike>();
   private f32View: Float32Array;
   private i32View: Int32Array;
   private disposed = false;
 
   constructor(options: EngineOptions = {}) {
     this.threads = Math.max(1, Math.min(MAX_THREADS, options.threads ?? Math.min(8, availableParallelism())));
-    this.maxMemoryBytes = options.maxMemoryBytes ?? 2 ** 30;
-    const maxPages = Math.min(65536, Math.floor(this.maxMemoryBytes / PAGE));
-    if (maxPages < 2) {
+    this.maxMemoryBytes = Math.min(2 ** 32, options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
+    const maxPages = Math.floor(this.maxMemoryBytes / PAGE);
+    if (maxPages < 4) {
       throw new EmonasError(
         'bad_request',
-        `The fast CPU backend needs at least 128 KiB of working memory; ${this.maxMemoryBytes} bytes were configured.`,
+        `The fast CPU backend needs at least 256 KiB of memory; ${this.maxMemoryBytes} bytes were configured.`,
       );
     }
     const module = new WebAssembly.Module(readFileSync(WASM_URL));
@@ -88,6 +93,8 @@ export class WasmEngine {
     this.kernels = instance.exports as unknown as KernelExports;
     this.f32View = new Float32Array(this.memory.buffer);
     this.i32View = new Int32Array(this.memory.buffer);
+    this.buffers.add(this.memory.buffer);
+    this.heap = new Heap(HEAP_START, maxPages * PAGE, (end) => this.growTo(end));
     const spin = options.helperSpin ?? 20000;
     for (let tid = 1; tid < this.threads; tid++) {
       const worker = new Worker(HELPER_SOURCE, {
@@ -99,52 +106,18 @@ export class WasmEngine {
     }
   }
 
-  /** Frees every block: each kernel call starts with this, so nothing outlives a call. */
-  reset(): void {
-    this.top = ARENA_START;
-  }
-
-  /** Bytes of the arena in use at the worst moment so far. */
-  get peakBytes(): number {
-    return this.peak;
-  }
-
-  /** A 64-byte-aligned block of `bytes` (contents undefined), growing memory up to the bound. */
-  alloc(bytes: number, purpose: string): number {
-    const start = this.top;
-    const end = start + Math.ceil((bytes + SLACK) / 64) * 64;
-    if (end > this.maxMemoryBytes) {
-      throw new EmonasError(
-        'out_of_memory',
-        `Training needs ${formatMiB(end)} of working memory for ${purpose}, more than the fast CPU backend's ` +
-          `limit of ${formatMiB(this.maxMemoryBytes)}: use a smaller patch or batch, or raise the limit.`,
-        { details: { neededBytes: end, limitBytes: this.maxMemoryBytes } },
-      );
-    }
+  private growTo(end: number): boolean {
     const have = this.memory.buffer.byteLength;
-    if (end > have) {
-      const pages = Math.ceil((end - have) / PAGE);
-      try {
-        this.memory.grow(pages);
-      } catch (err) {
-        throw new EmonasError(
-          'out_of_memory',
-          `The computer ran out of memory while the fast CPU backend reserved ${formatMiB(end)} for ` +
-            `${purpose}: close other programs, or use a smaller patch or batch.`,
-          { cause: err },
-        );
-      }
-      this.f32View = new Float32Array(this.memory.buffer);
-      this.i32View = new Int32Array(this.memory.buffer);
+    if (end <= have) return true;
+    try {
+      this.memory.grow(Math.ceil((end - have) / PAGE));
+    } catch {
+      return false;
     }
-    this.top = end;
-    this.peak = Math.max(this.peak, end);
-    return start;
-  }
-
-  /** Bytes the arena could still hand out in one block. */
-  available(): number {
-    return this.maxMemoryBytes - this.top - SLACK - 64;
+    this.f32View = new Float32Array(this.memory.buffer);
+    this.i32View = new Int32Array(this.memory.buffer);
+    this.buffers.add(this.memory.buffer);
+    return true;
   }
 
   get f32(): Float32Array {
@@ -153,6 +126,27 @@ export class WasmEngine {
 
   get i32(): Int32Array {
     return this.i32View;
+  }
+
+  /** Byte address of a float32 array living in this engine's memory, else undefined. */
+  addressOf(values: ArrayBufferView): number | undefined {
+    return this.buffers.has(values.buffer) ? values.byteOffset : undefined;
+  }
+
+  /** A float32 array in the heap (its address is the block's start), or undefined when the heap is full. */
+  tryTensor(length: number): Float32Array | undefined {
+    const start = this.heap.alloc(length * 4);
+    return start === undefined ? undefined : new Float32Array(this.memory.buffer, start, length);
+  }
+
+  /** A result array: in the heap if there is room, else in ordinary memory (kernels then copy results out). */
+  newTensor(length: number, purpose: string): Float32Array {
+    return this.tryTensor(length) ?? allocOutput(length, purpose);
+  }
+
+  /** Working memory for one kernel call; release() frees all of it. */
+  scratch(): Scratch {
+    return new Scratch(this);
   }
 
   /** Runs a job on every thread; params are the job's i32 parameters (see assembly/kernels.ts). */
@@ -180,6 +174,53 @@ export class WasmEngine {
     this.disposed = true;
     this.kernels.shutdown();
     await Promise.all(this.helpers.map((worker) => worker.terminate()));
+  }
+}
+
+/** Blocks one kernel call works in, freed together; running out is a clear out-of-memory error. */
+export class Scratch {
+  private readonly blocks: number[] = [];
+
+  constructor(private readonly engine: WasmEngine) {}
+
+  alloc(bytes: number, purpose: string): number {
+    const start = this.engine.heap.alloc(bytes);
+    if (start === undefined) {
+      const limit = this.engine.maxMemoryBytes;
+      throw new EmonasError(
+        'out_of_memory',
+        `Training needs ${formatMiB(bytes)} more working memory for ${purpose}, but the fast CPU backend's ` +
+          `${formatMiB(limit)} are in use by this network's tensors: use a smaller patch, batch or network, ` +
+          'or raise the limit.',
+        { details: { neededBytes: bytes, limitBytes: limit, inUseBytes: this.engine.heap.bytesInUse } },
+      );
+    }
+    this.blocks.push(start);
+    return start;
+  }
+
+  /** The largest block alloc could still return. */
+  available(): number {
+    return this.engine.heap.largestAvailable();
+  }
+
+  release(): void {
+    for (const start of this.blocks) this.engine.heap.release(start);
+    this.blocks.length = 0;
+  }
+}
+
+/** A result array in ordinary memory; the host running out becomes a candidate failure with a sentence. */
+export function allocOutput(length: number, purpose: string): Float32Array {
+  try {
+    return new Float32Array(length);
+  } catch (err) {
+    throw new EmonasError(
+      'out_of_memory',
+      `The computer ran out of memory for the ${formatMiB(length * 4)} result of ${purpose}: close other ` +
+        'programs, or use a smaller patch or batch.',
+      { cause: err },
+    );
   }
 }
 

@@ -5,7 +5,7 @@ import { predict } from '../service/predict.ts';
 import { parse, printJson, requireOption, type Command } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
-const usage = `Usage: emonas predict --model <dir> --input <folder or file> --out <folder> [--json]
+const usage = `Usage: emonas predict --model <dir> --input <folder or file> --out <folder> [--split test] [--json]
 
 Segments new images with a model folder written by emonas train. Each image is preprocessed exactly as in
 training (canonical orientation, resampling, z-score), predicted whole or by overlapping windows, and its
@@ -16,6 +16,8 @@ Options:
   --model <dir>     the --out folder of emonas train
   --input <path>    one image (.nii, .nii.gz, .mhd, .mha) or a folder of them
   --out <folder>    where the label maps go (must not be the input folder)
+  --split <side>    with --input the dataset folder the model was trained on: predict only its test
+                    (or val, or train) cases as recorded in the model's split.json
   --json            print { model, backend, files: [{ input, output, seconds }] }`;
 
 export const predictCommand: Command = {
@@ -26,16 +28,31 @@ export const predictCommand: Command = {
     const { values, positionals } = parse(
       'predict',
       argv,
-      { model: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+      {
+        model: { type: 'string' },
+        input: { type: 'string' },
+        out: { type: 'string' },
+        split: { type: 'string' },
+        json: { type: 'boolean' },
+      },
       false,
     );
-    if (positionals.length > 0) throw new EmonasError('bad_request', 'emonas predict takes no positional arguments');
+    if (positionals.length > 0)
+      throw new EmonasError('bad_request', 'emonas predict takes no positional arguments');
+    const split = values.split;
+    if (split !== undefined && split !== 'train' && split !== 'val' && split !== 'test') {
+      throw new EmonasError(
+        'bad_request',
+        `emonas predict: --split takes test, val or train, not "${split}"`,
+      );
+    }
     let bar: ProgressBar | undefined;
     const response = await predict(
       {
         model: requireOption('predict', values.model, '--model'),
         input: requireOption('predict', values.input, '--input'),
         out: requireOption('predict', values.out, '--out'),
+        ...(split && { split }),
       },
       {
         onProgress(done, total, file) {

@@ -36,7 +36,8 @@ Options:
         `emonas serve: --port must be a whole number from 0 to 65535, not '${values.port}'.`,
       );
     }
-    // Loaded here, not at the top: the engine pulls in TensorFlow.js, which other commands need not wait for.
+    // Loaded here, not at the top: the engine pulls in the dataset and search code, which other commands
+    // need not wait for.
     const { createEngine, defaultDataDir } = await import('../service/index.ts');
     const { startServer } = await import('../service/serve.ts');
     const engine = createEngine({ dataDir: values['data-dir'] ?? defaultDataDir() });

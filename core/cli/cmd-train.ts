@@ -35,7 +35,10 @@ Exit status: 0 when the candidate trained, 1 when it failed (the reason is print
 export function parseTriple(text: string, flag: string): Shape3 {
   const parts = text.split(',').map((p) => Number(p.trim()));
   if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new EmonasError('bad_request', `emonas train: ${flag} takes three positive whole numbers like 48,64,48, not "${text}"`);
+    throw new EmonasError(
+      'bad_request',
+      `emonas train: ${flag} takes three positive whole numbers like 48,64,48, not "${text}"`,
+    );
   }
   return parts as Shape3;
 }
@@ -74,7 +77,8 @@ export const trainCommand: Command = {
       },
       false,
     );
-    if (positionals.length > 0) throw new EmonasError('bad_request', 'emonas train takes no positional arguments');
+    if (positionals.length > 0)
+      throw new EmonasError('bad_request', 'emonas train takes no positional arguments');
     const request: TrainRequest = {
       dataset: requireOption('train', values.dataset, '--dataset'),
       genome: requireOption('train', values.genome, '--genome'),
@@ -144,7 +148,10 @@ function progressDisplay(): { hooks: Parameters<typeof trainCandidate>[1]; finis
         );
         training = new ProgressBar({ label: 'Training', total: e.epochs * e.stepsPerEpoch });
       } else if (e.type === 'step') {
-        training?.update(e.epoch * steps + e.step + 1, `epoch ${e.epoch + 1} loss ${e.loss.toFixed(3)}${lastEpoch}`);
+        training?.update(
+          e.epoch * steps + e.step + 1,
+          `epoch ${e.epoch + 1} loss ${e.loss.toFixed(3)}${lastEpoch}`,
+        );
       } else if (e.type === 'epoch') {
         const dice = Object.entries(e.record.valDice)
           .map(([name, d]) => `${name} ${d.toFixed(3)}`)

@@ -42,7 +42,7 @@ export class InstanceNorm extends layers.Layer {
   }
 
   override call(inputs: Tensor | Tensor[]): Tensor {
-    return tidy(() => instanceNorm(Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs, this.epsilon));
+    return instanceNorm(Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs, this.epsilon);
   }
 
   override getConfig(): serialization.ConfigDict {
@@ -83,7 +83,7 @@ export function instanceNorm(x: Tensor, epsilon = INSTANCE_NORM_EPSILON): Tensor
         }),
     };
   });
-  return normalise(x);
+  return tidy(() => normalise(x));
 }
 
 /**

@@ -4,8 +4,9 @@ import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { DoctorReport } from '../api/app.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export async function doctor(): Promise<DoctorReport> {
   // Loaded on demand: the engine should not pay for tfjs until someone asks.

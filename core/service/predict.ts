@@ -2,7 +2,7 @@
 // image is put in the canonical orientation, preprocessed with the model's own plan, predicted whole or
 // by sliding windows, and its label map mapped back through the resampling and the orientation onto the
 // image's own grid, then written next to nothing else: same file name, same format, same geometry.
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EmonasError } from '../base/errors.ts';
@@ -13,13 +13,16 @@ import { loadModel } from '../nn/save-load.ts';
 import { selectBackend } from '../train/backend.ts';
 import { predictProbabilities } from '../train/inference.ts';
 import { readModelCard, type ModelCard } from '../train/model-card.ts';
+import { inspectDataset } from './datasets.ts';
 
 export interface PredictRequest {
   /** A folder written by `emonas train` (its --out). */
   model: string;
-  /** An image file, or a folder whose image files are all predicted. */
+  /** An image file, or a folder whose image files are all predicted, or with `split` the dataset folder. */
   input: string;
   out: string;
+  /** Predict only the cases of this side of the model's split.json, taken from the dataset folder `input`. */
+  split?: 'train' | 'val' | 'test';
 }
 
 export interface PredictedFile {
@@ -64,14 +67,56 @@ export async function listInputImages(input: string): Promise<string[]> {
   }
   const names = (await readdir(input)).filter(isImageName).sort();
   if (names.length === 0) {
-    throw new EmonasError('not_found', `The folder ${input} holds no image files (${IMAGE_EXTENSIONS.join(', ')}).`, {
-      file: input,
-    });
+    throw new EmonasError(
+      'not_found',
+      `The folder ${input} holds no image files (${IMAGE_EXTENSIONS.join(', ')}).`,
+      {
+        file: input,
+      },
+    );
   }
   return names.map((n) => join(input, n));
 }
 
-export async function predictFile(model: LayersModel, card: ModelCard, input: string, output: string): Promise<void> {
+/** The images of one side of the split a model was trained with, from its dataset folder. */
+export async function splitImages(
+  modelDir: string,
+  dataset: string,
+  side: 'train' | 'val' | 'test',
+): Promise<string[]> {
+  const file = join(modelDir, 'split.json');
+  let ids: unknown;
+  try {
+    ids = (JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>)[side];
+  } catch {
+    throw new EmonasError(
+      'not_found',
+      `${file} is missing or damaged, so the model's ${side} cases are unknown.`,
+      { file },
+    );
+  }
+  if (!Array.isArray(ids)) {
+    throw new EmonasError('unreadable_file', `${file} has no list of ${side} cases.`, { file });
+  }
+  const wanted = new Set(ids as string[]);
+  const report = await inspectDataset(dataset);
+  const images = report.cases.filter((c) => wanted.has(c.id)).map((c) => c.image);
+  if (images.length !== wanted.size) {
+    throw new EmonasError(
+      'invalid_dataset',
+      `The dataset folder ${dataset} lacks ${wanted.size - images.length} of the ${wanted.size} ${side} cases in ${file}; give the folder the model was trained on.`,
+      { file: dataset },
+    );
+  }
+  return images.sort();
+}
+
+export async function predictFile(
+  model: LayersModel,
+  card: ModelCard,
+  input: string,
+  output: string,
+): Promise<void> {
   const opened = await openVolume(input);
   if (opened.header.frames > 1) {
     throw new EmonasError(
@@ -100,7 +145,9 @@ export async function predictFile(model: LayersModel, card: ModelCard, input: st
 export async function predict(request: PredictRequest, hooks: PredictHooks = {}): Promise<PredictResponse> {
   const modelDir = resolve(request.model);
   const card = await readModelCard(modelDir);
-  const inputs = await listInputImages(resolve(request.input));
+  const inputs = request.split
+    ? await splitImages(modelDir, resolve(request.input), request.split)
+    : await listInputImages(resolve(request.input));
   const out = resolve(request.out);
   if (inputs.some((file) => resolve(file, '..') === out)) {
     throw new EmonasError(

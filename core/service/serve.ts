@@ -12,7 +12,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { toErrorData } from '../base/errors.ts';
+import { EmonasError, toErrorData } from '../base/errors.ts';
 import type { ApiEndpoint } from '../api/client.ts';
 import { CONTENT_SECURITY_POLICY } from '../api/content-policy.ts';
 import { fail } from '../api/envelope.ts';
@@ -64,14 +64,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_REQUEST_BYTES });
   const port = () => (server.address() as { port: number }).port;
 
-  const unsubscribe = options.endpoint.onAnyEvent((event, payload) => {
-    const frame = encodeMessage({ event, payload });
-    for (const socket of sockets.clients) {
-      if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED_EVENT_BYTES)
-        socket.send(frame);
-    }
-  });
-
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = refuseUpgrade(req, token, port());
     if (refusal) {
@@ -82,11 +74,28 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refuse = (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE' || err.code === 'EACCES'
+          ? new EmonasError(
+              'conflict',
+              `Port ${options.port} on ${HOST} cannot be used (${err.code === 'EACCES' ? 'not permitted' : 'another program listens there'}); choose another port, or leave it out to get a free one.`,
+            )
+          : err,
+      );
+    server.once('error', refuse);
     server.listen(options.port ?? 0, HOST, () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       resolve();
     });
+  });
+
+  const unsubscribe = options.endpoint.onAnyEvent((event, payload) => {
+    const frame = encodeMessage({ event, payload });
+    for (const socket of sockets.clients) {
+      if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED_EVENT_BYTES)
+        socket.send(frame);
+    }
   });
 
   return {

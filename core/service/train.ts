@@ -84,7 +84,10 @@ export async function resolveGenome(spec: string | Genome): Promise<Genome> {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new EmonasError('invalid_genome', `The inline genome is not valid JSON: ${(err as Error).message}.`);
+      throw new EmonasError(
+        'invalid_genome',
+        `The inline genome is not valid JSON: ${(err as Error).message}.`,
+      );
     }
     return parseGenome(value);
   }
@@ -102,7 +105,9 @@ export async function resolveGenome(spec: string | Genome): Promise<Genome> {
   try {
     value = JSON.parse(fileText);
   } catch (err) {
-    throw new EmonasError('invalid_genome', `${spec} is not valid JSON: ${(err as Error).message}.`, { file: spec });
+    throw new EmonasError('invalid_genome', `${spec} is not valid JSON: ${(err as Error).message}.`, {
+      file: spec,
+    });
   }
   return parseGenome(value, spec);
 }
@@ -110,7 +115,9 @@ export async function resolveGenome(spec: string | Genome): Promise<Genome> {
 function geometryOf(entry: CaseEntry): CaseGeometry {
   const { shape, spacing, origin, direction } = entry;
   if (!shape || !spacing || !origin || !direction) {
-    throw new EmonasError('invalid_dataset', `The geometry of ${entry.image} could not be read.`, { file: entry.image });
+    throw new EmonasError('invalid_dataset', `The geometry of ${entry.image} could not be read.`, {
+      file: entry.image,
+    });
   }
   const canonical = canonicalGeometry(canonicalTransform({ shape, spacing, origin, direction }));
   return { shape: canonical.shape, spacing: canonical.spacing };
@@ -124,7 +131,10 @@ export function planDataset(manifest: DatasetManifest): PreprocessingPlan {
 function positive(name: string, value: number | undefined, fallback: number, integer = true): number {
   const v = value ?? fallback;
   if (!(v > 0) || (integer && !Number.isInteger(v))) {
-    throw new EmonasError('bad_request', `${name} must be a positive ${integer ? 'whole number' : 'number'}, not ${v}.`);
+    throw new EmonasError(
+      'bad_request',
+      `${name} must be a positive ${integer ? 'whole number' : 'number'}, not ${v}.`,
+    );
   }
   return v;
 }
@@ -137,12 +147,16 @@ export interface PreparedTraining {
 }
 
 /** Everything before the worker starts: genome, dataset, plan, split and the job, written down in `out`. */
-export async function prepareTraining(request: TrainRequest, hooks: TrainHooks = {}): Promise<PreparedTraining> {
+export async function prepareTraining(
+  request: TrainRequest,
+  hooks: TrainHooks = {},
+): Promise<PreparedTraining> {
   const genome = await resolveGenome(request.genome);
   const epochs = positive('The number of epochs', request.epochs, TRAIN_DEFAULTS.epochs);
   const stepsPerEpoch = positive('The steps per epoch', request.stepsPerEpoch, TRAIN_DEFAULTS.stepsPerEpoch);
   const batchSize = positive('The batch size', request.batchSize, TRAIN_DEFAULTS.batchSize);
-  const maxMinutes = request.maxMinutes === undefined ? undefined : positive('--max-minutes', request.maxMinutes, 1, false);
+  const maxMinutes =
+    request.maxMinutes === undefined ? undefined : positive('--max-minutes', request.maxMinutes, 1, false);
   const seed = request.seed ?? TRAIN_DEFAULTS.seed;
   if (!Number.isInteger(seed) || seed < 0) {
     throw new EmonasError('bad_request', `The seed must be a whole number of 0 or more, not ${seed}.`);
@@ -215,4 +229,3 @@ export async function trainCandidate(request: TrainRequest, hooks: TrainHooks = 
   await writeFile(join(job.outDir, 'result.json'), JSON.stringify(response, null, 2) + '\n');
   return response;
 }
-

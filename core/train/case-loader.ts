@@ -12,12 +12,18 @@ export function canonicalInput(volume: Volume): CanonicalInput {
   return { data: canonical.data, shape: canonical.shape, spacing: canonical.spacing };
 }
 
-export async function loadCanonicalCase(entry: CaseEntry): Promise<{ image: CanonicalInput; label: CanonicalInput }> {
+export async function loadCanonicalCase(
+  entry: CaseEntry,
+): Promise<{ image: CanonicalInput; label: CanonicalInput }> {
   const { image, label } = await loadCase(entry);
   if (label === undefined) {
-    throw new EmonasError('invalid_dataset', `The case ${entry.id} has no label map to train on (${entry.image}).`, {
-      file: entry.image,
-    });
+    throw new EmonasError(
+      'invalid_dataset',
+      `The case ${entry.id} has no label map to train on (${entry.image}).`,
+      {
+        file: entry.image,
+      },
+    );
   }
   return { image: canonicalInput(image), label: canonicalInput(label) };
 }

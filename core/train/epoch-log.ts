@@ -9,7 +9,14 @@ export const EPOCH_LOG_FILE = 'training-log.csv';
 
 /** Label names become column names: anything but letters, digits and underscores turns into '_'. */
 export function epochLogColumns(labelNames: string[]): string[] {
-  return ['epoch', 'loss', 'val_loss', ...labelNames.map((n) => `val_dice_${n.replace(/[^A-Za-z0-9_]/g, '_')}`), 'lr', 'seconds'];
+  return [
+    'epoch',
+    'loss',
+    'val_loss',
+    ...labelNames.map((n) => `val_dice_${n.replace(/[^A-Za-z0-9_]/g, '_')}`),
+    'lr',
+    'seconds',
+  ];
 }
 
 export async function startEpochLog(dir: string, labelNames: string[]): Promise<void> {

@@ -36,13 +36,19 @@ function gaussian(n: number): Float32Array {
   return g;
 }
 
-export async function predictProbabilities(model: Predictor, image: Grid, o: InferenceOptions): Promise<Float32Array> {
+export async function predictProbabilities(
+  model: Predictor,
+  image: Grid,
+  o: InferenceOptions,
+): Promise<Float32Array> {
   const { patch, classes } = o;
   const shape = image.shape;
   const v = gridSize(shape);
   const padded = [0, 1, 2].map((d) => Math.max(shape[d] as number, patch[d] as number));
   const offset = [0, 1, 2].map((d) => Math.floor(((padded[d] as number) - (shape[d] as number)) / 2));
-  const starts = [0, 1, 2].map((d) => windowStarts(padded[d] as number, patch[d] as number, o.overlap ?? 0.5));
+  const starts = [0, 1, 2].map((d) =>
+    windowStarts(padded[d] as number, patch[d] as number, o.overlap ?? 0.5),
+  );
   const single = starts.every((s) => s.length === 1);
   const weights = single ? undefined : [gaussian(patch[0]), gaussian(patch[1]), gaussian(patch[2])];
   const sum = new Float32Array(classes * v);
@@ -50,7 +56,11 @@ export async function predictProbabilities(model: Predictor, image: Grid, o: Inf
   for (const s0 of starts[0] as number[])
     for (const s1 of starts[1] as number[])
       for (const s2 of starts[2] as number[]) {
-        const origin: Shape3 = [s0 - (offset[0] as number), s1 - (offset[1] as number), s2 - (offset[2] as number)];
+        const origin: Shape3 = [
+          s0 - (offset[0] as number),
+          s1 - (offset[1] as number),
+          s2 - (offset[2] as number),
+        ];
         const window = extractPatch(image, undefined, patch, identityTransform(origin)).image;
         const output = tf.tidy(() => {
           const x = tf.tensor5d(window, [1, patch[0], patch[1], patch[2], 1]);
@@ -90,11 +100,14 @@ function accumulate(
       for (let c = 0; c < patch[2]; c++) {
         const k = origin[2] + c;
         if (k < 0 || k >= shape[2]) continue;
-        const w = weights ? (weights[0]![a] as number) * (weights[1]![b] as number) * (weights[2]![c] as number) : 1;
+        const w = weights
+          ? (weights[0]![a] as number) * (weights[1]![b] as number) * (weights[2]![c] as number)
+          : 1;
         const voxel = (i * shape[1] + j) * shape[2] + k;
         const at = ((a * patch[1] + b) * patch[2] + c) * channels;
         if (head === 'softmax') {
-          for (let ch = 0; ch < channels; ch++) sum[ch * v + voxel] = (sum[ch * v + voxel] as number) + w * (probs[at + ch] as number);
+          for (let ch = 0; ch < channels; ch++)
+            sum[ch * v + voxel] = (sum[ch * v + voxel] as number) + w * (probs[at + ch] as number);
         } else {
           for (let ch = 0; ch < channels; ch++) {
             const p = probs[at + ch] as number;

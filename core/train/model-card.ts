@@ -46,10 +46,18 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
   try {
     card = JSON.parse(text) as ModelCard;
   } catch {
-    throw new EmonasError('unreadable_file', `${file} is damaged (not valid JSON); train the model again.`, { file });
+    throw new EmonasError('unreadable_file', `${file} is damaged (not valid JSON); train the model again.`, {
+      file,
+    });
   }
-  if (card.format !== 'emonas-model-1' || typeof card.plan !== 'object' || card.plan?.format !== 'emonas-plan-1') {
-    throw new EmonasError('unsupported_format', `${file} was not written by this version of Emonas Studio.`, { file });
+  if (
+    card.format !== 'emonas-model-1' ||
+    typeof card.plan !== 'object' ||
+    card.plan?.format !== 'emonas-plan-1'
+  ) {
+    throw new EmonasError('unsupported_format', `${file} was not written by this version of Emonas Studio.`, {
+      file,
+    });
   }
   card.genome = parseGenome(card.genome, file);
   return card;

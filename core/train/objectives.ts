@@ -47,13 +47,18 @@ export function bestEpochOf(epochs: readonly EpochLosses[]): number {
   return best;
 }
 
-export function computeObjectives(epochs: readonly EpochLosses[], params: number, s: ObjectiveSettings): Objectives {
+export function computeObjectives(
+  epochs: readonly EpochLosses[],
+  params: number,
+  s: ObjectiveSettings,
+): Objectives {
   const f2 = Math.log(params);
   if (epochs.length === 0) {
     return { f1: worstF1(s), f2, valLoss: 1, trainLoss: 1, bestEpoch: 0 };
   }
   const last = epochs.slice(-s.window);
-  const mean = (pick: (e: EpochLosses) => number): number => last.reduce((sum, e) => sum + pick(e), 0) / last.length;
+  const mean = (pick: (e: EpochLosses) => number): number =>
+    last.reduce((sum, e) => sum + pick(e), 0) / last.length;
   const valLoss = mean((e) => e.valLoss);
   const trainLoss = mean((e) => e.trainLoss);
   const bestEpoch = bestEpochOf(epochs);

@@ -17,7 +17,12 @@ export interface PlateauSettings {
 }
 
 export const REFERENCE_EARLY_STOPPING: EarlyStoppingSettings = { patience: 20, minDelta: 0.001 };
-export const REFERENCE_PLATEAU: PlateauSettings = { factor: 0.5, patience: 30, minDelta: 1e-4, minLearningRate: 1e-7 };
+export const REFERENCE_PLATEAU: PlateauSettings = {
+  factor: 0.5,
+  patience: 30,
+  minDelta: 1e-4,
+  minLearningRate: 1e-7,
+};
 
 export class EarlyStopping {
   private best = Infinity;

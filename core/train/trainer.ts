@@ -17,7 +17,14 @@ import { saveModel } from '../nn/save-load.ts';
 import { caseDice } from './dice.ts';
 import { appendEpochLog, startEpochLog } from './epoch-log.ts';
 import { predictProbabilities } from './inference.ts';
-import { outputChannels, type CandidateResult, type EpochRecord, type StopReason, type TrainEvent, type TrainJob } from './job.ts';
+import {
+  outputChannels,
+  type CandidateResult,
+  type EpochRecord,
+  type StopReason,
+  type TrainEvent,
+  type TrainJob,
+} from './job.ts';
 import { softDiceLoss } from './loss.ts';
 import { writeModelCard, type ModelCard } from './model-card.ts';
 import { computeObjectives, worstF1 } from './objectives.ts';
@@ -71,10 +78,16 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
   const emit = (e: TrainEvent): void => hooks.onEvent?.(e);
 
   const total = job.train.length + job.val.length;
-  const prepared = await loadPreparedCases([...job.train, ...job.val], plan, job.cacheFolder, hooks.load, (done, _t, fromCache) => {
-    checkCancelled(hooks.signal);
-    emit({ type: 'preparing', done, total, fromCache });
-  });
+  const prepared = await loadPreparedCases(
+    [...job.train, ...job.val],
+    plan,
+    job.cacheFolder,
+    hooks.load,
+    (done, _t, fromCache) => {
+      checkCancelled(hooks.signal);
+      emit({ type: 'preparing', done, total, fromCache });
+    },
+  );
   const trainCases = prepared.slice(0, job.train.length);
   const valCases = prepared.slice(job.train.length);
 
@@ -110,7 +123,18 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
       stepsPerEpoch: s.stepsPerEpoch,
     });
 
-    const loop = await trainEpochs(job, hooks, model, optimizer, trainCases, valCases, channels, labelNames, card, elapsed);
+    const loop = await trainEpochs(
+      job,
+      hooks,
+      model,
+      optimizer,
+      trainCases,
+      valCases,
+      channels,
+      labelNames,
+      card,
+      elapsed,
+    );
     const objectives = computeObjectives(loop.epochs, params, s.objectives);
     const best = loop.epochs[objectives.bestEpoch];
     const base = {
@@ -172,7 +196,11 @@ async function trainEpochs(
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stopper = s.earlyStopping ? new EarlyStopping(s.earlyStopping) : undefined;
   const plateau = s.plateau ? new LearningRatePlateau(s.plateau, job.genome.learningRate) : undefined;
-  const sampling = { patch: s.patch, foregroundProbability: s.foregroundProbability, augmentation: s.augmentation };
+  const sampling = {
+    patch: s.patch,
+    foregroundProbability: s.foregroundProbability,
+    augmentation: s.augmentation,
+  };
   const epochs: EpochRecord[] = [];
   let queue: PreparedCase[] = [];
   let bestValLoss = Infinity;
@@ -199,7 +227,7 @@ async function trainEpochs(
       );
       x.dispose();
       y.dispose();
-      const loss = cost ? (await cost.data())[0] as number : NaN;
+      const loss = cost ? ((await cost.data())[0] as number) : NaN;
       cost?.dispose();
       if (!Number.isFinite(loss)) {
         const diverged = new EmonasError(
@@ -234,7 +262,12 @@ async function trainEpochs(
     lastEpochSeconds = elapsed() - epochStart;
     const remaining = s.epochs - epoch - 1;
     const budgetLeft = s.maxSeconds === null ? Infinity : Math.max(0, s.maxSeconds - elapsed());
-    hooks.onEvent?.({ type: 'epoch', record, best, etaSeconds: Math.min(remaining * lastEpochSeconds, budgetLeft) });
+    hooks.onEvent?.({
+      type: 'epoch',
+      record,
+      best,
+      etaSeconds: Math.min(remaining * lastEpochSeconds, budgetLeft),
+    });
 
     if (stopper?.update(record.valLoss)) return { epochs, stoppedBy: 'early-stopping' };
     if (plateau) optimizer.setLearningRate(plateau.update(trainLoss));

@@ -10,7 +10,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ErrorData } from '../base/errors.ts';
 import { countParams } from '../nn/param-count.ts';
 import type { BackendChoice } from './backend.ts';
-import { outputChannels, type CandidateResult, type EpochRecord, type TrainEvent, type TrainJob } from './job.ts';
+import {
+  outputChannels,
+  type CandidateResult,
+  type EpochRecord,
+  type TrainEvent,
+  type TrainJob,
+} from './job.ts';
 import { computeObjectives, worstF1 } from './objectives.ts';
 import type { HostMessage, WorkerHandle, WorkerMessage } from './protocol.ts';
 
@@ -112,7 +118,12 @@ export function trainInWorker(job: TrainJob, options: WorkerOptions = {}): Worke
   };
 }
 
-function crashReason(code: number | null, signal: string | null, stderr: string, position: string): ErrorData {
+function crashReason(
+  code: number | null,
+  signal: string | null,
+  stderr: string,
+  position: string,
+): ErrorData {
   if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) {
     return {
       code: 'out_of_memory',
@@ -121,7 +132,11 @@ function crashReason(code: number | null, signal: string | null, stderr: string,
         'fewer filters or cells.',
     };
   }
-  const lastLine = stderr.trim().split('\n').filter((l) => l.trim() !== '').pop();
+  const lastLine = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .pop();
   const how = signal ? `was killed (signal ${signal})` : `exited with code ${code}`;
   const hint =
     signal === 'SIGKILL'

@@ -7,7 +7,8 @@ import { loadCanonicalCase } from './case-loader.ts';
 import type { WorkerPort } from './protocol.ts';
 import { runTraining } from './trainer.ts';
 
-const OUT_OF_MEMORY = /out of memory|memory access out of bounds|Array buffer allocation failed|Invalid typed array length|Cannot allocate/i;
+const OUT_OF_MEMORY =
+  /out of memory|memory access out of bounds|Array buffer allocation failed|Invalid typed array length|Cannot allocate/i;
 
 export function failureData(err: unknown): ErrorData {
   if (!(err instanceof EmonasError) && err instanceof Error && OUT_OF_MEMORY.test(err.message)) {

@@ -132,6 +132,13 @@ describe('emonas serve transport', () => {
     ws.close();
   });
 
+  it('says in words when the port is taken', async () => {
+    server = await startServer({ endpoint: fakeEndpoint().endpoint });
+    await expect(startServer({ endpoint: fakeEndpoint().endpoint, port: server.port })).rejects.toThrow(
+      `Port ${server.port} on 127.0.0.1 cannot be used (another program listens there)`,
+    );
+  });
+
   it('stops relaying events once closed', async () => {
     const fake = fakeEndpoint();
     server = await startServer({ endpoint: fake.endpoint });

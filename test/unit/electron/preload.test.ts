@@ -32,6 +32,8 @@ function loadPreload(code: string) {
     },
     ipcRenderer: {
       invoke(...args: unknown[]) {
+        // Like Electron, which cannot clone a function into a message.
+        if (typeof args[2] === 'function') return Promise.reject(new Error('An object could not be cloned.'));
         invoked.push(args);
         return Promise.resolve({ ok: true, value: 'answered' });
       },
@@ -86,6 +88,10 @@ describe('the preload bridge', () => {
       });
     }
     expect(invoked).toHaveLength(methodNames.length);
+    await expect(bridge.call('dataset.list', () => 1)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', message: expect.stringContaining('could not be cloned') },
+    });
   });
 
   it('delivers contract events to their listeners only, and stops after unsubscribing', () => {

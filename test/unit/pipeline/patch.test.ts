@@ -29,7 +29,10 @@ describe('patch extraction', () => {
 
   it('mirrors along the requested axes', () => {
     const image = ramp([4, 4, 4]);
-    const t = { ...identityTransform([0, 0, 0] as Shape3), flip: [true, false, true] as [boolean, boolean, boolean] };
+    const t = {
+      ...identityTransform([0, 0, 0] as Shape3),
+      flip: [true, false, true] as [boolean, boolean, boolean],
+    };
     const { image: p } = extractPatch(image, undefined, [4, 4, 4], t);
     expect(p[at([4, 4, 4], 0, 1, 0)]).toBe(image.data[at([4, 4, 4], 3, 1, 3)]);
     expect(p[at([4, 4, 4], 2, 3, 1)]).toBe(image.data[at([4, 4, 4], 1, 3, 2)]);
@@ -44,7 +47,8 @@ describe('patch extraction', () => {
     const out = extractPatch(image, label, shape, t);
     // Output (a, b) reads source (2 - (b - 2), 2 + (a - 2)) = (4 - b, a).
     for (let a = 0; a < 5; a++)
-      for (let b = 0; b < 5; b++) expect(out.image[at(shape, a, b, 1)]).toBeCloseTo(image.data[at(shape, 4 - b, a, 1)] as number, 3);
+      for (let b = 0; b < 5; b++)
+        expect(out.image[at(shape, a, b, 1)]).toBeCloseTo(image.data[at(shape, 4 - b, a, 1)] as number, 3);
     expect(out.label?.[at(shape, 2, 0, 1)]).toBe(2);
   });
 
@@ -83,10 +87,14 @@ describe('patch sampling', () => {
     for (let n = 0; n < 20; n++) {
       const start = chooseStart(c.image.shape, [16, 16, 16], rng, c.foreground, true);
       // Classes at d1 = 30 / 31 put the centre (index 8) there; d3 = 33 is clamped to the last start, 24.
-      expect([[22, 0, 24], [23, 0, 24]]).toContainEqual(start);
+      expect([
+        [22, 0, 24],
+        [23, 0, 24],
+      ]).toContainEqual(start);
     }
     const random = new Set<string>();
-    for (let n = 0; n < 20; n++) random.add(chooseStart(c.image.shape, [16, 16, 16], rng, c.foreground, false).join());
+    for (let n = 0; n < 20; n++)
+      random.add(chooseStart(c.image.shape, [16, 16, 16], rng, c.foreground, false).join());
     expect(random.size).toBeGreaterThan(10);
   });
 
@@ -103,7 +111,11 @@ describe('patch sampling', () => {
 
   it('oversamples foreground at the requested rate and is reproducible', () => {
     const c = smallStructureCase();
-    const settings = { patch: [16, 16, 16] as Shape3, foregroundProbability: 0.33, augmentation: DEFAULT_AUGMENTATION };
+    const settings = {
+      patch: [16, 16, 16] as Shape3,
+      foregroundProbability: 0.33,
+      augmentation: DEFAULT_AUGMENTATION,
+    };
     const rng = RandomStream.fromSeed(3, 'data');
     let withForeground = 0;
     const n = 300;
@@ -118,7 +130,11 @@ describe('patch sampling', () => {
 
   it('leaves intensities untouched without augmentation', () => {
     const c = smallStructureCase();
-    const settings = { patch: [40, 40, 40] as Shape3, foregroundProbability: 0, augmentation: NO_AUGMENTATION };
+    const settings = {
+      patch: [40, 40, 40] as Shape3,
+      foregroundProbability: 0,
+      augmentation: NO_AUGMENTATION,
+    };
     const p = samplePatch(c, RandomStream.fromSeed(4, 'data'), settings);
     expect(Array.from(p.image)).toEqual(Array.from(c.image.data));
   });

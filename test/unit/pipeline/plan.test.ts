@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { computePlan, describePlan, planKey, type CaseGeometry } from '../../../core/datasets/pipeline/plan.ts';
+import {
+  computePlan,
+  describePlan,
+  planKey,
+  type CaseGeometry,
+} from '../../../core/datasets/pipeline/plan.ts';
 
 const hippocampusLabels = { 0: 'background', 1: 'Anterior', 2: 'Posterior' };
 
@@ -55,14 +60,21 @@ describe('preprocessing plan', () => {
     const b = computePlan(cases, { dataset: 'H', labels: hippocampusLabels, maxPatchVoxels: 16 ** 3 });
     expect(b.patch).not.toEqual(a.patch);
     expect(planKey(b)).toBe(planKey(a));
-    const c = computePlan([{ shape: [35, 50, 36], spacing: [1.2, 1, 1] }], { dataset: 'H', labels: hippocampusLabels });
+    const c = computePlan([{ shape: [35, 50, 36], spacing: [1.2, 1, 1] }], {
+      dataset: 'H',
+      labels: hippocampusLabels,
+    });
     expect(planKey(c)).not.toBe(planKey(a));
   });
 
   it('rejects label tables it cannot train on', () => {
     const cases: CaseGeometry[] = [{ shape: [8, 8, 8], spacing: [1, 1, 1] }];
-    expect(() => computePlan(cases, { dataset: 'X', labels: { 0: 'background' } })).toThrow(/at least one foreground/);
+    expect(() => computePlan(cases, { dataset: 'X', labels: { 0: 'background' } })).toThrow(
+      /at least one foreground/,
+    );
     expect(() => computePlan(cases, { dataset: 'X', labels: { 0: 'bg', 300: 'big' } })).toThrow(/0 to 255/);
-    expect(() => computePlan([], { dataset: 'X', labels: hippocampusLabels })).toThrow(/no usable labelled case/);
+    expect(() => computePlan([], { dataset: 'X', labels: hippocampusLabels })).toThrow(
+      /no usable labelled case/,
+    );
   });
 });

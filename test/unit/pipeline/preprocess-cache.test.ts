@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaseEntry } from '../../../core/datasets/case-table.ts';
 import { computePlan } from '../../../core/datasets/pipeline/plan.ts';
-import { prepareCase, preprocessImage, restoreLabelMap, type CanonicalInput } from '../../../core/datasets/pipeline/preprocess.ts';
+import {
+  prepareCase,
+  preprocessImage,
+  restoreLabelMap,
+  type CanonicalInput,
+} from '../../../core/datasets/pipeline/preprocess.ts';
 import { cacheFolder, loadPreparedCases } from '../../../core/datasets/pipeline/cache.ts';
 import { gridSize, type Shape3 } from '../../../core/datasets/pipeline/grid.ts';
 
@@ -36,7 +41,10 @@ describe('preprocessing a case', () => {
   it('maps label values to classes, z-scores the image and restores the label map exactly', () => {
     const shape: Shape3 = [12, 10, 6];
     const { image, label } = synthetic(shape, [1, 1, 1]);
-    const plan = computePlan([{ shape, spacing: [1, 1, 1] }], { dataset: 'S', labels: { 0: 'bg', 1: 'a', 5: 'b' } });
+    const plan = computePlan([{ shape, spacing: [1, 1, 1] }], {
+      dataset: 'S',
+      labels: { 0: 'bg', 1: 'a', 5: 'b' },
+    });
     const prepared = prepareCase('c1', image, label, plan, '/x/label.nii.gz');
     expect(prepared.image.shape).toEqual([12, 10, 6]);
     expect(new Set(prepared.label.data)).toEqual(new Set([0, 1, 2]));
@@ -85,8 +93,13 @@ describe('preprocessing a case', () => {
   it('rejects a label map on another grid than its image', () => {
     const { image } = synthetic([12, 10, 6], [1, 1, 1]);
     const { label } = synthetic([12, 10, 5], [1, 1, 1]);
-    const plan = computePlan([{ shape: [12, 10, 6], spacing: [1, 1, 1] }], { dataset: 'S', labels: { 0: 'b', 1: 'a', 5: 'c' } });
-    expect(() => prepareCase('c1', image, label, plan, '/d/l.nii.gz')).toThrow(/12 x 10 x 5 voxels but its image has 12 x 10 x 6/);
+    const plan = computePlan([{ shape: [12, 10, 6], spacing: [1, 1, 1] }], {
+      dataset: 'S',
+      labels: { 0: 'b', 1: 'a', 5: 'c' },
+    });
+    expect(() => prepareCase('c1', image, label, plan, '/d/l.nii.gz')).toThrow(
+      /12 x 10 x 5 voxels but its image has 12 x 10 x 6/,
+    );
   });
 });
 
@@ -101,7 +114,10 @@ describe('preprocessed cache', () => {
 
   it('prepares each case once and reads it back identically until a source changes', async () => {
     const shape: Shape3 = [12, 10, 6];
-    const plan = computePlan([{ shape, spacing: [1, 1, 1] }], { dataset: 'S', labels: { 0: 'b', 1: 'a', 5: 'c' } });
+    const plan = computePlan([{ shape, spacing: [1, 1, 1] }], {
+      dataset: 'S',
+      labels: { 0: 'b', 1: 'a', 5: 'c' },
+    });
     const entries: CaseEntry[] = [];
     for (const id of ['a', 'test/b']) {
       const image = join(dir, `${id.replace('/', '_')}.nii.gz`);
@@ -119,7 +135,9 @@ describe('preprocessed cache', () => {
     const first = await loadPreparedCases(entries, plan, folder, load);
     expect(loads).toBe(2);
     const progress: number[] = [];
-    const second = await loadPreparedCases(entries, plan, folder, load, (_done, _total, cached) => progress.push(cached));
+    const second = await loadPreparedCases(entries, plan, folder, load, (_done, _total, cached) =>
+      progress.push(cached),
+    );
     expect(loads).toBe(2);
     expect(progress).toEqual([1, 2]);
     expect(Array.from(second[1]!.image.data)).toEqual(Array.from(first[1]!.image.data));

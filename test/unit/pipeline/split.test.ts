@@ -8,7 +8,16 @@ function acdcLike(patients: number): CaseEntry[] {
   for (let p = 1; p <= patients; p++) {
     for (const phase of ['ED', 'ES'] as const) {
       const id = `patient${String(p).padStart(3, '0')}_${phase}`;
-      out.push({ id, patient: `patient${p}`, phase, subset: 'train', image: `/d/${id}.nii.gz`, label: `/d/${id}_gt.nii.gz`, ok: true, problems: [] });
+      out.push({
+        id,
+        patient: `patient${p}`,
+        phase,
+        subset: 'train',
+        image: `/d/${id}.nii.gz`,
+        label: `/d/${id}_gt.nii.gz`,
+        ok: true,
+        problems: [],
+      });
     }
   }
   return out;
@@ -22,7 +31,11 @@ describe('split by patient', () => {
     expect(split.test).toHaveLength(4);
     expect(split.train).toHaveLength(28);
     const side = new Map<string, string>();
-    for (const [name, ids] of [['train', split.train], ['val', split.val], ['test', split.test]] as const) {
+    for (const [name, ids] of [
+      ['train', split.train],
+      ['val', split.val],
+      ['test', split.test],
+    ] as const) {
       for (const id of ids) {
         const patient = id.split('_')[0] as string;
         expect(side.get(patient) ?? name).toBe(name);
@@ -57,9 +70,17 @@ describe('split by patient', () => {
 
   it('refuses fractions that leave nothing to train on, with a sentence', () => {
     const cases = acdcLike(3);
-    expect(() => splitByPatient(cases, { valFraction: 0.5, testFraction: 0.5, seed: 0 })).toThrow(/leave some cases/);
-    expect(() => splitByPatient(acdcLike(2), { valFraction: 0.4, testFraction: 0.4, seed: 0 })).toThrow(EmonasError);
-    expect(() => splitByPatient(cases, { valFraction: 0, testFraction: 0, seed: 0 })).toThrow(/validation fraction/);
-    expect(() => splitByPatient(acdcLike(1), { valFraction: 0.2, testFraction: 0, seed: 0 })).toThrow(/at least 2 patients/);
+    expect(() => splitByPatient(cases, { valFraction: 0.5, testFraction: 0.5, seed: 0 })).toThrow(
+      /leave some cases/,
+    );
+    expect(() => splitByPatient(acdcLike(2), { valFraction: 0.4, testFraction: 0.4, seed: 0 })).toThrow(
+      EmonasError,
+    );
+    expect(() => splitByPatient(cases, { valFraction: 0, testFraction: 0, seed: 0 })).toThrow(
+      /validation fraction/,
+    );
+    expect(() => splitByPatient(acdcLike(1), { valFraction: 0.2, testFraction: 0, seed: 0 })).toThrow(
+      /at least 2 patients/,
+    );
   });
 });

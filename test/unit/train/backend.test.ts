@@ -18,7 +18,12 @@ function fake(name: string, problem?: string): BackendCandidate {
 describe('backend selection', () => {
   it('takes the first backend that loads and says why the better ones were skipped', async () => {
     const choice = await selectBackend({
-      candidates: [fake('gpu', 'no CUDA driver'), fake('native', 'not installed'), fake('fast'), fake('plain')],
+      candidates: [
+        fake('gpu', 'no CUDA driver'),
+        fake('native', 'not installed'),
+        fake('fast'),
+        fake('plain'),
+      ],
     });
     expect(choice.backend).toBe('fast');
     expect(choice.backends.map((b) => [b.name, b.available])).toEqual([
@@ -37,9 +42,9 @@ describe('backend selection', () => {
     const choice = await selectBackend({ only: 'plain', candidates: [fake('fast'), fake('plain')] });
     expect(choice.backend).toBe('plain');
     expect(choice.backends[0]?.reason).toMatch(/EMONAS_BACKEND/);
-    await expect(selectBackend({ only: 'gpu', candidates: [fake('gpu', 'no CUDA driver'), fake('plain')] })).rejects.toThrow(
-      /gpu named by EMONAS_BACKEND is not usable \(no CUDA driver\)/,
-    );
+    await expect(
+      selectBackend({ only: 'gpu', candidates: [fake('gpu', 'no CUDA driver'), fake('plain')] }),
+    ).rejects.toThrow(/gpu named by EMONAS_BACKEND is not usable \(no CUDA driver\)/);
   });
 
   it('explains here that the native packages are absent for want of libtensorflow, and falls back to CPU tfjs', async () => {

@@ -25,7 +25,11 @@ describe('soft multi-class Dice loss', () => {
     expect((await loss.data())[0]).toBeCloseTo(1 - (dice(1) + dice(2)) / 2, 6);
     const perfect = softDiceLoss(tf.tensor5d(y, [2, 2, 1, 1, 3]), tf.tensor5d(y, [2, 2, 1, 1, 3]), 'softmax');
     expect((await perfect.data())[0]).toBeCloseTo(0, 6);
-    const sigmoid = softDiceLoss(tf.tensor5d([1, 0, 1], [1, 3, 1, 1, 1]), tf.tensor5d([0.9, 0.2, 0.5], [1, 3, 1, 1, 1]), 'sigmoid');
+    const sigmoid = softDiceLoss(
+      tf.tensor5d([1, 0, 1], [1, 3, 1, 1, 1]),
+      tf.tensor5d([0.9, 0.2, 0.5], [1, 3, 1, 1, 1]),
+      'sigmoid',
+    );
     expect((await sigmoid.data())[0]).toBeCloseTo(1 - (2 * 1.4 + 0.5) / (2 + 0.81 + 0.04 + 0.25 + 0.5), 6);
   });
 });

@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { computeObjectives, REFERENCE_OBJECTIVES, worstF1 } from '../../../core/train/objectives.ts';
-import { EarlyStopping, LearningRatePlateau, REFERENCE_EARLY_STOPPING, REFERENCE_PLATEAU } from '../../../core/train/schedule.ts';
+import {
+  EarlyStopping,
+  LearningRatePlateau,
+  REFERENCE_EARLY_STOPPING,
+  REFERENCE_PLATEAU,
+} from '../../../core/train/schedule.ts';
 
 describe('objectives f1 and f2 (method.md section 3)', () => {
   it('averages the last 5 epochs and penalises an early best epoch', () => {
-    const epochs = [0.9, 0.5, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55].map((v, e) => ({ valLoss: v, trainLoss: 0.8 - e * 0.05 }));
+    const epochs = [0.9, 0.5, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55].map((v, e) => ({
+      valLoss: v,
+      trainLoss: 0.8 - e * 0.05,
+    }));
     const o = computeObjectives(epochs, 5153, REFERENCE_OBJECTIVES);
     const lastVal = (0.35 + 0.4 + 0.45 + 0.5 + 0.55) / 5;
     const lastTrain = (0.65 + 0.6 + 0.55 + 0.5 + 0.45) / 5;

@@ -38,7 +38,14 @@ export function syntheticCase(seed: number, shape: Shape3): { image: CanonicalIn
         if (r2 <= 6) {
           label[v] = 1;
           value += 80;
-        } else if (i >= b[0]! && i < b[0]! + 3 && j >= b[1]! && j < b[1]! + 3 && k >= b[2]! && k < b[2]! + 3) {
+        } else if (
+          i >= b[0]! &&
+          i < b[0]! + 3 &&
+          j >= b[1]! &&
+          j < b[1]! + 3 &&
+          k >= b[2]! &&
+          k < b[2]! + 3
+        ) {
           label[v] = 2;
           value -= 80;
         }
@@ -57,7 +64,17 @@ export async function syntheticEntries(dir: string, count: number): Promise<Case
     const label = join(dir, `case_${i}_gt.nii.gz`);
     await writeFile(image, `image ${i}`);
     await writeFile(label, `label ${i}`);
-    entries.push({ id: `case_${i}`, patient: `p${i}`, subset: 'train', image, label, shape: [16, 16, 16], spacing: [1, 1, 1], ok: true, problems: [] });
+    entries.push({
+      id: `case_${i}`,
+      patient: `p${i}`,
+      subset: 'train',
+      image,
+      label,
+      shape: [16, 16, 16],
+      spacing: [1, 1, 1],
+      ok: true,
+      problems: [],
+    });
   }
   return entries;
 }
@@ -79,8 +96,16 @@ export async function writeSyntheticMsd(root: string, count: number, shape: Shap
     const id = `synth_${String(n).padStart(3, '0')}`;
     const { image, label } = syntheticCase(n, shape);
     const geometry = { shape, spacing: [1, 1, 1] as Vec3, origin: [10, 20, -5] as Vec3, direction };
-    await writeNifti(join(root, 'imagesTr', `${id}.nii.gz`), { ...geometry, data: image.data, dataType: 'float32' });
-    await writeNifti(join(root, 'labelsTr', `${id}.nii.gz`), { ...geometry, data: label.data, dataType: 'uint8' });
+    await writeNifti(join(root, 'imagesTr', `${id}.nii.gz`), {
+      ...geometry,
+      data: image.data,
+      dataType: 'float32',
+    });
+    await writeNifti(join(root, 'labelsTr', `${id}.nii.gz`), {
+      ...geometry,
+      data: label.data,
+      dataType: 'uint8',
+    });
     ids.push(id);
   }
   await writeMsdDatasetJson(root, {

@@ -114,12 +114,15 @@ describe('training one candidate in process', () => {
   it('cancels at the next step without leaking the network', async () => {
     const abort = new AbortController();
     const before = tf.memory().numTensors;
-    const run = runTraining(await job('cancel', { epochs: 3 }), hooks({
-      signal: abort.signal,
-      onEvent: (e) => {
-        if (e.type === 'step') abort.abort();
-      },
-    }));
+    const run = runTraining(
+      await job('cancel', { epochs: 3 }),
+      hooks({
+        signal: abort.signal,
+        onEvent: (e) => {
+          if (e.type === 'step') abort.abort();
+        },
+      }),
+    );
     await expect(run).rejects.toThrow(EmonasError);
     await expect(run).rejects.toThrow(/cancelled/);
     expect(tf.memory().numTensors).toBe(before);

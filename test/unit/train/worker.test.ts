@@ -23,7 +23,9 @@ afterAll(() => temp.cleanup());
 
 /** Runs the emonas command with node directly (no npx layer, so the child of this pid is the worker). */
 function emonas(args: string[], onStderr?: (text: string, pid: number) => void) {
-  const child = spawn(process.execPath, [EMONAS, ...args], { env: { ...process.env, EMONAS_CACHE_DIR: cache } });
+  const child = spawn(process.execPath, [EMONAS, ...args], {
+    env: { ...process.env, EMONAS_CACHE_DIR: cache },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -36,14 +38,29 @@ function emonas(args: string[], onStderr?: (text: string, pid: number) => void) 
   );
 }
 
-const TRAIN = ['--genome', 'small', '--epochs', '2', '--steps', '2', '--patch', '12,12,12', '--val-fraction', '0.25', '--test-fraction', '0.25'];
+const TRAIN = [
+  '--genome',
+  'small',
+  '--epochs',
+  '2',
+  '--steps',
+  '2',
+  '--patch',
+  '12,12,12',
+  '--val-fraction',
+  '0.25',
+  '--test-fraction',
+  '0.25',
+];
 
 describe('emonas train and predict', () => {
   it('trains a candidate in a worker, prints the result as JSON, and predicts held-out cases on their own grids', async () => {
     const out = join(temp.make(), 'model');
     const trained = await emonas(['train', '--dataset', dataset, '--out', out, '--json', ...TRAIN]);
     expect(trained.stderr).toMatch(/Preprocessing plan for Synthetic/);
-    expect(trained.stderr).toMatch(/Split by patient \(seed 0\): 4 training, 2 validation, 2 held-out test cases/);
+    expect(trained.stderr).toMatch(
+      /Split by patient \(seed 0\): 4 training, 2 validation, 2 held-out test cases/,
+    );
     expect(trained.status).toBe(0);
     const result = JSON.parse(trained.stdout);
     expect(result.status).toBe('completed');
@@ -51,7 +68,15 @@ describe('emonas train and predict', () => {
     expect(Object.keys(result.valDice)).toEqual(['Ball', 'Box']);
     expect(result.outDir).toBe(out);
     expect(new Set(await readdir(out))).toEqual(
-      new Set(['model.json', 'weights.bin', 'emonas-model.json', 'split.json', 'training-log.csv', 'result.json', 'worker.log']),
+      new Set([
+        'model.json',
+        'weights.bin',
+        'emonas-model.json',
+        'split.json',
+        'training-log.csv',
+        'result.json',
+        'worker.log',
+      ]),
     );
     const split = JSON.parse(await readFile(join(out, 'split.json'), 'utf8'));
     expect(split.test).toHaveLength(2);
@@ -59,10 +84,21 @@ describe('emonas train and predict', () => {
 
     const predictions = join(temp.make(), 'pred');
     const testImage = join(dataset, 'imagesTr', `${split.test[0]}.nii.gz`);
-    const predicted = await emonas(['predict', '--model', out, '--input', testImage, '--out', predictions, '--json']);
+    const predicted = await emonas([
+      'predict',
+      '--model',
+      out,
+      '--input',
+      testImage,
+      '--out',
+      predictions,
+      '--json',
+    ]);
     expect(predicted.status).toBe(0);
     const files = JSON.parse(predicted.stdout).files;
-    expect(files.map((f: { output: string }) => f.output)).toEqual([join(predictions, `${split.test[0]}.nii.gz`)]);
+    expect(files.map((f: { output: string }) => f.output)).toEqual([
+      join(predictions, `${split.test[0]}.nii.gz`),
+    ]);
     const [source, label] = [await readVolumeHeader(testImage), await readVolume(files[0].output)];
     expect(label.shape).toEqual(source.shape);
     expect(label.spacing).toEqual(source.spacing);
@@ -75,17 +111,22 @@ describe('emonas train and predict', () => {
   it('turns a worker killed mid-epoch into a failed candidate with a readable reason and exits cleanly', async () => {
     const out = join(temp.make(), 'killed');
     let killed = false;
-    const run = await emonas(['train', '--dataset', dataset, '--out', out, '--json', ...TRAIN], (stderr, pid) => {
-      if (killed || !/Training \[.*epoch 1 loss/.test(stderr)) return;
-      const workers = readChildren(pid);
-      if (workers.length === 1) {
-        killed = true;
-        process.kill(workers[0] as number, 'SIGKILL');
-      }
-    });
+    const run = await emonas(
+      ['train', '--dataset', dataset, '--out', out, '--json', ...TRAIN],
+      (stderr, pid) => {
+        if (killed || !/Training \[.*epoch 1 loss/.test(stderr)) return;
+        const workers = readChildren(pid);
+        if (workers.length === 1) {
+          killed = true;
+          process.kill(workers[0] as number, 'SIGKILL');
+        }
+      },
+    );
     expect(killed).toBe(true);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/the candidate failed: The training worker was killed \(signal SIGKILL\) in epoch 1 of 2/);
+    expect(run.stderr).toMatch(
+      /the candidate failed: The training worker was killed \(signal SIGKILL\) in epoch 1 of 2/,
+    );
     const result = JSON.parse(run.stdout);
     expect(result.status).toBe('failed');
     expect(result.reason.code).toBe('worker_crashed');
@@ -119,7 +160,11 @@ describe('emonas train and predict', () => {
 
 function readChildren(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }

@@ -59,7 +59,7 @@ for step in range(1, steps_total + 1):
         i, l = place(im, lb, P, rs); xs.append(i); ys.append(l)
     x = torch.from_numpy(np.stack(xs))[:, None]; y = F.one_hot(torch.from_numpy(np.stack(ys)), 3).permute(0, 4, 1, 2, 3).float()
     opt.zero_grad(); loss = dice_loss(y, model(x)); loss.backward(); opt.step()
-    if step % 100 == 0:
+    if step % 50 == 0:
         with torch.no_grad():
             ds = []
             for im, lb in val:

@@ -10,7 +10,7 @@ const checks =
     ? []
     : [
         ['typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']],
-  ['typecheck renderer', 'npm', ['run', '--silent', 'typecheck:renderer']],
+        ['typecheck renderer', 'npm', ['run', '--silent', 'typecheck:renderer']],
         ['lint', 'npx', ['eslint', '--max-warnings=0', '.']],
         ['format', 'npx', ['prettier', '--check', '.']],
       ];

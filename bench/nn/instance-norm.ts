@@ -40,10 +40,27 @@ function best(f: (x: tf.Tensor) => tf.Tensor, shape: number[]): number {
   return fastest;
 }
 
+/** One same-shape elementwise add: the floor any normalisation in tfjs's cpu backend builds on. */
+function addMs(shape: number[]): number {
+  const a = tf.randomNormal(shape, 0, 1, 'float32', 3);
+  let fastest = Infinity;
+  for (let r = 0; r <= REPEATS; r++) {
+    const start = performance.now();
+    const sum = tf.add(a, a);
+    sum.dataSync();
+    sum.dispose();
+    if (r > 0) fastest = Math.min(fastest, performance.now() - start);
+  }
+  a.dispose();
+  return fastest;
+}
+
 function torchMs(shape: number[]): number {
   const run = spawnSync(PYTHON, [PEER, JSON.stringify(shape), String(REPEATS)], { encoding: 'utf8' });
   if (run.status !== 0) {
-    throw new Error(`The PyTorch peer needs ${PYTHON} with torch importable: ${run.error?.message ?? run.stderr}`);
+    throw new Error(
+      `The PyTorch peer needs ${PYTHON} with torch importable: ${run.error?.message ?? run.stderr}`,
+    );
   }
   return (JSON.parse(run.stdout) as { ms: number }).ms;
 }
@@ -51,14 +68,17 @@ function torchMs(shape: number[]): number {
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
   process.stdout.write('Instance norm, forward + backward, best of 3 (ms)\n');
-  process.stdout.write('shape [B,X,Y,Z,C]      core/nn   tfjs moments   torch 1 thread   ours/moments   ours/torch\n');
+  process.stdout.write(
+    'shape [B,X,Y,Z,C]      core/nn   tfjs moments   torch 1 thread   ours/moments   ours/torch   one tfjs add\n',
+  );
   for (const shape of SHAPES) {
     const ours = best((x) => instanceNorm(x), shape);
     const plain = best(plainInstanceNorm, shape);
     const peer = torchMs(shape);
     process.stdout.write(
       `${JSON.stringify(shape).padEnd(20)} ${ours.toFixed(1).padStart(9)} ${plain.toFixed(1).padStart(14)} ` +
-        `${peer.toFixed(1).padStart(16)} ${(ours / plain).toFixed(2).padStart(14)} ${(ours / peer).toFixed(2).padStart(12)}\n`,
+        `${peer.toFixed(1).padStart(16)} ${(ours / plain).toFixed(2).padStart(14)} ${(ours / peer).toFixed(2).padStart(12)} ` +
+        `${addMs(shape).toFixed(1).padStart(14)}\n`,
     );
   }
 }

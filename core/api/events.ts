@@ -57,6 +57,16 @@ export const events = {
   'run.failed': event<{ run: RunSummary; error: ErrorData }>()({
     summary: 'A search stopped because of an error; what it evaluated is kept and it can be resumed.',
   }),
+  'review.progressed': event<{
+    runId: string;
+    candidateId: string;
+    done: number;
+    total: number;
+    caseId: string;
+  }>()({
+    summary: "Validation cases predicted so far while a candidate's review is prepared.",
+    throttle: { perSecond: 4, key: 'candidateId' },
+  }),
 } as const;
 
 export type Events = typeof events;

@@ -3,8 +3,19 @@
 // core/service/index.ts; the transports and the preload pick it up from this table.
 import type { ChosenFolder, DoctorReport } from './app.ts';
 import type { CaseVolume, DatasetRecord, DatasetReport } from './datasets.ts';
+import type { CandidateReview, CineSlice, ExportedFiles, ReviewCase } from './review.ts';
 import type { FrontCandidate, RunSummary } from './runs.ts';
-import { boolean, jsonObject, object, optional, pattern, string, type Infer, type Schema } from './schema.ts';
+import {
+  boolean,
+  jsonObject,
+  number,
+  object,
+  optional,
+  pattern,
+  string,
+  type Infer,
+  type Schema,
+} from './schema.ts';
 
 export interface MethodSpec<I, O> {
   /** One sentence, for the contract listing. */
@@ -33,6 +44,15 @@ export const RUN_ID = pattern(
   /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
   'a run id of letters, digits, dots, dashes or underscores (as run.list gives it)',
 );
+
+/** A candidate id is its folder's name under the run's candidates/ folder, e.g. g12-c3. */
+export const CANDIDATE_ID = pattern(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+  'a candidate id of letters, digits, dots, dashes or underscores (as run.get gives it)',
+);
+
+const CASE_ID = () => string({ minLength: 1, maxLength: 256 });
+const SLICE = () => number({ min: 0, max: 100_000, integer: true });
 
 export const methods = {
   'app.doctor': method<DoctorReport>()({
@@ -67,6 +87,10 @@ export const methods = {
     summary: "A case's image and label map as typed arrays with their geometry, for the viewer.",
     input: object({ dataset: DATASET_NAME, caseId: string({ minLength: 1, maxLength: 256 }) }),
   }),
+  'case.cine': method<CineSlice>()({
+    summary: "One slice of an ACDC patient's 4D cine through every frame, with the ED and ES frames.",
+    input: object({ dataset: DATASET_NAME, caseId: CASE_ID(), slice: SLICE() }),
+  }),
   'search.start': method<RunSummary>()({
     summary: 'Starts a search in a new run; it goes on in the engine, reporting through events.',
     input: object({ config: optional(jsonObject()), problem: optional(jsonObject()) }),
@@ -86,6 +110,37 @@ export const methods = {
   'run.get': method<{ summary: RunSummary; front: FrontCandidate[] }>()({
     summary: "A run's summary and its current Pareto front, lowest error first.",
     input: object({ runId: RUN_ID }),
+  }),
+  'candidate.review': method<CandidateReview>()({
+    summary:
+      "A trained candidate's predictions on its validation cases (computed once, then cached in the run folder) measured against the ground truth, worst case first.",
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID }),
+  }),
+  'review.case': method<ReviewCase>()({
+    summary: "A validation case's image, ground truth and the candidate's prediction, for the viewer.",
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, caseId: CASE_ID() }),
+  }),
+  'review.prediction': method<ReviewCase['prediction']>()({
+    summary: "A candidate's prediction of one validation case alone, e.g. a second candidate to compare with.",
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, caseId: CASE_ID() }),
+  }),
+  'review.cine': method<CineSlice>()({
+    summary: "One slice of the cine of a reviewed ACDC case's patient, through every frame.",
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, caseId: CASE_ID(), slice: SLICE() }),
+  }),
+  'prediction.export': method<ExportedFiles>()({
+    summary:
+      "Writes a candidate's validation predictions into a folder, in the dataset's own file format and geometry.",
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, folder: path() }),
+  }),
+  'model.export': method<ExportedFiles>()({
+    summary: 'Writes a trained candidate into a folder: the network in TensorFlow.js format and its genome as JSON.',
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, folder: path() }),
+  }),
+  'report.export': method<ExportedFiles>()({
+    summary:
+      "Writes the run's self-contained HTML report (report.html in the run folder unless a file is given), about the chosen candidate.",
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, file: optional(path()) }),
   }),
 } as const;
 

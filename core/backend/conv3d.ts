@@ -1,11 +1,11 @@
 // Runs in: the process that trains networks. 3D convolutions on the WebAssembly engine, channels last:
 // the forward pass, the input gradient (as a convolution with the flipped, transposed filter, or, for a
 // stride equal to the kernel, as the transposed convolution's matrix product and scatter) and the filter
-// gradient. Each call works through the batch in slabs of output planes sized to the engine's memory
-// bound, so any patch trains as long as one plane fits.
+// gradient. Tensors in the engine's heap are read and written in place; the working memory (a padded copy
+// of the input, and staging for tensors outside the heap) is planned in slabs of output planes that fit
+// the memory bound, so any patch trains as long as one plane fits.
 
-import { EmonasError } from '../base/errors.ts';
-import { JOB_CONV, JOB_FILTER_GRAD, JOB_PAD, JOB_SCATTER, type WasmEngine } from './wasm-engine.ts';
+import { JOB_CONV, JOB_FILTER_GRAD, JOB_PAD, JOB_SCATTER, type Scratch, type WasmEngine } from './wasm-engine.ts';
 
 /** Shapes of one convolution as the forward pass sees it: input -> output through a kd x kh x kw kernel. */
 export interface ConvGeometry {
@@ -30,27 +30,17 @@ export interface ConvGeometry {
   pw: number;
 }
 
-/** What the shared convolution driver needs beyond the geometry: the packed right-hand matrix. */
-interface ConvPlan {
-  g: ConvGeometry;
-  /** Writes the filter as [ceil(outC/8)][kd*kh*kw*inC][8] floats at f32[at...], zero beyond outC. */
-  pack(f32: Float32Array, at: number): void;
-  purpose: string;
-}
-
 /** y = conv3d(x, filter), filter [kd][kh][kw][inC][outC]. */
 export function convForward(engine: WasmEngine, x: Float32Array, filter: Float32Array, g: ConvGeometry): Float32Array {
-  return runConvolution(engine, x, {
-    g,
-    purpose: 'a 3D convolution',
-    pack: (f32, at) => packColumns(f32, at, g.kd * g.kh * g.kw * g.inC, g.outC, (k, n) => filter[k * g.outC + n] ?? 0),
-  });
+  const K = g.kd * g.kh * g.kw * g.inC;
+  return runConvolution(engine, x, g, 'a 3D convolution', (f32, at) =>
+    packColumns(f32, at, K, g.outC, (k, n) => filter[k * g.outC + n] ?? 0),
+  );
 }
 
 /** Whether convInputGrad can compute this geometry's input gradient. */
 export function inputGradSupported(g: ConvGeometry): boolean {
-  if (g.sd === 1 && g.sh === 1 && g.sw === 1) return true;
-  return isStrideKernel(g);
+  return (g.sd === 1 && g.sh === 1 && g.sw === 1) || isStrideKernel(g);
 }
 
 /** dx of y = conv3d(x, filter) given dy; see inputGradSupported. Also the transposed convolution's forward. */
@@ -79,91 +69,100 @@ export function convInputGrad(engine: WasmEngine, dy: Float32Array, filter: Floa
     ph: kh - 1 - g.ph,
     pw: kw - 1 - g.pw,
   };
-  return runConvolution(engine, dy, {
-    g: flipped,
-    purpose: 'the input gradient of a 3D convolution',
-    pack: (f32, at) =>
-      packColumns(f32, at, kd * kh * kw * outC, inC, (k, n) => {
-        const co = k % outC;
-        const tap = (k - co) / outC;
-        const c = tap % kw;
-        const b = ((tap - c) / kw) % kh;
-        const a = (tap - c - b * kw) / (kw * kh);
-        const source = ((kd - 1 - a) * kh + (kh - 1 - b)) * kw + (kw - 1 - c);
-        return filter[(source * inC + n) * outC + co] ?? 0;
-      }),
-  });
+  return runConvolution(engine, dy, flipped, 'the input gradient of a 3D convolution', (f32, at) =>
+    packColumns(f32, at, kd * kh * kw * outC, inC, (k, n) => {
+      const co = k % outC;
+      const tap = (k - co) / outC;
+      const c = tap % kw;
+      const b = ((tap - c) / kw) % kh;
+      const a = (tap - c - b * kw) / (kw * kh);
+      const source = ((kd - 1 - a) * kh + (kh - 1 - b)) * kw + (kw - 1 - c);
+      return filter[(source * inC + n) * outC + co] ?? 0;
+    }),
+  );
 }
 
 /** dW of y = conv3d(x, filter) given x and dy, as [kd][kh][kw][inC][outC]. */
 export function convFilterGrad(engine: WasmEngine, x: Float32Array, dy: Float32Array, g: ConvGeometry): Float32Array {
-  engine.reset();
-  const { kd, kh, kw, inC, outC } = g;
-  const L = kw * inC;
-  const Lp = roundUp(L, 4);
-  const Cp = roundUp(outC, 8);
-  const ntap = kd * kh;
-  const partialFloats = ntap * Lp * Cp;
-  const partials = engine.alloc(partialFloats * 4 * engine.threads, 'filter gradient sums');
-  engine.f32.fill(0, partials / 4, partials / 4 + partialFloats * engine.threads);
-  const padded = paddedExtents(g);
-  const taps = writeTaps(engine, g, padded);
-  const slab = planSlabs(engine, g, padded, 'the filter gradient of a 3D convolution', (planes) =>
-    outC === Cp ? 0 : planes * g.outH * g.outW * Cp * 4,
-  );
-  const rowsPerChunkFor = (rows: number): number =>
-    Math.max(1, Math.min(256, Math.ceil(256 / g.outW), Math.ceil(rows / (2 * engine.threads))));
-  for (let b = 0; b < g.batch; b++) {
-    for (let o0 = 0; o0 < g.outD; o0 += slab.planes) {
-      const planes = Math.min(slab.planes, g.outD - o0);
-      const xp = stageInput(engine, x, g, padded, slab, b, o0, planes);
-      const dyStart = ((b * g.outD + o0) * g.outH * g.outW) * outC;
-      const dyCount = planes * g.outH * g.outW * outC;
-      let gradient = slab.output;
-      engine.f32.set(dy.subarray(dyStart, dyStart + dyCount), slab.output / 4);
-      if (Cp !== outC) {
-        gradient = slab.extra;
-        engine.run(JOB_PAD, planes, [slab.output, planes, g.outH, g.outW, outC, gradient, planes, g.outH, g.outW, Cp, 0, 0, 0]);
-      }
-      const rows = planes * g.outH;
-      const perChunk = rowsPerChunkFor(rows);
-      engine.run(JOB_FILTER_GRAD, Math.ceil(rows / perChunk), [
-        xp,
-        padded.Hp,
-        padded.Wp,
-        inC,
-        g.sd,
-        g.sh,
-        g.sw,
-        gradient,
-        g.outH,
-        g.outW,
-        rows,
-        Cp,
-        taps,
-        ntap,
-        L,
-        partials,
-        partialFloats * 4,
-        perChunk,
-        Lp,
-      ]);
-    }
-  }
-  const f32 = engine.f32;
-  const result = new Float32Array(ntap * L * outC);
-  for (let t = 0; t < ntap; t++) {
-    for (let l = 0; l < L; l++) {
-      const to = (t * L + l) * outC;
-      const from = partials / 4 + (t * Lp + l) * Cp;
-      for (let c = 0; c < outC; c++) {
-        let sum = 0;
-        for (let tid = 0; tid < engine.threads; tid++) sum += f32[from + tid * partialFloats + c] as number;
-        result[to + c] = sum;
+  const scratch = engine.scratch();
+  try {
+    const { kd, kh, kw, inC, outC } = g;
+    const L = kw * inC;
+    const Lp = roundUp(L, 4);
+    const Cp = roundUp(outC, 8);
+    const ntap = kd * kh;
+    const partialFloats = ntap * Lp * Cp;
+    const purpose = 'the filter gradient of a 3D convolution';
+    const partials = scratch.alloc(partialFloats * 4 * engine.threads, purpose);
+    engine.f32.fill(0, partials / 4, partials / 4 + partialFloats * engine.threads);
+    const padded = paddedExtents(g);
+    const taps = writeTaps(engine, scratch, g, padded);
+    const dyAt = engine.addressOf(dy);
+    const planeOut = g.outH * g.outW * outC;
+    const slab = planSlabs(engine, scratch, x, g, padded, purpose, (planes) => {
+      const staged = dyAt === undefined ? planes * planeOut * 4 : 0;
+      return staged + (Cp === outC ? 0 : planes * g.outH * g.outW * Cp * 4);
+    });
+    const dyStage = dyAt === undefined ? scratch.alloc(slab.planes * planeOut * 4, purpose) : 0;
+    const dyPadded = Cp === outC ? 0 : scratch.alloc(slab.planes * g.outH * g.outW * Cp * 4, purpose);
+    for (let b = 0; b < g.batch; b++) {
+      for (let o0 = 0; o0 < g.outD; o0 += slab.planes) {
+        const planes = Math.min(slab.planes, g.outD - o0);
+        const xp = stageInput(engine, x, g, padded, slab, b, o0, planes);
+        const first = (b * g.outD + o0) * planeOut;
+        let gradient: number;
+        if (dyAt !== undefined) {
+          gradient = dyAt + first * 4;
+        } else {
+          engine.f32.set(dy.subarray(first, first + planes * planeOut), dyStage / 4);
+          gradient = dyStage;
+        }
+        if (Cp !== outC) {
+          engine.run(JOB_PAD, planes, [gradient, planes, g.outH, g.outW, outC, dyPadded, planes, g.outH, g.outW, Cp, 0, 0, 0]);
+          gradient = dyPadded;
+        }
+        const rows = planes * g.outH;
+        const perChunk = Math.max(1, Math.min(256, Math.ceil(256 / g.outW), Math.ceil(rows / (2 * engine.threads))));
+        engine.run(JOB_FILTER_GRAD, Math.ceil(rows / perChunk), [
+          xp,
+          padded.Hp,
+          padded.Wp,
+          inC,
+          g.sd,
+          g.sh,
+          g.sw,
+          gradient,
+          g.outH,
+          g.outW,
+          rows,
+          Cp,
+          taps,
+          ntap,
+          L,
+          partials,
+          partialFloats * 4,
+          perChunk,
+          Lp,
+        ]);
       }
     }
+    const f32 = engine.f32;
+    const result = engine.newTensor(ntap * L * outC, purpose);
+    for (let t = 0; t < ntap; t++) {
+      for (let l = 0; l < L; l++) {
+        const to = (t * L + l) * outC;
+        const from = partials / 4 + (t * Lp + l) * Cp;
+        for (let c = 0; c < outC; c++) {
+          let sum = 0;
+          for (let tid = 0; tid < engine.threads; tid++) sum += f32[from + tid * partialFloats + c] as number;
+          result[to + c] = sum;
+        }
+      }
+    }
+    return result;
+  } finally {
+    scratch.release();
   }
-  return result;
 }
 
 function isStrideKernel(g: ConvGeometry): boolean {
@@ -185,67 +184,76 @@ function isStrideKernel(g: ConvGeometry): boolean {
  * dx, so dx is the product dy [V][outC] x filter^T [outC][k*inC] with its rows scattered.
  */
 function stridedInputGrad(engine: WasmEngine, dy: Float32Array, filter: Float32Array, g: ConvGeometry): Float32Array {
-  engine.reset();
-  const { kd, kh, kw, inC, outC, outH, outW } = g;
-  const nk = kd * kh * kw;
-  const N = nk * inC;
-  const nblk = Math.ceil(N / 8);
-  const packed = engine.alloc(nblk * outC * 32, 'the packed filter of a transposed convolution');
-  packColumns(engine.f32, packed / 4, outC, N, (co, n) => {
-    const ci = n % inC;
-    const tap = (n - ci) / inC;
-    return filter[(tap * inC + ci) * outC + co] ?? 0;
-  });
-  const taps = engine.alloc(4, 'kernel offsets');
-  engine.i32[taps / 4] = 0;
-  const planeIn = outH * outW * outC;
-  const planeOut = outH * outW * N;
-  const purpose = 'a transposed 3D convolution';
-  const planes = Math.max(1, Math.min(g.outD, Math.floor(engine.available() / ((planeIn + 2 * planeOut) * 4 + 1024))));
-  const staged = engine.alloc(planes * planeIn * 4, purpose);
-  const products = engine.alloc(planes * planeOut * 4, purpose);
-  const spread = engine.alloc(planes * planeOut * 4, purpose);
-  const dx = allocOutput(g.batch * g.inD * g.inH * g.inW * inC, purpose);
-  for (let b = 0; b < g.batch; b++) {
-    for (let o0 = 0; o0 < g.outD; o0 += planes) {
-      const n = Math.min(planes, g.outD - o0);
-      const start = (b * g.outD + o0) * planeIn;
-      engine.f32.set(dy.subarray(start, start + n * planeIn), staged / 4);
-      const V = n * outH * outW;
-      const per = voxelsPerChunk(engine, V);
-      engine.run(JOB_CONV, Math.ceil(V / per), [
-        staged,
-        outH,
-        outW,
-        outC,
-        1,
-        1,
-        1,
-        products,
-        outH,
-        outW,
-        V,
-        N,
-        taps,
-        1,
-        outC,
-        packed,
-        nblk,
-        per,
-      ]);
-      engine.run(JOB_SCATTER, n, [products, outH, outW, kd, kh, kw, inC, spread]);
-      const to = (b * g.outD + o0) * planeOut;
-      dx.set(engine.f32.subarray(spread / 4, spread / 4 + n * planeOut), to);
+  const scratch = engine.scratch();
+  try {
+    const { kd, kh, kw, inC, outC, outH, outW } = g;
+    const purpose = 'a transposed 3D convolution';
+    const N = kd * kh * kw * inC;
+    const nblk = Math.ceil(N / 8);
+    const packed = scratch.alloc(nblk * outC * 32, purpose);
+    packColumns(engine.f32, packed / 4, outC, N, (co, n) => {
+      const ci = n % inC;
+      const tap = (n - ci) / inC;
+      return filter[(tap * inC + ci) * outC + co] ?? 0;
+    });
+    const taps = scratch.alloc(4, purpose);
+    engine.i32[taps / 4] = 0;
+    const planeIn = outH * outW * outC;
+    const planeOut = outH * outW * N;
+    const dx = engine.newTensor(g.batch * g.inD * g.inH * g.inW * inC, purpose);
+    const dyAt = engine.addressOf(dy);
+    const dxAt = engine.addressOf(dx);
+    const perPlane = planeOut * 4 + (dyAt === undefined ? planeIn * 4 : 0) + (dxAt === undefined ? planeOut * 4 : 0);
+    const planes = Math.max(1, Math.min(g.outD, Math.floor((scratch.available() - 4096) / perPlane)));
+    const products = scratch.alloc(planes * planeOut * 4, purpose);
+    const staged = dyAt === undefined ? scratch.alloc(planes * planeIn * 4, purpose) : 0;
+    const spread = dxAt === undefined ? scratch.alloc(planes * planeOut * 4, purpose) : 0;
+    for (let b = 0; b < g.batch; b++) {
+      for (let o0 = 0; o0 < g.outD; o0 += planes) {
+        const n = Math.min(planes, g.outD - o0);
+        const start = (b * g.outD + o0) * planeIn;
+        let source = staged;
+        if (dyAt === undefined) engine.f32.set(dy.subarray(start, start + n * planeIn), staged / 4);
+        else source = dyAt + start * 4;
+        const V = n * outH * outW;
+        const per = voxelsPerChunk(engine, V);
+        engine.run(JOB_CONV, Math.ceil(V / per), [
+          source,
+          outH,
+          outW,
+          outC,
+          1,
+          1,
+          1,
+          products,
+          outH,
+          outW,
+          V,
+          N,
+          taps,
+          1,
+          outC,
+          packed,
+          nblk,
+          per,
+        ]);
+        const to = (b * g.outD + o0) * planeOut;
+        const target = dxAt === undefined ? spread : dxAt + to * 4;
+        engine.run(JOB_SCATTER, n, [products, outH, outW, kd, kh, kw, inC, target]);
+        if (dxAt === undefined) dx.set(engine.f32.subarray(spread / 4, spread / 4 + n * planeOut), to);
+      }
     }
+    return dx;
+  } finally {
+    scratch.release();
   }
-  return dx;
 }
 
 interface PaddedExtents {
   Dp: number;
   Hp: number;
   Wp: number;
-  /** The staged input is read as it is: no padding, and rows and planes already have the padded length. */
+  /** The input is read as it is: no padding, and rows and planes already have the padded length. */
   inPlace: boolean;
 }
 
@@ -259,42 +267,47 @@ function paddedExtents(g: ConvGeometry): PaddedExtents {
 
 interface SlabPlan {
   planes: number;
-  staged: number;
+  /** Address of the input in the heap, or of its staging copy (then `stagedCopy`). */
+  inputAt: number;
+  stagedCopy: boolean;
   padded: number;
-  output: number;
-  extra: number;
 }
 
 /**
- * Picks how many output planes one pass handles so the staged input, its padded copy, the output slab and
- * `extraBytes` fit the memory bound, and reserves them.
+ * Picks how many output planes one pass handles so the working memory (the padded input slab, staging for
+ * an input outside the heap, and `extraBytes`) fits, and reserves it.
  */
 function planSlabs(
   engine: WasmEngine,
+  scratch: Scratch,
+  x: Float32Array,
   g: ConvGeometry,
   p: PaddedExtents,
   purpose: string,
   extraBytes: (planes: number) => number,
 ): SlabPlan {
+  const xAt = engine.addressOf(x);
+  const inPlaneBytes = g.inH * g.inW * g.inC * 4;
+  const paddedPlaneBytes = p.Hp * p.Wp * g.inC * 4;
   const bytesFor = (planes: number): number => {
-    const inPlanes = Math.min(g.inD, (planes - 1) * g.sd + g.kd);
-    const staged = inPlanes * g.inH * g.inW * g.inC * 4;
-    const padded = p.inPlace ? 0 : ((planes - 1) * g.sd + g.kd) * p.Hp * p.Wp * g.inC * 4;
-    return staged + padded + planes * g.outH * g.outW * g.outC * 4 + extraBytes(planes) + 4 * 256;
+    const span = (planes - 1) * g.sd + g.kd;
+    return (
+      (xAt === undefined ? Math.min(g.inD, span) * inPlaneBytes : 0) +
+      (p.inPlace ? 0 : span * paddedPlaneBytes) +
+      extraBytes(planes) +
+      4096
+    );
   };
   let planes = g.outD;
-  const room = engine.available();
+  const room = scratch.available();
   while (planes > 1 && bytesFor(planes) > room) planes = Math.max(1, Math.floor(planes / 2));
-  const inPlanes = Math.min(g.inD, (planes - 1) * g.sd + g.kd);
-  const staged = engine.alloc(inPlanes * g.inH * g.inW * g.inC * 4, purpose);
-  const padded = p.inPlace ? staged : engine.alloc(((planes - 1) * g.sd + g.kd) * p.Hp * p.Wp * g.inC * 4, purpose);
-  const output = engine.alloc(planes * g.outH * g.outW * g.outC * 4, purpose);
-  const extraSize = extraBytes(planes);
-  const extra = extraSize > 0 ? engine.alloc(extraSize, purpose) : 0;
-  return { planes, staged, padded, output, extra };
+  const span = (planes - 1) * g.sd + g.kd;
+  const staged = xAt === undefined ? scratch.alloc(Math.min(g.inD, span) * inPlaneBytes, purpose) : 0;
+  const padded = p.inPlace ? 0 : scratch.alloc(span * paddedPlaneBytes, purpose);
+  return { planes, inputAt: xAt ?? staged, stagedCopy: xAt === undefined, padded };
 }
 
-/** Copies the input planes under output planes [o0, o0 + planes) of batch item b and pads them. */
+/** The address of the (padded) input planes under output planes [o0, o0 + planes) of batch item b. */
 function stageInput(
   engine: WasmEngine,
   x: Float32Array,
@@ -306,23 +319,25 @@ function stageInput(
   planes: number,
 ): number {
   const first = o0 * g.sd - g.pd;
-  const paddedPlanes = (planes - 1) * g.sd + g.kd;
+  const span = (planes - 1) * g.sd + g.kd;
   const from = Math.max(0, first);
-  const to = Math.min(g.inD, first + paddedPlanes);
+  const to = Math.min(g.inD, first + span);
   const plane = g.inH * g.inW * g.inC;
-  if (to > from) {
-    const start = (b * g.inD + from) * plane;
-    engine.f32.set(x.subarray(start, start + (to - from) * plane), slab.staged / 4);
+  const start = (b * g.inD + from) * plane;
+  let source = slab.inputAt + start * 4;
+  if (slab.stagedCopy) {
+    if (to > from) engine.f32.set(x.subarray(start, start + (to - from) * plane), slab.inputAt / 4);
+    source = slab.inputAt;
   }
-  if (p.inPlace) return slab.staged;
-  engine.run(JOB_PAD, paddedPlanes, [
-    slab.staged,
+  if (p.inPlace) return source;
+  engine.run(JOB_PAD, span, [
+    source,
     Math.max(0, to - from),
     g.inH,
     g.inW,
     g.inC,
     slab.padded,
-    paddedPlanes,
+    span,
     p.Hp,
     p.Wp,
     g.inC,
@@ -333,53 +348,68 @@ function stageInput(
   return slab.padded;
 }
 
-function runConvolution(engine: WasmEngine, x: Float32Array, plan: ConvPlan): Float32Array {
-  engine.reset();
-  const { g } = plan;
-  const K = g.kd * g.kh * g.kw * g.inC;
-  const nblk = Math.ceil(g.outC / 8);
-  const packed = engine.alloc(nblk * K * 32, `the packed filter of ${plan.purpose}`);
-  plan.pack(engine.f32, packed / 4);
-  const padded = paddedExtents(g);
-  const taps = writeTaps(engine, g, padded);
-  const slab = planSlabs(engine, g, padded, plan.purpose, () => 0);
-  const planeOut = g.outH * g.outW * g.outC;
-  const y = allocOutput(g.batch * g.outD * planeOut, plan.purpose);
-  for (let b = 0; b < g.batch; b++) {
-    for (let o0 = 0; o0 < g.outD; o0 += slab.planes) {
-      const planes = Math.min(slab.planes, g.outD - o0);
-      const xp = stageInput(engine, x, g, padded, slab, b, o0, planes);
-      const V = planes * g.outH * g.outW;
-      const per = voxelsPerChunk(engine, V);
-      engine.run(JOB_CONV, Math.ceil(V / per), [
-        xp,
-        padded.Hp,
-        padded.Wp,
-        g.inC,
-        g.sd,
-        g.sh,
-        g.sw,
-        slab.output,
-        g.outH,
-        g.outW,
-        V,
-        g.outC,
-        taps,
-        g.kd * g.kh,
-        g.kw * g.inC,
-        packed,
-        nblk,
-        per,
-      ]);
-      y.set(engine.f32.subarray(slab.output / 4, slab.output / 4 + planes * planeOut), (b * g.outD + o0) * planeOut);
+function runConvolution(
+  engine: WasmEngine,
+  x: Float32Array,
+  g: ConvGeometry,
+  purpose: string,
+  pack: (f32: Float32Array, at: number) => void,
+): Float32Array {
+  const scratch = engine.scratch();
+  try {
+    const K = g.kd * g.kh * g.kw * g.inC;
+    const nblk = Math.ceil(g.outC / 8);
+    const packed = scratch.alloc(nblk * K * 32, `the packed filter of ${purpose}`);
+    pack(engine.f32, packed / 4);
+    const padded = paddedExtents(g);
+    const taps = writeTaps(engine, scratch, g, padded);
+    const planeOut = g.outH * g.outW * g.outC;
+    const y = engine.newTensor(g.batch * g.outD * planeOut, purpose);
+    const yAt = engine.addressOf(y);
+    const slab = planSlabs(engine, scratch, x, g, padded, purpose, (planes) =>
+      yAt === undefined ? planes * planeOut * 4 : 0,
+    );
+    const outStage = yAt === undefined ? scratch.alloc(slab.planes * planeOut * 4, purpose) : 0;
+    for (let b = 0; b < g.batch; b++) {
+      for (let o0 = 0; o0 < g.outD; o0 += slab.planes) {
+        const planes = Math.min(slab.planes, g.outD - o0);
+        const xp = stageInput(engine, x, g, padded, slab, b, o0, planes);
+        const V = planes * g.outH * g.outW;
+        const per = voxelsPerChunk(engine, V);
+        const first = (b * g.outD + o0) * planeOut;
+        const out = yAt === undefined ? outStage : yAt + first * 4;
+        engine.run(JOB_CONV, Math.ceil(V / per), [
+          xp,
+          padded.Hp,
+          padded.Wp,
+          g.inC,
+          g.sd,
+          g.sh,
+          g.sw,
+          out,
+          g.outH,
+          g.outW,
+          V,
+          g.outC,
+          taps,
+          g.kd * g.kh,
+          g.kw * g.inC,
+          packed,
+          nblk,
+          per,
+        ]);
+        if (yAt === undefined) y.set(engine.f32.subarray(outStage / 4, outStage / 4 + planes * planeOut), first);
+      }
     }
+    return y;
+  } finally {
+    scratch.release();
   }
-  return y;
 }
 
 /** Byte offsets, within the padded input, of the kd*kh kernel rows. */
-function writeTaps(engine: WasmEngine, g: ConvGeometry, p: PaddedExtents): number {
-  const taps = engine.alloc(g.kd * g.kh * 4, 'kernel offsets');
+function writeTaps(engine: WasmEngine, scratch: Scratch, g: ConvGeometry, p: PaddedExtents): number {
+  const taps = scratch.alloc(g.kd * g.kh * 4, 'kernel offsets');
   const i32 = engine.i32;
   for (let a = 0; a < g.kd; a++) {
     for (let b = 0; b < g.kh; b++) i32[taps / 4 + a * g.kh + b] = (a * p.Hp + b) * p.Wp * g.inC * 4;
@@ -411,18 +441,4 @@ function voxelsPerChunk(engine: WasmEngine, V: number): number {
 
 function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
-}
-
-/** A result array; the host running out of memory becomes a candidate failure with a sentence. */
-export function allocOutput(length: number, purpose: string): Float32Array {
-  try {
-    return new Float32Array(length);
-  } catch (err) {
-    throw new EmonasError(
-      'out_of_memory',
-      `The computer ran out of memory for the ${Math.ceil((length * 4) / 2 ** 20)} MiB result of ${purpose}: ` +
-        'close other programs, or use a smaller patch or batch.',
-      { cause: err },
-    );
-  }
 }

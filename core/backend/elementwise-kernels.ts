@@ -40,7 +40,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { forEachRun, planBroadcast } from './broadcast.ts';
-import { allocOutput } from './conv3d.ts';
+import type { WasmEngine } from './wasm-engine.ts';
+import { BINARY_OPS, UNARY_OPS, binaryOp, unaryOp } from './wasm-ops.ts';
 
 type Values = Float32Array | Uint8Array;
 type Run<A extends Values, O extends Values> = (
@@ -163,10 +164,12 @@ const unary: Record<string, Unary> = {
 };
 
 function binaryKernel<A extends Values, O extends Values>(
+  engine: WasmEngine,
   run: Run<A, O>,
   inputDtype: 'float32' | 'bool',
   outputDtype: 'float32' | 'bool',
   fallback: KernelFunc,
+  wasmOp?: number,
 ): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
@@ -176,34 +179,56 @@ function binaryKernel<A extends Values, O extends Values>(
     if (plan === undefined) return fallback(args);
     const av = backend.data.get(a.dataId).values as A;
     const bv = backend.data.get(b.dataId).values as A;
+    if (wasmOp !== undefined) {
+      const fast = binaryOp(engine, wasmOp, av as Float32Array, bv as Float32Array, plan);
+      if (fast !== undefined) return backend.makeTensorInfo(plan.outShape, 'float32', fast);
+    }
     const size = plan.dims.reduce((p, d) => p * d, 1);
-    const out = (outputDtype === 'float32' ? allocOutput(size, 'an element-wise operation') : new Uint8Array(size)) as O;
+    const out = (outputDtype === 'float32' ? engine.newTensor(size, 'an element-wise operation') : new Uint8Array(size)) as O;
     forEachRun(plan, (o, ai, bi, n, as, bs) => run(out, av, bv, o, ai, bi, n, as, bs));
     return backend.makeTensorInfo(plan.outShape, outputDtype, out);
   };
 }
 
-function unaryKernel(fn: Unary, fallback: KernelFunc): KernelFunc {
+function unaryKernel(engine: WasmEngine, fn: Unary, fallback: KernelFunc, wasmOp?: number): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
     const { x } = args.inputs as { x: TensorInfo };
     if (x.dtype !== 'float32') return fallback(args);
     const xv = backend.data.get(x.dataId).values as Float32Array;
-    const out = allocOutput(xv.length, 'an element-wise operation');
-    fn(out, xv, args.attrs as Record<string, unknown>);
+    if (wasmOp !== undefined) {
+      const attrs = (args.attrs ?? {}) as Record<string, unknown>;
+      const alpha = Number(attrs['alpha'] ?? attrs['clipValueMin'] ?? 0);
+      const beta = Number(attrs['clipValueMax'] ?? 0);
+      const fast = unaryOp(engine, wasmOp, xv, alpha, beta);
+      if (fast !== undefined) return backend.makeTensorInfo(x.shape, 'float32', fast);
+    }
+    const out = engine.newTensor(xv.length, 'an element-wise operation');
+    fn(out, xv, (args.attrs ?? {}) as Record<string, unknown>);
     return backend.makeTensorInfo(x.shape, 'float32', out);
   };
 }
 
 /** Sum of many same-shaped tensors, as autodiff uses to combine the gradients reaching one tensor. */
-function addN(fallback: KernelFunc): KernelFunc {
+function addN(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
     const tensors = args.inputs as unknown as TensorInfo[];
     const first = tensors[0];
     if (first === undefined || tensors.some((t) => t.dtype !== 'float32')) return fallback(args);
     const arrays = tensors.map((t) => backend.data.get(t.dataId).values as Float32Array);
-    const out = allocOutput((arrays[0] as Float32Array).length, 'a sum of gradients');
+    const size = (arrays[0] as Float32Array).length;
+    const plan = planBroadcast([size], [size]);
+    let total = arrays.length >= 2 && plan !== undefined ? binaryOp(engine, BINARY_OPS.Add, arrays[0] as Float32Array, arrays[1] as Float32Array, plan) : undefined;
+    if (total !== undefined && plan !== undefined) {
+      for (let k = 2; k < arrays.length; k++) {
+        const next = binaryOp(engine, BINARY_OPS.Add, total, arrays[k] as Float32Array, plan) as Float32Array;
+        engine.release(total);
+        total = next;
+      }
+      return backend.makeTensorInfo(first.shape, 'float32', total);
+    }
+    const out = engine.newTensor(size, 'a sum of gradients');
     out.set(arrays[0] as Float32Array);
     for (let k = 1; k < arrays.length; k++) {
       const v = arrays[k] as Float32Array;
@@ -214,7 +239,7 @@ function addN(fallback: KernelFunc): KernelFunc {
 }
 
 /** Where condition, t, else e; all three of one shape (tfjs's row-broadcasting form goes to the cpu kernel). */
-function select(fallback: KernelFunc): KernelFunc {
+function select(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
     const { condition, t, e } = args.inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
@@ -226,13 +251,17 @@ function select(fallback: KernelFunc): KernelFunc {
     const c = backend.data.get(condition.dataId).values as Uint8Array;
     const tv = backend.data.get(t.dataId).values as Float32Array;
     const ev = backend.data.get(e.dataId).values as Float32Array;
-    const out = allocOutput(tv.length, 'a selection');
+    const out = engine.newTensor(tv.length, 'a selection');
     for (let i = 0; i < out.length; i++) out[i] = c[i] ? tv[i]! : ev[i]!;
     return backend.makeTensorInfo(t.shape, 'float32', out);
   };
 }
 
-export function elementwiseKernels(fallback: Map<string, KernelFunc>, backendName: string): KernelConfig[] {
+export function elementwiseKernels(
+  engine: WasmEngine,
+  fallback: Map<string, KernelFunc>,
+  backendName: string,
+): KernelConfig[] {
   const original = (name: string): KernelFunc => {
     const f = fallback.get(name);
     if (f === undefined) throw new Error(`tfjs cpu backend has no ${name} kernel`);
@@ -240,18 +269,24 @@ export function elementwiseKernels(fallback: Map<string, KernelFunc>, backendNam
   };
   const configs: KernelConfig[] = [];
   for (const [name, run] of Object.entries(arithmetic)) {
-    configs.push({ kernelName: name, backendName, kernelFunc: binaryKernel(run, 'float32', 'float32', original(name)) });
+    const code = BINARY_OPS[name as keyof typeof BINARY_OPS];
+    configs.push({
+      kernelName: name,
+      backendName,
+      kernelFunc: binaryKernel(engine, run, 'float32', 'float32', original(name), code),
+    });
   }
   for (const [name, run] of Object.entries(comparisons)) {
-    configs.push({ kernelName: name, backendName, kernelFunc: binaryKernel(run, 'float32', 'bool', original(name)) });
+    configs.push({ kernelName: name, backendName, kernelFunc: binaryKernel(engine, run, 'float32', 'bool', original(name)) });
   }
   for (const [name, run] of Object.entries(logical)) {
-    configs.push({ kernelName: name, backendName, kernelFunc: binaryKernel(run, 'bool', 'bool', original(name)) });
+    configs.push({ kernelName: name, backendName, kernelFunc: binaryKernel(engine, run, 'bool', 'bool', original(name)) });
   }
   for (const [name, fn] of Object.entries(unary)) {
-    configs.push({ kernelName: name, backendName, kernelFunc: unaryKernel(fn, original(name)) });
+    const code = UNARY_OPS[name as keyof typeof UNARY_OPS] as number | undefined;
+    configs.push({ kernelName: name, backendName, kernelFunc: unaryKernel(engine, fn, original(name), code) });
   }
-  configs.push({ kernelName: AddN, backendName, kernelFunc: addN(original(AddN)) });
-  configs.push({ kernelName: Select, backendName, kernelFunc: select(original(Select)) });
+  configs.push({ kernelName: AddN, backendName, kernelFunc: addN(engine, original(AddN)) });
+  configs.push({ kernelName: Select, backendName, kernelFunc: select(engine, original(Select)) });
   return configs;
 }

@@ -9,9 +9,10 @@ import {
   registerKernel,
   type KernelFunc,
 } from '@tensorflow/tfjs-core';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-cpu';
 import { EmonasError } from '../base/errors.ts';
 import { convKernels } from './conv-kernels.ts';
+import { FastCpuBackend } from './fast-cpu-backend.ts';
 import { elementwiseKernels } from './elementwise-kernels.ts';
 import { matmulKernels } from './matmul-kernels.ts';
 import { poolKernels } from './pool-kernels.ts';
@@ -51,9 +52,9 @@ export async function registerFastCpuBackend(options: FastCpuOptions = {}): Prom
   const fallback = new Map<string, KernelFunc>(cpuKernels.map((k) => [k.kernelName, k.kernelFunc]));
   const own = [
     ...convKernels(engine, fallback, FAST_CPU_BACKEND),
-    ...elementwiseKernels(fallback, FAST_CPU_BACKEND),
-    ...reduceKernels(fallback, FAST_CPU_BACKEND),
-    ...poolKernels(fallback, FAST_CPU_BACKEND),
+    ...elementwiseKernels(engine, fallback, FAST_CPU_BACKEND),
+    ...reduceKernels(engine, fallback, FAST_CPU_BACKEND),
+    ...poolKernels(engine, fallback, FAST_CPU_BACKEND),
     ...matmulKernels(engine, fallback, FAST_CPU_BACKEND),
   ];
   const replaced = new Set(own.map((k) => k.kernelName));
@@ -61,7 +62,8 @@ export async function registerFastCpuBackend(options: FastCpuOptions = {}): Prom
     if (!replaced.has(kernel.kernelName)) registerKernel({ ...kernel, backendName: FAST_CPU_BACKEND });
   }
   for (const kernel of own) registerKernel(kernel);
-  registerBackend(FAST_CPU_BACKEND, () => new MathBackendCPU(), PRIORITY);
+  const kernelEngine = engine;
+  registerBackend(FAST_CPU_BACKEND, () => new FastCpuBackend(kernelEngine), PRIORITY);
   return FAST_CPU_BACKEND;
 }
 

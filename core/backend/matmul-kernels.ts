@@ -5,8 +5,10 @@
 
 import { BatchMatMul, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { allocOutput, convForward } from './conv3d.ts';
+import { convForward } from './conv3d.ts';
 import type { WasmEngine } from './wasm-engine.ts';
+import { planBroadcast } from './broadcast.ts';
+import { BINARY_OPS, binaryOp, reduceOp } from './wasm-ops.ts';
 
 /** Below this many multiply-adds per batch item a product stays in JavaScript. */
 const WASM_MIN_WORK = 1 << 18;
@@ -47,15 +49,29 @@ export function matmulKernels(engine: WasmEngine, fallback: Map<string, KernelFu
     const ba = a.shape[0] as number;
     const bb = b.shape[0] as number;
     if (K !== Kb || (ba !== bb && ba !== 1 && bb !== 1)) return original(args);
-    const A = operand(backend.data.get(a.dataId).values as Float32Array, a.shape, transposeA, true);
-    const B = operand(backend.data.get(b.dataId).values as Float32Array, b.shape, transposeB, false);
+    const av = backend.data.get(a.dataId).values as Float32Array;
+    const bv = backend.data.get(b.dataId).values as Float32Array;
     const batch = Math.max(ba, bb);
-    const out = allocOutput(batch * M * N, 'a matrix product');
+    if (K === 1) {
+      // An outer product: with one shared element a transposed operand has the same layout.
+      const plan = planBroadcast([ba, M, 1], [bb, 1, N]);
+      const outer = plan === undefined ? undefined : binaryOp(engine, BINARY_OPS.Multiply, av, bv, plan);
+      if (outer !== undefined) return backend.makeTensorInfo([batch, M, N], 'float32', outer);
+    }
+    if (M === 1 && !transposeB && ba === bb) {
+      const rows = vectorTimesMatrix(engine, av, bv, batch, K, N);
+      if (rows !== undefined) return backend.makeTensorInfo([batch, M, N], 'float32', rows);
+    }
+    const A = operand(av, a.shape, transposeA, true);
+    const B = operand(bv, b.shape, transposeB, false);
+    const out = engine.newTensor(batch * M * N, 'a matrix product');
     for (let i = 0; i < batch; i++) {
       const aAt = (i % ba) * M * K;
       const bAt = (i % bb) * K * N;
       if (M >= 16 && N >= 4 && M * N * K >= WASM_MIN_WORK) {
-        out.set(wasmProduct(engine, A, aAt, B, bAt, M, K, N), i * M * N);
+        const product = wasmProduct(engine, A, aAt, B, bAt, M, K, N);
+        out.set(product, i * M * N);
+        engine.release(product);
       } else {
         streamProduct(A, aAt, B, bAt, M, K, N, out, i * M * N);
       }
@@ -64,6 +80,29 @@ export function matmulKernels(engine: WasmEngine, fallback: Map<string, KernelFu
   };
 
   return [{ kernelName: BatchMatMul, backendName, kernelFunc: batchMatMul }];
+}
+
+/** Each batch item's row [1, K] times its [K, N] matrix on the engine, or undefined if it declines. */
+function vectorTimesMatrix(
+  engine: WasmEngine,
+  a: Float32Array,
+  b: Float32Array,
+  batch: number,
+  K: number,
+  N: number,
+): Float32Array | undefined {
+  if (batch === 1) return reduceOp(engine, 'dot', b, 1, K, N, a);
+  const out = engine.newTensor(batch * N, 'a matrix product');
+  for (let i = 0; i < batch; i++) {
+    const row = reduceOp(engine, 'dot', b.subarray(i * K * N, (i + 1) * K * N), 1, K, N, a.subarray(i * K, (i + 1) * K));
+    if (row === undefined) {
+      engine.release(out);
+      return undefined;
+    }
+    out.set(row, i * N);
+    engine.release(row);
+  }
+  return out;
 }
 
 /** out[m, :] = sum_k A[m, k] B[k, :], accumulated in double precision one output row at a time. */

@@ -12,7 +12,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { allocOutput } from './conv3d.ts';
+import type { WasmEngine } from './wasm-engine.ts';
 
 type Shape5 = [number, number, number, number, number];
 
@@ -79,7 +79,7 @@ function forEachWindow(info: backend_util.Conv3DInfo, visit: (o: number, inputs:
   }
 }
 
-function maxPool(fallback: KernelFunc): KernelFunc {
+function maxPool(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
     const { x } = args.inputs as { x: TensorInfo };
@@ -87,7 +87,7 @@ function maxPool(fallback: KernelFunc): KernelFunc {
     if (x.dtype !== 'float32' || !tiles(info)) return fallback(args);
     const xv = backend.data.get(x.dataId).values as Float32Array;
     const C = info.inChannels;
-    const y = allocOutput(info.outShape.reduce((p, n) => p * n, 1), 'a max-pool');
+    const y = engine.newTensor(info.outShape.reduce((p, n) => p * n, 1), 'a max-pool');
     // NaN never wins, as in the cpu backend's comparison.
     forEachWindow(info, (o, inputs) => {
       const at = o * C;
@@ -103,7 +103,7 @@ function maxPool(fallback: KernelFunc): KernelFunc {
   };
 }
 
-function maxPoolGrad(fallback: KernelFunc): KernelFunc {
+function maxPoolGrad(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
@@ -112,7 +112,8 @@ function maxPoolGrad(fallback: KernelFunc): KernelFunc {
     const xv = backend.data.get(input.dataId).values as Float32Array;
     const gv = backend.data.get(dy.dataId).values as Float32Array;
     const C = info.inChannels;
-    const dx = allocOutput(xv.length, 'a max-pool gradient');
+    const dx = engine.newTensor(xv.length, 'a max-pool gradient');
+    dx.fill(0);
     const best = new Float32Array(C);
     const where = new Int32Array(C);
     forEachWindow(info, (o, inputs) => {
@@ -136,14 +137,18 @@ function maxPoolGrad(fallback: KernelFunc): KernelFunc {
   };
 }
 
-export function poolKernels(fallback: Map<string, KernelFunc>, backendName: string): KernelConfig[] {
+export function poolKernels(
+  engine: WasmEngine,
+  fallback: Map<string, KernelFunc>,
+  backendName: string,
+): KernelConfig[] {
   const original = (name: string): KernelFunc => {
     const f = fallback.get(name);
     if (f === undefined) throw new Error(`tfjs cpu backend has no ${name} kernel`);
     return f;
   };
   return [
-    { kernelName: MaxPool3D, backendName, kernelFunc: maxPool(original(MaxPool3D)) },
-    { kernelName: MaxPool3DGrad, backendName, kernelFunc: maxPoolGrad(original(MaxPool3DGrad)) },
+    { kernelName: MaxPool3D, backendName, kernelFunc: maxPool(engine, original(MaxPool3D)) },
+    { kernelName: MaxPool3DGrad, backendName, kernelFunc: maxPoolGrad(engine, original(MaxPool3DGrad)) },
   ];
 }

@@ -16,7 +16,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { forEachRun, planBroadcast } from './broadcast.ts';
-import { allocOutput } from './conv3d.ts';
+import type { WasmEngine } from './wasm-engine.ts';
+import { reduceOp } from './wasm-ops.ts';
 
 type Reducer = 'sum' | 'mean' | 'max' | 'min';
 
@@ -27,13 +28,13 @@ interface ReduceAttrs {
   keepDims: boolean;
 }
 
-function reduceKernel(kind: Reducer, fallback: KernelFunc): KernelFunc {
+function reduceKernel(engine: WasmEngine, kind: Reducer, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
     const { x } = args.inputs as { x: TensorInfo };
     if (x.dtype !== 'float32') return fallback(args);
     const { axis, reductionIndices, keepDims } = args.attrs as unknown as ReduceAttrs;
-    const axes = util.parseAxisParam((kind === 'max' ? reductionIndices : axis) ?? null, x.shape);
+    const axes = util.parseAxisParam(((kind === 'max' ? reductionIndices : axis) ?? null) as number[], x.shape);
     const kept = x.shape.map((n, i) => (axes.includes(i) ? 1 : n));
     const outShape = keepDims ? kept : x.shape.filter((_, i) => !axes.includes(i));
     // Broadcasting the output back over the input gives each input run its output offset.
@@ -41,7 +42,15 @@ function reduceKernel(kind: Reducer, fallback: KernelFunc): KernelFunc {
     if (plan === undefined) return fallback(args);
     const xv = backend.data.get(x.dataId).values as Float32Array;
     const size = kept.reduce((p, n) => p * n, 1);
-    const out = allocOutput(size, 'a reduction');
+    const fast = onEngine(engine, kind, xv, plan.dims, plan.bStrides);
+    if (fast !== undefined) {
+      if (kind === 'mean') {
+        const count = xv.length / Math.max(1, size);
+        for (let i = 0; i < fast.length; i++) fast[i] = fast[i]! / count;
+      }
+      return backend.makeTensorInfo(outShape, 'float32', fast);
+    }
+    const out = engine.newTensor(size, 'a reduction');
     if (kind === 'sum' || kind === 'mean') {
       const acc = new Float64Array(size);
       forEachRun(plan, (_o, a, b, n, _as, bs) => {
@@ -82,8 +91,29 @@ function reduceKernel(kind: Reducer, fallback: KernelFunc): KernelFunc {
   };
 }
 
+/**
+ * The reduction on the engine when the merged dimensions are [R], [K, R], [R, K] or [K, R, K] (R reduced,
+ * K kept), which covers reducing any run of adjacent axes.
+ */
+function onEngine(
+  engine: WasmEngine,
+  kind: Reducer,
+  x: Float32Array,
+  dims: number[],
+  outStrides: number[],
+): Float32Array | undefined {
+  const pattern = dims.map((_, i) => (outStrides[i] === 0 ? 'R' : 'K')).join('');
+  const op = kind === 'mean' ? 'sum' : kind;
+  const [d0, d1, d2] = dims as [number, number, number];
+  if (pattern === 'R') return reduceOp(engine, op, x, 1, d0, 1);
+  if (pattern === 'KR') return reduceOp(engine, op, x, d0, d1, 1);
+  if (pattern === 'RK') return reduceOp(engine, op, x, 1, d0, d1);
+  if (pattern === 'KRK') return reduceOp(engine, op, x, d0, d1, d2);
+  return undefined;
+}
+
 /** Softmax over the last axis: exp(x - max) / sum, rounded to float32 where the cpu backend's kernels round. */
-function softmax(fallback: KernelFunc): KernelFunc {
+function softmax(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
     const { logits } = args.inputs as { logits: TensorInfo };
@@ -92,7 +122,7 @@ function softmax(fallback: KernelFunc): KernelFunc {
     if (logits.dtype !== 'float32' || rank === 0 || (dim !== -1 && dim !== rank - 1)) return fallback(args);
     const xv = backend.data.get(logits.dataId).values as Float32Array;
     const n = logits.shape[rank - 1] as number;
-    const out = allocOutput(xv.length, 'a softmax');
+    const out = engine.newTensor(xv.length, 'a softmax');
     const fround = Math.fround;
     for (let row = 0; row < xv.length; row += n) {
       let m = -Infinity;
@@ -113,17 +143,21 @@ function softmax(fallback: KernelFunc): KernelFunc {
   };
 }
 
-export function reduceKernels(fallback: Map<string, KernelFunc>, backendName: string): KernelConfig[] {
+export function reduceKernels(
+  engine: WasmEngine,
+  fallback: Map<string, KernelFunc>,
+  backendName: string,
+): KernelConfig[] {
   const original = (name: string): KernelFunc => {
     const f = fallback.get(name);
     if (f === undefined) throw new Error(`tfjs cpu backend has no ${name} kernel`);
     return f;
   };
   return [
-    { kernelName: Sum, backendName, kernelFunc: reduceKernel('sum', original(Sum)) },
-    { kernelName: Mean, backendName, kernelFunc: reduceKernel('mean', original(Mean)) },
-    { kernelName: Max, backendName, kernelFunc: reduceKernel('max', original(Max)) },
-    { kernelName: Min, backendName, kernelFunc: reduceKernel('min', original(Min)) },
-    { kernelName: Softmax, backendName, kernelFunc: softmax(original(Softmax)) },
+    { kernelName: Sum, backendName, kernelFunc: reduceKernel(engine, 'sum', original(Sum)) },
+    { kernelName: Mean, backendName, kernelFunc: reduceKernel(engine, 'mean', original(Mean)) },
+    { kernelName: Max, backendName, kernelFunc: reduceKernel(engine, 'max', original(Max)) },
+    { kernelName: Min, backendName, kernelFunc: reduceKernel(engine, 'min', original(Min)) },
+    { kernelName: Softmax, backendName, kernelFunc: softmax(engine, original(Softmax)) },
   ];
 }

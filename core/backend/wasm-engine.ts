@@ -24,6 +24,9 @@ export const JOB_PAD = 1;
 export const JOB_CONV = 2;
 export const JOB_FILTER_GRAD = 3;
 export const JOB_SCATTER = 4;
+export const JOB_BINARY = 5;
+export const JOB_UNARY = 6;
+export const JOB_REDUCE = 7;
 
 export interface EngineOptions {
   /** Threads that run kernels, the calling one included. Default: the machine's cores, at most 8. */
@@ -142,6 +145,12 @@ export class WasmEngine {
   /** A result array: in the heap if there is room, else in ordinary memory (kernels then copy results out). */
   newTensor(length: number, purpose: string): Float32Array {
     return this.tryTensor(length) ?? allocOutput(length, purpose);
+  }
+
+  /** Frees a block from tryTensor/newTensor that never became a tensor's. */
+  release(values: Float32Array): void {
+    const at = this.addressOf(values);
+    if (at !== undefined) this.heap.release(at);
   }
 
   /** Working memory for one kernel call; release() frees all of it. */

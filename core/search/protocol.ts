@@ -53,7 +53,10 @@ export interface EvaluateRequest {
   streams: Record<string, RandomState>;
 }
 
+export type SurrogateEngine = 'ml-random-forest' | 'fast-cart';
+
 export interface SurrogateSettings {
+  engine: SurrogateEngine;
   trees: number;
   minSamplesSplit: number;
   maxFeatures: number;

@@ -50,6 +50,7 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
   const neighbours = neighbourhoods(weights, config.neighbourhood);
   const horizon = config.mutation.horizon ?? config.generations;
   const settings: SurrogateSettings = {
+    engine: config.surrogate.engine,
     trees: config.surrogate.trees,
     minSamplesSplit: config.surrogate.minSamplesSplit,
     maxFeatures: config.surrogate.maxFeatures,

@@ -20,8 +20,11 @@ import { EventThrottle } from '../api/throttle.ts';
 import type { Volume } from '../io/volume.ts';
 import { inspectDataset, loadCase, type DatasetReport } from './datasets.ts';
 import { doctor } from './doctor.ts';
+import { exportModel, exportPredictions, exportReport } from './export.ts';
 import { DatasetLibrary } from './library.ts';
+import { cineSlice, reviewCandidate, reviewCase, reviewCine, reviewPrediction, type CandidateRef } from './review.ts';
 import { SearchJobs } from './search-jobs.ts';
+import { readRunManifest } from '../runs/run-folder.ts';
 
 /** What only the process hosting the engine can do, e.g. the desktop app's native folder dialog. */
 export interface EngineHost {
@@ -77,25 +80,55 @@ const handlers: Handlers = {
     return { name };
   },
   'case.volume': async ({ dataset, caseId }, ctx) => {
-    const { report } = await ctx.library.get(dataset);
-    const entry = report.cases.find((c) => c.id === caseId);
-    if (!entry) {
-      throw new EmonasError(
-        'not_found',
-        `Dataset '${dataset}' has no case '${caseId}'; pick one from its case list.`,
-      );
-    }
+    const entry = await libraryCase(dataset, caseId, ctx);
     const { image, label } = await loadCase(entry);
     const volume: CaseVolume = { datasetName: dataset, caseId, image: toVolumeData(image) };
     if (label) volume.label = toVolumeData(label);
     return volume;
   },
+  'case.cine': async ({ dataset, caseId, slice }, ctx) => cineSlice(await libraryCase(dataset, caseId, ctx), slice),
   'search.start': async (request, ctx) => ctx.searches.start(request),
   'search.pause': async ({ runId }, ctx) => ctx.searches.pause(runId),
   'search.resume': async ({ runId }, ctx) => ctx.searches.resume(runId),
   'run.list': async (_input, ctx) => ctx.searches.list(),
   'run.get': async ({ runId }, ctx) => ctx.searches.get(runId),
+  'candidate.review': ({ runId, candidateId }, ctx) =>
+    reviewCandidate(candidateRef(runId, candidateId, ctx), {
+      onProgress: (done, total, caseId) =>
+        ctx.emit('review.progressed', { runId, candidateId, done, total, caseId }),
+    }),
+  'review.case': ({ runId, candidateId, caseId }, ctx) =>
+    reviewCase(candidateRef(runId, candidateId, ctx), caseId),
+  'review.prediction': ({ runId, candidateId, caseId }, ctx) =>
+    reviewPrediction(candidateRef(runId, candidateId, ctx), caseId),
+  'review.cine': ({ runId, candidateId, caseId, slice }, ctx) =>
+    reviewCine(candidateRef(runId, candidateId, ctx), caseId, slice),
+  'prediction.export': ({ runId, candidateId, folder }, ctx) =>
+    exportPredictions(candidateRef(runId, candidateId, ctx), folder),
+  'model.export': ({ runId, candidateId, folder }, ctx) =>
+    exportModel(candidateRef(runId, candidateId, ctx), folder),
+  'report.export': ({ runId, candidateId, file }, ctx) =>
+    exportReport(candidateRef(runId, candidateId, ctx), file),
 };
+
+/** A candidate of one of this engine's runs; the run must exist (its run.json is read to make sure). */
+function candidateRef(runId: string, candidateId: string, ctx: Context): CandidateRef {
+  const runDir = join(ctx.searches.runsRoot, runId);
+  readRunManifest(runDir);
+  return { runDir, runId, candidateId };
+}
+
+async function libraryCase(dataset: string, caseId: string, ctx: Context) {
+  const { report } = await ctx.library.get(dataset);
+  const entry = report.cases.find((c) => c.id === caseId);
+  if (!entry) {
+    throw new EmonasError(
+      'not_found',
+      `Dataset '${dataset}' has no case '${caseId}'; pick one from its case list.`,
+    );
+  }
+  return entry;
+}
 
 async function inspect(folder: string, ctx: Context): Promise<DatasetReport> {
   if (!isAbsolute(folder)) {

@@ -134,6 +134,7 @@ export async function predictFile(
   );
   const probabilities = await predictProbabilities(model, grid, {
     patch: plan.patch,
+    divisor: 2 ** ((card.genome.cells - 1) / 2),
     head: plan.head,
     classes: plan.labels.length,
   });

@@ -1,5 +1,7 @@
 // Runs in: a training worker (validation) or the process that predicts. Whole-volume or sliding-window
-// inference: a case that fits the patch is one centred, zero-padded window; a larger one is covered by
+// inference. The networks are fully convolutional, so a case is predicted in one window of its own size
+// (padded to a multiple of 2^pools) whenever that is at most twice the training patch: instance norm then
+// sees the whole case, as it saw nearly whole cases in training. A larger case is covered by patch-sized
 // windows overlapping by half, blended with a Gaussian weight (nnU-Net's choice: window borders, which
 // see less context, count less). Returns class probabilities channel-major over every class of the plan,
 // background first, on the case's grid.
@@ -7,12 +9,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gridSize, type Grid, type Shape3 } from '../datasets/pipeline/grid.ts';
 import { extractPatch, identityTransform } from '../datasets/pipeline/patch.ts';
 
+/** A network applied to a batch of any spatial shape that is a multiple of `divisor`. */
 export interface Predictor {
-  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
+  apply(x: tf.Tensor, kwargs?: { training?: boolean }): tf.Tensor | tf.Tensor[] | unknown;
 }
 
 export interface InferenceOptions {
   patch: Shape3;
+  /** 2^pools of the network: every window side is a multiple of it. */
+  divisor: number;
   head: 'softmax' | 'sigmoid';
   /** Number of classes of the plan, background included. */
   classes: number;
@@ -44,12 +49,14 @@ export async function predictProbabilities(
   const { patch, classes } = o;
   const shape = image.shape;
   const v = gridSize(shape);
-  const padded = [0, 1, 2].map((d) => Math.max(shape[d] as number, patch[d] as number));
+  const whole = shape.map((n) => Math.ceil(n / o.divisor) * o.divisor) as Shape3;
+  const single = gridSize(whole) <= 2 * gridSize(patch);
+  const window: Shape3 = single ? whole : patch;
+  const padded = [0, 1, 2].map((d) => Math.max(shape[d] as number, window[d] as number));
   const offset = [0, 1, 2].map((d) => Math.floor(((padded[d] as number) - (shape[d] as number)) / 2));
   const starts = [0, 1, 2].map((d) =>
-    windowStarts(padded[d] as number, patch[d] as number, o.overlap ?? 0.5),
+    windowStarts(padded[d] as number, window[d] as number, o.overlap ?? 0.5),
   );
-  const single = starts.every((s) => s.length === 1);
   const weights = single ? undefined : [gaussian(patch[0]), gaussian(patch[1]), gaussian(patch[2])];
   const sum = new Float32Array(classes * v);
   const weightSum = single ? undefined : new Float32Array(v);
@@ -61,16 +68,16 @@ export async function predictProbabilities(
           s1 - (offset[1] as number),
           s2 - (offset[2] as number),
         ];
-        const window = extractPatch(image, undefined, patch, identityTransform(origin)).image;
+        const voxels = extractPatch(image, undefined, window, identityTransform(origin)).image;
         const output = tf.tidy(() => {
-          const x = tf.tensor5d(window, [1, patch[0], patch[1], patch[2], 1]);
-          const y = model.predict(x);
-          return Array.isArray(y) ? (y[0] as tf.Tensor) : y;
+          const x = tf.tensor5d(voxels, [1, window[0], window[1], window[2], 1]);
+          const y = model.apply(x, { training: false });
+          return (Array.isArray(y) ? y[0] : y) as tf.Tensor;
         });
         const probs = (await output.data()) as Float32Array;
         output.dispose();
         const channels = o.head === 'softmax' ? classes : 1;
-        accumulate(probs, channels, o.head, origin, patch, shape, sum, weightSum, weights);
+        accumulate(probs, channels, o.head, origin, window, shape, sum, weightSum, weights);
       }
   if (weightSum) {
     for (let k = 0; k < classes; k++)

@@ -242,7 +242,7 @@ async function trainEpochs(
       hooks.onEvent?.({ type: 'step', epoch, step, steps: s.stepsPerEpoch, loss });
     }
     const trainLoss = lossSum / s.stepsPerEpoch;
-    const validation = await validate(model, valCases, plan, s.patch, labelNames);
+    const validation = await validate(model, valCases, plan, s.patch, 2 ** ((job.genome.cells - 1) / 2), labelNames);
     const record: EpochRecord = {
       epoch,
       trainLoss,
@@ -283,13 +283,14 @@ async function validate(
   cases: PreparedCase[],
   plan: TrainJob['plan'],
   patch: Shape3,
+  divisor: number,
   labelNames: string[],
 ): Promise<{ valLoss: number; valDice: Record<string, number> }> {
   const classes = plan.labels.length;
   let softSum = 0;
   const hardSum = new Array<number>(classes - 1).fill(0);
   for (const c of cases) {
-    const probabilities = await predictProbabilities(model, c.image, { patch, head: plan.head, classes });
+    const probabilities = await predictProbabilities(model, c.image, { patch, divisor, head: plan.head, classes });
     const dice = caseDice(probabilities, c.label.data, classes);
     softSum += dice.soft.reduce((a, b) => a + b, 0) / dice.soft.length;
     dice.hard.forEach((d, k) => (hardSum[k] = (hardSum[k] as number) + d));

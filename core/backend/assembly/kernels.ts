@@ -23,6 +23,9 @@ const KIND_PAD: i32 = 1;
 const KIND_CONV: i32 = 2;
 const KIND_FILTER_GRAD: i32 = 3;
 const KIND_SCATTER: i32 = 4;
+const KIND_BINARY: i32 = 5;
+const KIND_UNARY: i32 = 6;
+const KIND_REDUCE: i32 = 7;
 
 function param(i: i32): i32 {
   return load<i32>(PARAMS + (<usize>i << 2));
@@ -48,6 +51,9 @@ function work(tid: i32): void {
     else if (kind == KIND_CONV) convChunk(chunk, tid);
     else if (kind == KIND_FILTER_GRAD) filterGradChunk(chunk, tid);
     else if (kind == KIND_SCATTER) scatterChunk(chunk);
+    else if (kind == KIND_BINARY) binaryChunk(chunk);
+    else if (kind == KIND_UNARY) unaryChunk(chunk);
+    else if (kind == KIND_REDUCE) reduceChunk(chunk, tid);
   }
 }
 
@@ -428,4 +434,253 @@ function filterGradChunk(chunk: i32, tid: i32): void {
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Element-wise operations and reductions on float32 tensors in the heap.
+
+const OP_ADD: i32 = 0;
+const OP_SUB: i32 = 1;
+const OP_MUL: i32 = 2;
+const OP_DIV: i32 = 3;
+const OP_MAX: i32 = 4;
+const OP_MIN: i32 = 5;
+const OP_SQUARED_DIFFERENCE: i32 = 6;
+
+function vop(op: i32, x: v128, y: v128): v128 {
+  if (op == OP_ADD) return f32x4.add(x, y);
+  if (op == OP_SUB) return f32x4.sub(x, y);
+  if (op == OP_MUL) return f32x4.mul(x, y);
+  if (op == OP_DIV) return f32x4.div(x, y);
+  if (op == OP_MAX) return f32x4.max(x, y);
+  if (op == OP_MIN) return f32x4.min(x, y);
+  const d = f32x4.sub(x, y);
+  return f32x4.mul(d, d);
+}
+
+function sop(op: i32, x: f32, y: f32): f32 {
+  return f32x4.extract_lane(vop(op, f32x4.splat(x), f32x4.splat(y)), 0);
+}
+
+/** out[i] = a[i*as] op b[i*bs] for i < n, with as and bs 0 or 1. */
+function binaryRun(op: i32, out: usize, a: usize, b: usize, n: i32, as: i32, bs: i32): void {
+  let i = 0;
+  if (as == 1 && bs == 1) {
+    for (; i + 4 <= n; i += 4) {
+      const at = <usize>i << 2;
+      v128.store(out + at, vop(op, v128.load(a + at), v128.load(b + at)));
+    }
+  } else if (as == 0 && bs == 1) {
+    const x = v128.load32_splat(a);
+    for (; i + 4 <= n; i += 4) {
+      const at = <usize>i << 2;
+      v128.store(out + at, vop(op, x, v128.load(b + at)));
+    }
+  } else if (as == 1 && bs == 0) {
+    const y = v128.load32_splat(b);
+    for (; i + 4 <= n; i += 4) {
+      const at = <usize>i << 2;
+      v128.store(out + at, vop(op, v128.load(a + at), y));
+    }
+  }
+  for (; i < n; i++) {
+    store<f32>(out + (<usize>i << 2), sop(op, load<f32>(a + (<usize>(i * as) << 2)), load<f32>(b + (<usize>(i * bs) << 2))));
+  }
+}
+
+/**
+ * Runs of a broadcast binary operation. The output is `runs` runs of n contiguous floats; run r's operands
+ * start at sum_k index_k(r) * stride_k over up to three outer dimensions. A chunk is a piece of one long
+ * run or a group of short runs.
+ * Params: 0 op, 1 out, 2 a, 3 b, 4 n, 5 runs, 6 a step, 7 b step, 8-10 outer extents (outermost first),
+ * 11-13 a strides, 14-16 b strides, 17 runs per chunk, 18 pieces per run, 19 piece length.
+ */
+function binaryChunk(chunk: i32): void {
+  const op = param(0);
+  const n = param(4);
+  const runs = param(5);
+  const as = param(6);
+  const bs = param(7);
+  const e1 = param(9);
+  const e2 = param(10);
+  const pieces = param(18);
+  let r0: i32;
+  let r1: i32;
+  let j0 = 0;
+  let j1 = n;
+  if (pieces > 1) {
+    r0 = chunk / pieces;
+    r1 = r0 + 1;
+    const piece = param(19);
+    j0 = (chunk % pieces) * piece;
+    j1 = min<i32>(n, j0 + piece);
+  } else {
+    r0 = chunk * param(17);
+    r1 = min<i32>(runs, r0 + param(17));
+  }
+  for (let r = r0; r < r1; r++) {
+    const i2 = r % e2;
+    const i1 = (r / e2) % e1;
+    const i0 = r / (e2 * e1);
+    const aOff = i0 * param(11) + i1 * param(12) + i2 * param(13) + j0 * as;
+    const bOff = i0 * param(14) + i1 * param(15) + i2 * param(16) + j0 * bs;
+    binaryRun(
+      op,
+      <usize>param(1) + ((<usize>r * <usize>n + <usize>j0) << 2),
+      <usize>param(2) + (<usize>aOff << 2),
+      <usize>param(3) + (<usize>bOff << 2),
+      j1 - j0,
+      as,
+      bs,
+    );
+  }
+}
+
+const U_RELU: i32 = 0;
+const U_STEP: i32 = 1;
+const U_SQUARE: i32 = 2;
+const U_SQRT: i32 = 3;
+const U_RSQRT: i32 = 4;
+const U_NEG: i32 = 5;
+const U_ABS: i32 = 6;
+const U_RECIPROCAL: i32 = 7;
+const U_CLIP: i32 = 8;
+
+function uop(op: i32, x: v128, alpha: v128, beta: v128): v128 {
+  if (op == U_RELU) return f32x4.max(x, f32x4.splat(0));
+  if (op == U_STEP) {
+    const positive = f32x4.gt(x, f32x4.splat(0));
+    return v128.bitselect(f32x4.splat(1), v128.bitselect(x, alpha, f32x4.ne(x, x)), positive);
+  }
+  if (op == U_SQUARE) return f32x4.mul(x, x);
+  if (op == U_SQRT) return f32x4.sqrt(x);
+  if (op == U_RSQRT) return f32x4.div(f32x4.splat(1), f32x4.sqrt(x));
+  if (op == U_NEG) return f32x4.neg(x);
+  if (op == U_ABS) return f32x4.abs(x);
+  if (op == U_RECIPROCAL) return f32x4.div(f32x4.splat(1), x);
+  // clip: above beta -> beta, below alpha -> alpha, NaN stays.
+  const high = v128.bitselect(beta, x, f32x4.gt(x, beta));
+  return v128.bitselect(alpha, high, f32x4.lt(x, alpha));
+}
+
+/** Params: 0 op, 1 out, 2 x, 3 n, 4 alpha (f32 bits), 5 beta (f32 bits), 6 floats per chunk (multiple of 4). */
+function unaryChunk(chunk: i32): void {
+  const op = param(0);
+  const n = param(3);
+  const per = param(6);
+  const i0 = chunk * per;
+  const i1 = min<i32>(n, i0 + per);
+  const alpha = f32x4.splat(reinterpret<f32>(param(4)));
+  const beta = f32x4.splat(reinterpret<f32>(param(5)));
+  const out = <usize>param(1);
+  const x = <usize>param(2);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, uop(op, v128.load(x + at), alpha, beta));
+  }
+  for (; i < i1; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, f32x4.extract_lane(uop(op, f32x4.splat(load<f32>(x + at)), alpha, beta), 0));
+  }
+}
+
+const R_SUM: i32 = 0;
+const R_MAX: i32 = 1;
+const R_MIN: i32 = 2;
+const R_DOT: i32 = 3;
+
+/**
+ * x viewed as [K1][R][K2]. Rows mode (K2 = 1): chunk c reduces whole rows k1 into out (f32). Split mode:
+ * chunk c covers rows [r0, r1) of one k1 and folds them into this thread's partial [K1][K2] (f64 for
+ * sums, f32 for max and min), which the caller combines. R_DOT weights row r by w[r] (a row vector times
+ * a matrix).
+ * Params: 0 op, 1 x, 2 K1, 3 R, 4 K2, 5 out (rows mode) or partials of thread 0 (split mode), 6 bytes
+ * between threads' partials, 7 split mode, 8 rows per chunk, 9 chunks per k1, 10 w.
+ */
+function reduceChunk(chunk: i32, tid: i32): void {
+  const op = param(0);
+  const x = <usize>param(1);
+  const R = param(3);
+  const K2 = param(4);
+  if (param(7) == 0) {
+    const per = param(8);
+    const k0 = chunk * per;
+    const k1 = min<i32>(param(2), k0 + per);
+    for (let k = k0; k < k1; k++) {
+      store<f32>(<usize>param(5) + (<usize>k << 2), reduceRow(op, x + ((<usize>k * <usize>R) << 2), R));
+    }
+    return;
+  }
+  const chunksPerK1 = param(9);
+  const k = chunk / chunksPerK1;
+  const r0 = (chunk % chunksPerK1) * param(8);
+  const r1 = min<i32>(R, r0 + param(8));
+  const rowBytes = <usize>K2 << 2;
+  const w = <usize>param(10);
+  let src = x + ((<usize>k * <usize>R + <usize>r0) * rowBytes);
+  if (op == R_SUM || op == R_DOT) {
+    const acc = <usize>param(5) + <usize>tid * <usize>param(6) + ((<usize>k * <usize>K2) << 3);
+    for (let r = r0; r < r1; r++, src += rowBytes) {
+      const weight = op == R_DOT ? <f64>load<f32>(w + (<usize>r << 2)) : 1.0;
+      const wv = f64x2.splat(weight);
+      let j = 0;
+      for (; j + 4 <= K2; j += 4) {
+        const v = v128.load(src + (<usize>j << 2));
+        const lo = f64x2.mul(f64x2.promote_low_f32x4(v), wv);
+        const hi = f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), wv);
+        const at = acc + (<usize>j << 3);
+        v128.store(at, f64x2.add(v128.load(at), lo));
+        v128.store(at, f64x2.add(v128.load(at, 16), hi), 16);
+      }
+      for (; j < K2; j++) {
+        const at = acc + (<usize>j << 3);
+        store<f64>(at, load<f64>(at) + weight * <f64>load<f32>(src + (<usize>j << 2)));
+      }
+    }
+    return;
+  }
+  const acc = <usize>param(5) + <usize>tid * <usize>param(6) + ((<usize>k * <usize>K2) << 2);
+  for (let r = r0; r < r1; r++, src += rowBytes) {
+    let j = 0;
+    for (; j + 4 <= K2; j += 4) {
+      const at = acc + (<usize>j << 2);
+      v128.store(at, extreme(op, v128.load(at), v128.load(src + (<usize>j << 2))));
+    }
+    for (; j < K2; j++) {
+      const at = acc + (<usize>j << 2);
+      store<f32>(at, f32x4.extract_lane(extreme(op, f32x4.splat(load<f32>(at)), f32x4.splat(load<f32>(src + (<usize>j << 2)))), 0));
+    }
+  }
+}
+
+/** m where v neither beats it nor is NaN, else v: NaN wins, as in the cpu backend's loops. */
+function extreme(op: i32, m: v128, v: v128): v128 {
+  const beats = op == R_MAX ? f32x4.gt(v, m) : f32x4.lt(v, m);
+  return v128.bitselect(v, m, v128.or(beats, f32x4.ne(v, v)));
+}
+
+function reduceRow(op: i32, src: usize, R: i32): f32 {
+  if (op == R_SUM) {
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    let j = 0;
+    for (; j + 4 <= R; j += 4) {
+      const v = v128.load(src + (<usize>j << 2));
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+    }
+    let s = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+    for (; j < R; j++) s += <f64>load<f32>(src + (<usize>j << 2));
+    return <f32>s;
+  }
+  let m = f32x4.splat(op == R_MAX ? -Infinity : Infinity);
+  let j = 0;
+  for (; j + 4 <= R; j += 4) m = extreme(op, m, v128.load(src + (<usize>j << 2)));
+  for (; j < R; j++) m = extreme(op, m, f32x4.splat(load<f32>(src + (<usize>j << 2))));
+  let best = f32x4.splat(f32x4.extract_lane(m, 0));
+  best = extreme(op, best, f32x4.splat(f32x4.extract_lane(m, 1)));
+  best = extreme(op, best, f32x4.splat(f32x4.extract_lane(m, 2)));
+  best = extreme(op, best, f32x4.splat(f32x4.extract_lane(m, 3)));
+  return f32x4.extract_lane(best, 0);
 }

@@ -30,7 +30,11 @@ export function probeTask(id: string, behaviour: ProbeBehaviour = 'ok', delayMs 
 }
 
 /** Collects until every id has a result or the timeout passes; returns results in arrival order. */
-export async function collectAll(executor: Executor, ids: string[], timeoutMs: number): Promise<TaskResult[]> {
+export async function collectAll(
+  executor: Executor,
+  ids: string[],
+  timeoutMs: number,
+): Promise<TaskResult[]> {
   const wanted = new Set(ids);
   const results: TaskResult[] = [];
   const deadline = Date.now() + timeoutMs;
@@ -45,7 +49,8 @@ export async function collectAll(executor: Executor, ids: string[], timeoutMs: n
 export function executorContract(name: string, factory: ContractFactory): void {
   const delay = factory.delayMs ?? 40;
   const timeout = factory.timeoutMs ?? 20_000;
-  const task = (id: string, behaviour: ProbeBehaviour = 'ok'): EvaluationTask => probeTask(id, behaviour, delay);
+  const task = (id: string, behaviour: ProbeBehaviour = 'ok'): EvaluationTask =>
+    probeTask(id, behaviour, delay);
 
   async function using<T>(run: (executor: Executor) => Promise<T>): Promise<T> {
     const executor = await factory.create();

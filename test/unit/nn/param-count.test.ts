@@ -91,6 +91,20 @@ describe('countParams against model.countParams() of the built network', () => {
     }
   });
 
+  it('builds the built-in prostate genome with a one-class sigmoid head at exactly 5,944,353 parameters', () => {
+    const model = buildModel(BUILTIN_GENOMES.prostate, {
+      inputShape: [16, 16, 16, 1],
+      classes: 1,
+      head: 'sigmoid',
+      seed: 1,
+    });
+    try {
+      expect(model.countParams()).toBe(5_944_353);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it.each([
     ['prostate', 3, 2],
     ['hippocampus', 3, 1],

@@ -32,7 +32,13 @@ describe('search configuration', () => {
       duplicateKey: 'indices',
       infill: true,
     });
-    expect(c.surrogate).toMatchObject({ enabled: true, trees: 100, minSamplesSplit: 5, maxFeatures: 1, seed: 0 });
+    expect(c.surrogate).toMatchObject({
+      enabled: true,
+      trees: 100,
+      minSamplesSplit: 5,
+      maxFeatures: 1,
+      seed: 0,
+    });
     expect(c.surrogate.refit).toBe('per-child');
   });
 
@@ -42,7 +48,11 @@ describe('search configuration', () => {
   });
 
   it('merges nested overrides and keeps the rest', () => {
-    const c = resolveSearchConfig({ surrogate: { refit: 'per-generation' }, seed: 3, maxEvaluations: 50 }) as SameaConfig;
+    const c = resolveSearchConfig({
+      surrogate: { refit: 'per-generation' },
+      seed: 3,
+      maxEvaluations: 50,
+    }) as SameaConfig;
     expect(c.surrogate.refit).toBe('per-generation');
     expect(c.surrogate.trees).toBe(100);
     expect(c.seed).toBe(3);
@@ -51,8 +61,15 @@ describe('search configuration', () => {
   });
 
   it('configures the baselines with the same budget', () => {
-    expect(resolveSearchConfig({ algorithm: 'nsga2' })).toMatchObject({ population: 10, generations: 40, mutationRate: 0.1 });
-    expect(resolveSearchConfig({ algorithm: 'random', preset: 'quick' })).toMatchObject({ batch: 6, generations: 4 });
+    expect(resolveSearchConfig({ algorithm: 'nsga2' })).toMatchObject({
+      population: 10,
+      generations: 40,
+      mutationRate: 0.1,
+    });
+    expect(resolveSearchConfig({ algorithm: 'random', preset: 'quick' })).toMatchObject({
+      batch: 6,
+      generations: 4,
+    });
   });
 
   it('refuses what it cannot run, naming the setting', () => {

@@ -4,7 +4,12 @@ import { resolveSearchConfig, type SearchConfig } from '../../../core/search/con
 import { createStrategy } from '../../../core/search/create-strategy.ts';
 import { formulaEvaluator, type FormulaProblemConfig } from '../../../core/search/formula-problem.ts';
 import { referenceNormalisation } from '../../../core/search/normalisation.ts';
-import type { CandidateSpec, EvaluationOutcome, SearchStrategy, StrategyRequest } from '../../../core/search/protocol.ts';
+import type {
+  CandidateSpec,
+  EvaluationOutcome,
+  SearchStrategy,
+  StrategyRequest,
+} from '../../../core/search/protocol.ts';
 import { runInMemory } from '../../../core/search/run-in-memory.ts';
 import { RandomForestSurrogate } from '../../../core/search/surrogate.ts';
 import type { StrategyContext } from '../../../core/search/strategy-kit.ts';
@@ -36,11 +41,15 @@ export interface Trace {
 
 export function runFormula(
   overrides: Record<string, unknown>,
-  options: { formula?: Partial<FormulaProblemConfig>; evaluate?: (spec: CandidateSpec) => EvaluationOutcome } = {},
+  options: {
+    formula?: Partial<FormulaProblemConfig>;
+    evaluate?: (spec: CandidateSpec) => EvaluationOutcome;
+  } = {},
 ): Trace {
   const config = resolveSearchConfig(overrides);
   const strategy = createStrategy(config, context);
-  const evaluate = options.evaluate ?? formulaEvaluator({ noise: 0, noiseSeed: 0, divergence: false, ...options.formula });
+  const evaluate =
+    options.evaluate ?? formulaEvaluator({ noise: 0, noiseSeed: 0, divergence: false, ...options.formula });
   const requests: StrategyRequest[] = [];
   const recording: SearchStrategy = {
     ...strategy,

@@ -26,11 +26,20 @@ describe('Pareto fronts', () => {
   });
 
   it('breaks f1 ties on f2 and drops the tie with the larger f2', () => {
-    expect(nonDominated2d([[0.3, 0.6], [0.3, 0.5], [0.2, 0.9]])).toEqual([2, 1]);
+    expect(
+      nonDominated2d([
+        [0.3, 0.6],
+        [0.3, 0.5],
+        [0.2, 0.9],
+      ]),
+    ).toEqual([2, 1]);
   });
 
   it('peels successive fronts', () => {
-    expect(nonDominatedFronts(P)).toEqual([[7, 0, 1, 2, 5], [4, 3, 6]]);
+    expect(nonDominatedFronts(P)).toEqual([
+      [7, 0, 1, 2, 5],
+      [4, 3, 6],
+    ]);
   });
 
   it('computes crowding distances, infinite at the boundaries', () => {
@@ -51,14 +60,39 @@ describe('Pareto fronts', () => {
 describe('hypervolume', () => {
   it('matches hand examples', () => {
     // Rectangles [0.2,1]x[0.8,1] (0.16) and [0.6,1]x[0.1,1] (0.36) overlap on 0.08.
-    expect(hypervolume2d([[0.2, 0.8], [0.6, 0.1]], [1, 1])).toBeCloseTo(0.44, 12);
+    expect(
+      hypervolume2d(
+        [
+          [0.2, 0.8],
+          [0.6, 0.1],
+        ],
+        [1, 1],
+      ),
+    ).toBeCloseTo(0.44, 12);
     expect(hypervolume2d([[0.5, 0.5]], [1.1, 1.1])).toBeCloseTo(0.36, 12);
     expect(hypervolume2d([], [1.1, 1.1])).toBe(0);
   });
 
   it('ignores dominated points and points beyond the reference point', () => {
-    const base = hypervolume2d([[0.2, 0.8], [0.6, 0.1]], [1, 1]);
-    expect(hypervolume2d([[0.2, 0.8], [0.6, 0.1], [0.7, 0.9], [1.2, 0], [0.6, 0.1]], [1, 1])).toBeCloseTo(base, 12);
+    const base = hypervolume2d(
+      [
+        [0.2, 0.8],
+        [0.6, 0.1],
+      ],
+      [1, 1],
+    );
+    expect(
+      hypervolume2d(
+        [
+          [0.2, 0.8],
+          [0.6, 0.1],
+          [0.7, 0.9],
+          [1.2, 0],
+          [0.6, 0.1],
+        ],
+        [1, 1],
+      ),
+    ).toBeCloseTo(base, 12);
   });
 });
 

@@ -11,7 +11,13 @@ import { decode, genomeKey } from '../../../core/searchspace/encoding.ts';
 
 const NORMALISATION = { f1Bound: 1.5, lnParamsMin: 8.5, lnParamsMax: 17.7 };
 
-function spec(id: string, indices: number[], f2Norm: number, generation = 1, subproblem: number | null = 0): CandidateSpec {
+function spec(
+  id: string,
+  indices: number[],
+  f2Norm: number,
+  generation = 1,
+  subproblem: number | null = 0,
+): CandidateSpec {
   return {
     id,
     generation,
@@ -30,7 +36,13 @@ function spec(id: string, indices: number[], f2Norm: number, generation = 1, sub
 
 describe('subproblem probabilities', () => {
   it('follow s_k/(sum s + 1e-6) + epsilon, renormalised', () => {
-    const p = subproblemProbabilities([[0, 0, 0], [2, 0, 1]], 0.2);
+    const p = subproblemProbabilities(
+      [
+        [0, 0, 0],
+        [2, 0, 1],
+      ],
+      0.2,
+    );
     const raw = [2 / 3.000001 + 0.2 / 3, 0.2 / 3, 1 / 3.000001 + 0.2 / 3];
     const total = raw.reduce((a, b) => a + b, 0);
     p.forEach((v, k) => expect(v).toBeCloseTo((raw[k] as number) / total, 12));
@@ -67,7 +79,11 @@ describe('value probabilities', () => {
 
   it('fall back to uniform when every candidate failed', () => {
     const archive = new Archive(NORMALISATION, genomeKey);
-    archive.add(spec('a', [0, 0, 1, 0, 0, 0, 1, 1, 1, 1], 0.5), { status: 'failed', code: 'out_of_memory', reason: 'x' });
+    archive.add(spec('a', [0, 0, 1, 0, 0, 0, 1, 1, 1, 1], 0.5), {
+      status: 'failed',
+      code: 'out_of_memory',
+      reason: 'x',
+    });
     const p = valueProbabilities(archive.entries, 1.5, 0.2);
     expect(p.genes[1]).toEqual([1 / 3, 1 / 3, 1 / 3]);
   });
@@ -80,7 +96,11 @@ describe('success counting', () => {
     archive.add(spec('g2a', [1, 0, 1, 0, 0, 0, 1, 1, 1, 1], 0.2, 2, 1), { status: 'completed', f1: 0.9 });
     archive.add(spec('g2b', [2, 0, 1, 0, 0, 0, 1, 1, 1, 1], 0.95, 2, 2), { status: 'completed', f1: 1.2 });
     archive.add(spec('g1', [3, 0, 1, 0, 0, 0, 1, 1, 1, 1], 0.1, 1, 0), { status: 'completed', f1: 1.2 });
-    archive.add(spec('bad', [4, 0, 1, 0, 0, 0, 1, 1, 1, 1], 0.05, 2, 2), { status: 'failed', code: 'diverged', reason: 'x' });
+    archive.add(spec('bad', [4, 0, 1, 0, 0, 0, 1, 1, 1, 1], 0.05, 2, 2), {
+      status: 'failed',
+      code: 'diverged',
+      reason: 'x',
+    });
     // Best 3 of the completed: front {old, g2a, g1}; g2b is dominated; the failure never counts.
     expect(successesOf(archive.entries, 2, 3, 3)).toEqual([0, 1, 0]);
     expect(successesOf(archive.entries, 1, 3, 3)).toEqual([1, 0, 0]);

@@ -24,7 +24,14 @@ describe('SaMEA on the formula problem', () => {
 
   it('trains the initial population as one batch, then one child at a time in reference order', () => {
     const batches = evaluations(run.requests);
-    expect(batches[0]!.candidates.map((c) => c.id)).toEqual(['g0-c0', 'g0-c1', 'g0-c2', 'g0-c3', 'g0-c4', 'g0-c5']);
+    expect(batches[0]!.candidates.map((c) => c.id)).toEqual([
+      'g0-c0',
+      'g0-c1',
+      'g0-c2',
+      'g0-c3',
+      'g0-c4',
+      'g0-c5',
+    ]);
     for (const b of batches.slice(1)) {
       if (b.candidates[0]!.phase !== 'infill') expect(b.candidates).toHaveLength(1);
     }
@@ -116,7 +123,8 @@ describe('SaMEA with failures', () => {
     );
     const failed = run.strategy.archive().filter((e) => e.failed);
     expect(failed.length).toBeGreaterThan(0);
-    for (const e of failed) expect(e.outcome).toMatchObject({ status: 'failed', reason: 'worker ran out of memory' });
+    for (const e of failed)
+      expect(e.outcome).toMatchObject({ status: 'failed', reason: 'worker ran out of memory' });
     expect(run.strategy.archive().length).toBeGreaterThan(6 * 3);
   });
 });

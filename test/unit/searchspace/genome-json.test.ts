@@ -46,8 +46,8 @@ describe('parseGenome', () => {
     expect(message({ ...HIPPOCAMPUS, ops: ['conv3d_3x3x3', 'conv4d', 'identity', 'identity'] })).toContain(
       'ops[1] "conv4d"',
     );
-    expect(message({ ...HIPPOCAMPUS, cells: 9, ops: ['conv2d_7x7', 'identity', 'identity', 'identity'] })).toContain(
-      'not allowed with 32 filters and 9 cells',
-    );
+    expect(
+      message({ ...HIPPOCAMPUS, cells: 9, ops: ['conv2d_7x7', 'identity', 'identity', 'identity'] }),
+    ).toContain('not allowed with 32 filters and 9 cells');
   });
 });

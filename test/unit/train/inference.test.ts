@@ -5,12 +5,11 @@ import { predictProbabilities, windowStarts, type Predictor } from '../../../cor
 import { gridSize, type Grid, type Shape3 } from '../../../core/datasets/pipeline/grid.ts';
 
 /** A stand-in network: each voxel's class probabilities depend on its own intensity only. */
-function voxelwise(patch: Shape3, head: 'softmax' | 'sigmoid'): Predictor & { calls: number } {
+function voxelwise(head: 'softmax' | 'sigmoid'): Predictor & { shapes: number[][] } {
   const model = {
-    calls: 0,
-    predict(x: tf.Tensor): tf.Tensor {
-      model.calls++;
-      expect(x.shape).toEqual([1, ...patch, 1]);
+    shapes: [] as number[][],
+    apply(x: tf.Tensor): tf.Tensor {
+      model.shapes.push(x.shape);
       return tf.tidy(() => {
         const s = tf.sigmoid(x);
         return head === 'softmax' ? tf.concat([tf.sub(1, s), tf.mul(s, 0.75), tf.mul(s, 0.25)], 4) : s;
@@ -33,12 +32,16 @@ describe('sliding-window inference', () => {
     expect(windowStarts(100, 32, 0.5)).toEqual([0, 14, 27, 41, 54, 68]);
   });
 
-  it('predicts a case smaller than the patch in one centred window', async () => {
+  it('predicts a case in one centred window of its own size, padded to the pooling multiple', async () => {
     await tf.setBackend('cpu');
-    const image = ramp([5, 6, 3]);
-    const model = voxelwise([8, 8, 4], 'softmax');
-    const p = await predictProbabilities(model, image, { patch: [8, 8, 4], head: 'softmax', classes: 3 });
-    expect(model.calls).toBe(1);
+    const small = voxelwise('softmax');
+    await predictProbabilities(small, ramp([5, 6, 3]), { patch: [8, 8, 4], divisor: 4, head: 'softmax', classes: 3 });
+    expect(small.shapes).toEqual([[1, 8, 8, 4, 1]]);
+    // Larger than the patch along d1, but at most twice its voxels: still one window.
+    const image = ramp([9, 6, 3]);
+    const model = voxelwise('softmax');
+    const p = await predictProbabilities(model, image, { patch: [8, 8, 4], divisor: 4, head: 'softmax', classes: 3 });
+    expect(model.shapes).toEqual([[1, 12, 8, 4, 1]]);
     const v = gridSize(image.shape);
     for (let i = 0; i < v; i++) {
       const s = 1 / (1 + Math.exp(-(image.data[i] as number)));
@@ -50,9 +53,10 @@ describe('sliding-window inference', () => {
 
   it('blends overlapping windows into the same answer for a larger case, sigmoid head included', async () => {
     const image = ramp([13, 9, 10]);
-    const model = voxelwise([8, 8, 4], 'sigmoid');
-    const p = await predictProbabilities(model, image, { patch: [8, 8, 4], head: 'sigmoid', classes: 2 });
-    expect(model.calls).toBe(3 * 2 * 4);
+    const model = voxelwise('sigmoid');
+    const p = await predictProbabilities(model, image, { patch: [8, 8, 4], divisor: 4, head: 'sigmoid', classes: 2 });
+    expect(model.shapes).toHaveLength(3 * 2 * 4);
+    expect(model.shapes.every((s) => s.join() === '1,8,8,4,1')).toBe(true);
     const v = gridSize(image.shape);
     for (let i = 0; i < v; i++) {
       const s = 1 / (1 + Math.exp(-(image.data[i] as number)));

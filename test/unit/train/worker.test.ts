@@ -125,7 +125,7 @@ describe('emonas train and predict', () => {
     expect(killed).toBe(true);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(
-      /the candidate failed: The training worker was killed \(signal SIGKILL\) in epoch 1 of 2/,
+      /the candidate failed: The training worker was killed \(signal SIGKILL\) in epoch \d+ of 20 \(step \d of 2\)/,
     );
     const result = JSON.parse(run.stdout);
     expect(result.status).toBe('failed');

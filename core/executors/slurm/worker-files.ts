@@ -1,0 +1,215 @@
+// Runs in: the engine and a Slurm job step (emonas worker). The files through which the coordinator and the
+// job step talk on shared storage: the task spec the job reads (what to evaluate, with which evaluator,
+// where to write), the result file it writes (the truth about a task, whoever reads it and however often
+// the task ran), and the checkpoint a requeued task resumes from. Each is written atomically.
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { EmonasError } from '../../base/errors.ts';
+import type { FormulaProblemConfig } from '../../search/formula-problem.ts';
+import type { EvaluationOutcome } from '../../search/protocol.ts';
+import type { Genome } from '../../searchspace/genome.ts';
+
+/** The formula problem in a job step: `epochs` epochs of `epochMs` each, checkpointed after every epoch. */
+export interface FormulaEvaluatorSpec {
+  kind: 'formula';
+  problem: FormulaProblemConfig;
+  /** Input channels and classes the search counts parameters for (f2). */
+  task: { inChannels: number; classes: number };
+  epochs: number;
+  epochMs: number;
+}
+
+/** Real training of the candidate (core/train) on a dataset visible to the compute nodes. */
+export interface TrainingEvaluatorSpec {
+  kind: 'training';
+  dataset: string;
+  epochs?: number;
+  stepsPerEpoch?: number;
+  batchSize?: number;
+  patch?: [number, number, number];
+  valFraction?: number;
+  testFraction?: number;
+  /** Seeds the split, the same for every candidate of a run; the task's seed seeds the weights. */
+  splitSeed?: number;
+  maxMinutes?: number;
+  cacheDir?: string;
+}
+
+/** A function `(task, signal) => outcome` exported by a module on shared storage (tests, custom problems). */
+export interface ModuleEvaluatorSpec {
+  kind: 'module';
+  module: string;
+  export: string;
+}
+
+export type EvaluatorSpec = FormulaEvaluatorSpec | TrainingEvaluatorSpec | ModuleEvaluatorSpec;
+
+export interface TaskSpec {
+  format: 'emonas-slurm-task';
+  version: 1;
+  id: string;
+  genome: Genome;
+  indices: number[];
+  seed: number;
+  payload?: unknown;
+  evaluator: EvaluatorSpec;
+  /** Identifies this evaluation: a result or checkpoint with another fingerprint belongs to another one. */
+  fingerprint: string;
+  workDir: string;
+  resultPath: string;
+  checkpointPath: string;
+}
+
+export interface TaskResultFile {
+  format: 'emonas-slurm-result';
+  version: 1;
+  id: string;
+  fingerprint: string;
+  outcome: EvaluationOutcome;
+  /** Wall time of the evaluation over all its runs, in seconds. */
+  seconds: number;
+  /** The checkpoint the run that finished started from (null: it started from scratch). */
+  resumedFrom: unknown;
+  /** The job step that wrote it, or the coordinator when it gave a task up. */
+  writtenBy: 'worker' | 'coordinator';
+  slurmJob: string | null;
+  finishedAt: string;
+}
+
+export interface CheckpointFile {
+  format: 'emonas-slurm-checkpoint';
+  version: 1;
+  fingerprint: string;
+  /** Seconds spent by the runs before, so the result's time covers all of them. */
+  seconds: number;
+  state: unknown;
+  savedAt: string;
+}
+
+export const TASK_FILES = { result: 'result.json', checkpoint: 'checkpoint.json' } as const;
+
+export function fingerprintOf(parts: {
+  id: string;
+  indices: readonly number[];
+  seed: number;
+  payload?: unknown;
+  evaluator: EvaluatorSpec;
+}): string {
+  const text = JSON.stringify([parts.id, parts.indices, parts.seed, parts.payload ?? null, parts.evaluator]);
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/**
+ * Writes through a temporary file in the same folder, fsync'ed, then renamed over the target: readers on
+ * other nodes see the old file or the new one, never half of one. The temporary name carries host and pid,
+ * because the same task may run on two nodes at once (a requeue racing a slow node).
+ */
+export function writeFileAtomic(path: string, text: string): void {
+  const temp = `${path}.${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
+  const fd = openSync(temp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The result of this evaluation if its file exists, is whole and belongs to it; otherwise null. */
+export function readResultFile(path: string, id: string, fingerprint: string): TaskResultFile | null {
+  const value = readJson(path) as Partial<TaskResultFile> | undefined;
+  if (
+    value?.format !== 'emonas-slurm-result' ||
+    value.version !== 1 ||
+    value.id !== id ||
+    value.fingerprint !== fingerprint ||
+    typeof value.outcome !== 'object' ||
+    value.outcome === null
+  ) {
+    return null;
+  }
+  return value as TaskResultFile;
+}
+
+/** The saved state of this evaluation, or null when there is none (or it belongs to another one). */
+export function readCheckpointFile(path: string, fingerprint: string): CheckpointFile | null {
+  const value = readJson(path) as Partial<CheckpointFile> | undefined;
+  if (
+    value?.format !== 'emonas-slurm-checkpoint' ||
+    value.version !== 1 ||
+    value.fingerprint !== fingerprint
+  ) {
+    return null;
+  }
+  return value as CheckpointFile;
+}
+
+/** Reads a task spec written by the coordinator, checking what the job step relies on. */
+export function readTaskSpec(path: string): TaskSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new EmonasError(
+      'not_found',
+      `The candidate file ${path} cannot be read; it is written by the search coordinator on storage every node must see (check that the run folder is on shared storage).`,
+      { file: path },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new EmonasError(
+      'unreadable_file',
+      `The candidate file ${path} is not valid JSON: ${(err as Error).message}.`,
+      {
+        file: path,
+      },
+    );
+  }
+  const spec = value as Partial<TaskSpec> | null;
+  const problem =
+    spec === null || typeof spec !== 'object'
+      ? 'it is not an object'
+      : spec.format !== 'emonas-slurm-task' || spec.version !== 1
+        ? 'it is not a candidate file of this version of Emonas Studio (format emonas-slurm-task, version 1)'
+        : typeof spec.id !== 'string' || spec.id === ''
+          ? 'it has no candidate id'
+          : !Array.isArray(spec.indices) || typeof spec.seed !== 'number'
+            ? 'it lacks the genome indices or the seed'
+            : typeof spec.fingerprint !== 'string'
+              ? 'it has no fingerprint'
+              : ![spec.workDir, spec.resultPath, spec.checkpointPath].every((p) => typeof p === 'string')
+                ? 'it lacks the paths of its work folder, result or checkpoint'
+                : !['formula', 'training', 'module'].includes(String(spec.evaluator?.kind))
+                  ? `its evaluator kind ${JSON.stringify(spec.evaluator?.kind)} is not formula, training or module`
+                  : null;
+  if (problem !== null) {
+    throw new EmonasError('unsupported_format', `The candidate file ${path} cannot be run: ${problem}.`, {
+      file: path,
+    });
+  }
+  return spec as TaskSpec;
+}

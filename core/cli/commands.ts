@@ -6,6 +6,7 @@ import { serveCommand } from './cmd-serve.ts';
 import { trainCommand } from './cmd-train.ts';
 import { predictCommand } from './cmd-predict.ts';
 import { doctorCommand } from './cmd-doctor.ts';
+import { workerCommand } from './cmd-worker.ts';
 
 export const commands: Command[] = [
   datasetCommand,
@@ -14,4 +15,5 @@ export const commands: Command[] = [
   trainCommand,
   predictCommand,
   doctorCommand,
+  workerCommand,
 ];

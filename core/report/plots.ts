@@ -16,7 +16,7 @@ export interface LinePoint {
   y: number;
 }
 
-const WIDTH = 560;
+const WIDTH = 520;
 const HEIGHT = 340;
 const MARGIN = { left: 64, right: 16, top: 14, bottom: 46 };
 
@@ -32,10 +32,10 @@ function format(v: number): string {
   return String(+v.toPrecision(3));
 }
 
-/** About `count` round tick values covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
+/** About `count` round tick values covering [lo, hi]; whole numbers only when `integer`. */
+export function niceTicks(lo: number, hi: number, count = 5, integer = false): number[] {
   if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
+  const raw = Math.max((hi - lo) / count, integer ? 1 : 0);
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 2.5, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude;
   const ticks: number[] = [];
@@ -143,12 +143,18 @@ export function paretoPlot(points: readonly ScatterPoint[]): string {
   );
 }
 
-export function linePlot(points: readonly LinePoint[], xLabel: string, yLabel: string): string {
+/** A line through the points; `integerX` keeps x ticks on whole numbers (generations, epochs). */
+export function linePlot(
+  points: readonly LinePoint[],
+  xLabel: string,
+  yLabel: string,
+  integerX = false,
+): string {
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
   const xRange = padded(Math.min(...xs), Math.max(...xs));
   const yRange = padded(Math.min(...ys), Math.max(...ys));
-  const xTicks = niceTicks(...xRange).map((value) => ({ value, label: format(value) }));
+  const xTicks = niceTicks(xRange[0], xRange[1], 5, integerX).map((value) => ({ value, label: format(value) }));
   const a = axes(xRange, yRange, xTicks, niceTicks(...yRange), xLabel, yLabel);
   const line = points.map((p) => `${a.x(p.x).toFixed(1)},${a.y(p.y).toFixed(1)}`).join(' ');
   const dots = points

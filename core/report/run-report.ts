@@ -75,7 +75,7 @@ const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;color:#1d2330;max-width:1120px;margin:0 auto;padding:24px}
 h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.2rem;margin:32px 0 8px;border-bottom:1px solid #d6dbe4;padding-bottom:4px}
 h3{font-size:1rem;margin:18px 0 6px}.muted{color:#5d6677}
-table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid #d6dbe4;padding:3px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid #d6dbe4;padding:3px 8px;text-align:left;vertical-align:top}tbody th{white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums}thead th{background:#eef1f6}
 .plots{display:flex;flex-wrap:wrap;gap:24px}figure{margin:0}figcaption{color:#5d6677;font-size:.9rem;max-width:560px}
 .note{background:#fff6e0;border-left:4px solid #f0b53c;padding:6px 10px}dl dt{font-weight:600;margin-top:6px}dl dd{margin:2px 0 0 16px}
@@ -201,6 +201,7 @@ export function renderRunReport(data: RunReportData): string {
         data.generations.map((g) => ({ x: g.generation, y: g.hypervolume })),
         'generation',
         'hypervolume',
+        true,
       )}<figcaption>Hypervolume of the front after each generation, in the normalised objective space${ref ? ` with reference point (${ref.join(', ')})` : ''}; higher is better.</figcaption></figure>`,
     );
   }
@@ -236,7 +237,7 @@ export function renderRunReport(data: RunReportData): string {
     if (data.failures.length > 0) {
       parts.push(
         '<h3 id="failures">Failure cases</h3>',
-        '<p>The worst cases, each at the slice where the prediction is most wrong. Errors: <span class="swatch" style="background:rgb(30,144,255)"></span>missed (false negative), <span class="swatch" style="background:rgb(255,140,0)"></span>extra (false positive), <span class="swatch" style="background:rgb(255,235,59)"></span>wrong structure.</p>',
+        '<p>The worst cases, each at the slice through the ground truth where the prediction is most wrong. Errors: <span class="swatch" style="background:rgb(30,144,255)"></span>missed (false negative), <span class="swatch" style="background:rgb(255,140,0)"></span>extra (false positive), <span class="swatch" style="background:rgb(255,235,59)"></span>wrong structure.</p>',
       );
       for (const f of data.failures) {
         parts.push(

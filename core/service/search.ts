@@ -148,10 +148,11 @@ export async function startSearch(
   request: StartSearchRequest,
   deps: SearchDeps = {},
 ): Promise<SearchSummary> {
-  const config = resolveSearchConfig(request.config ?? {});
   const problem = parseFormulaProblem(request.problem);
   const paramCounter = cachedParamCounter(deps.paramCounter ?? defaultCounter());
   const executor = deps.executor ?? formulaExecutor(problem, paramCounter);
+  const capabilities = await executor.capabilities();
+  const config = resolveSearchConfig(withEvaluationOrder(request.config ?? {}, capabilities.slots));
   const manifest: RunManifest = {
     format: 'emonas-run',
     formatVersion: 1,
@@ -163,10 +164,21 @@ export async function startSearch(
     task: TASK,
     normalisation: referenceNormalisation(paramCounter, config.objective.alpha, config.objective.beta),
     software: softwareVersions(),
-    executor: await executor.capabilities(),
+    executor: capabilities,
   };
   createRunFolder(request.runDir, manifest);
   return drive(request.runDir, manifest, { ...deps, executor, paramCounter });
+}
+
+/**
+ * With several slots, SaMEA evaluates a generation's children as one batch unless the user chose an order;
+ * the choice is stored in run.json, so a resumed run keeps it whatever executor it gets.
+ */
+function withEvaluationOrder(config: unknown, slots: number): unknown {
+  if (slots <= 1 || config === null || typeof config !== 'object' || Array.isArray(config)) return config;
+  const c = config as Record<string, unknown>;
+  if ((c.algorithm ?? 'samea') !== 'samea' || 'evaluationOrder' in c) return config;
+  return { ...c, evaluationOrder: 'generation' };
 }
 
 export async function resume(request: { runDir: string }, deps: SearchDeps = {}): Promise<SearchSummary> {

@@ -11,7 +11,7 @@ import { extractPatch, identityTransform } from '../datasets/pipeline/patch.ts';
 
 /** A network applied to a batch of any spatial shape that is a multiple of `divisor`. */
 export interface Predictor {
-  apply(x: tf.Tensor, kwargs?: { training?: boolean }): tf.Tensor | tf.Tensor[] | unknown;
+  apply(x: tf.Tensor, kwargs?: { training?: boolean }): unknown;
 }
 
 export interface InferenceOptions {

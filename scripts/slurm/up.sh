@@ -80,7 +80,8 @@ SlurmctldDebug=info
 SlurmdDebug=info
 GresTypes=gpu
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory_mb Gres=gpu:2 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+# Up to 4 jobs share a core (GPUs are never shared), so test suites that overlap do not starve each other.
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
 )
 new_gres="NodeName=$node Name=gpu File=$state/fakegpu[0-1]"

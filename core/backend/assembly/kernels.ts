@@ -454,8 +454,10 @@ function vop(op: i32, x: v128, y: v128): v128 {
   if (op == OP_DIV) return f32x4.div(x, y);
   if (op == OP_MAX) return f32x4.max(x, y);
   if (op == OP_MIN) return f32x4.min(x, y);
-  const d = f32x4.sub(x, y);
-  return f32x4.mul(d, d);
+  // (x - y)^2 in double and rounded once, as the cpu backend computes it.
+  const lo = f64x2.sub(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(y));
+  const hi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(y, y, 2, 3, 0, 1)));
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(f64x2.mul(lo, lo)), f32x4.demote_f64x2_zero(f64x2.mul(hi, hi)), 0, 1, 4, 5);
 }
 
 function sop(op: i32, x: f32, y: f32): f32 {
@@ -518,22 +520,61 @@ function binaryChunk(chunk: i32): void {
     r0 = chunk * param(17);
     r1 = min<i32>(runs, r0 + param(17));
   }
+  // Outer indices of run r0, then stepped run by run like an odometer.
+  let i2 = r0 % e2;
+  let i1 = (r0 / e2) % e1;
+  const i0 = r0 / (e2 * e1);
+  const a0 = param(11);
+  const a1 = param(12);
+  const a2 = param(13);
+  const b0 = param(14);
+  const b1 = param(15);
+  const b2 = param(16);
+  let aOff = i0 * a0 + i1 * a1 + i2 * a2 + j0 * as;
+  let bOff = i0 * b0 + i1 * b1 + i2 * b2 + j0 * bs;
+  const a = <usize>param(2);
+  const b = <usize>param(3);
+  let out = <usize>param(1) + ((<usize>r0 * <usize>n + <usize>j0) << 2);
+  const runBytes = <usize>n << 2;
+  const len = j1 - j0;
+  // Short runs (a bias of C channels, a per-voxel value spread over channels) are dominated by the run
+  // loop itself: whole vectors only, the operation chosen once per chunk.
+  const short = len == n && (n & 3) == 0 && n <= 64;
   for (let r = r0; r < r1; r++) {
-    const i2 = r % e2;
-    const i1 = (r / e2) % e1;
-    const i0 = r / (e2 * e1);
-    const aOff = i0 * param(11) + i1 * param(12) + i2 * param(13) + j0 * as;
-    const bOff = i0 * param(14) + i1 * param(15) + i2 * param(16) + j0 * bs;
-    binaryRun(
-      op,
-      <usize>param(1) + ((<usize>r * <usize>n + <usize>j0) << 2),
-      <usize>param(2) + (<usize>aOff << 2),
-      <usize>param(3) + (<usize>bOff << 2),
-      j1 - j0,
-      as,
-      bs,
-    );
+    const pa = a + (<usize>aOff << 2);
+    const pb = b + (<usize>bOff << 2);
+    if (short) {
+      if (op == OP_ADD) {
+        for (let j = 0; j < n; j += 4) v128.store(out + (<usize>j << 2), f32x4.add(lanes(pa, j, as), lanes(pb, j, bs)));
+      } else if (op == OP_SUB) {
+        for (let j = 0; j < n; j += 4) v128.store(out + (<usize>j << 2), f32x4.sub(lanes(pa, j, as), lanes(pb, j, bs)));
+      } else if (op == OP_MUL) {
+        for (let j = 0; j < n; j += 4) v128.store(out + (<usize>j << 2), f32x4.mul(lanes(pa, j, as), lanes(pb, j, bs)));
+      } else {
+        for (let j = 0; j < n; j += 4) v128.store(out + (<usize>j << 2), vop(op, lanes(pa, j, as), lanes(pb, j, bs)));
+      }
+    } else {
+      binaryRun(op, out, pa, pb, len, as, bs);
+    }
+    out += runBytes;
+    aOff += a2;
+    bOff += b2;
+    if (++i2 == e2) {
+      i2 = 0;
+      aOff += a1 - a2 * e2;
+      bOff += b1 - b2 * e2;
+      if (++i1 == e1) {
+        i1 = 0;
+        aOff += a0 - a1 * e1;
+        bOff += b0 - b1 * e1;
+      }
+    }
   }
+}
+
+/** Four consecutive floats from j on, or the run's one value four times when the operand repeats. */
+function lanes(p: usize, j: i32, step: i32): v128 {
+  return step == 0 ? v128.load32_splat(p) : v128.load(p + (<usize>j << 2));
 }
 
 const U_RELU: i32 = 0;
@@ -617,40 +658,60 @@ function reduceChunk(chunk: i32, tid: i32): void {
   const r0 = (chunk % chunksPerK1) * param(8);
   const r1 = min<i32>(R, r0 + param(8));
   const rowBytes = <usize>K2 << 2;
+  const dot = op == R_DOT;
   const w = <usize>param(10);
-  let src = x + ((<usize>k * <usize>R + <usize>r0) * rowBytes);
-  if (op == R_SUM || op == R_DOT) {
+  const first = x + ((<usize>k * <usize>R + <usize>r0) * rowBytes);
+  // Four columns at a time, their running values in registers over the chunk's rows.
+  if (op == R_SUM || dot) {
     const acc = <usize>param(5) + <usize>tid * <usize>param(6) + ((<usize>k * <usize>K2) << 3);
-    for (let r = r0; r < r1; r++, src += rowBytes) {
-      const weight = op == R_DOT ? <f64>load<f32>(w + (<usize>r << 2)) : 1.0;
-      const wv = f64x2.splat(weight);
-      let j = 0;
-      for (; j + 4 <= K2; j += 4) {
-        const v = v128.load(src + (<usize>j << 2));
-        const lo = f64x2.mul(f64x2.promote_low_f32x4(v), wv);
-        const hi = f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), wv);
-        const at = acc + (<usize>j << 3);
-        v128.store(at, f64x2.add(v128.load(at), lo));
-        v128.store(at, f64x2.add(v128.load(at, 16), hi), 16);
+    let j = 0;
+    for (; j + 4 <= K2; j += 4) {
+      let lo = f64x2.splat(0);
+      let hi = f64x2.splat(0);
+      let src = first + (<usize>j << 2);
+      for (let r = r0; r < r1; r++, src += rowBytes) {
+        const v = v128.load(src);
+        let vlo = f64x2.promote_low_f32x4(v);
+        let vhi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+        if (dot) {
+          const weight = f64x2.splat(<f64>load<f32>(w + (<usize>r << 2)));
+          vlo = f64x2.mul(vlo, weight);
+          vhi = f64x2.mul(vhi, weight);
+        }
+        lo = f64x2.add(lo, vlo);
+        hi = f64x2.add(hi, vhi);
       }
-      for (; j < K2; j++) {
-        const at = acc + (<usize>j << 3);
-        store<f64>(at, load<f64>(at) + weight * <f64>load<f32>(src + (<usize>j << 2)));
+      const at = acc + (<usize>j << 3);
+      v128.store(at, f64x2.add(v128.load(at), lo));
+      v128.store(at, f64x2.add(v128.load(at, 16), hi), 16);
+    }
+    for (; j < K2; j++) {
+      let sum: f64 = 0;
+      let src = first + (<usize>j << 2);
+      for (let r = r0; r < r1; r++, src += rowBytes) {
+        const v = <f64>load<f32>(src);
+        sum += dot ? v * <f64>load<f32>(w + (<usize>r << 2)) : v;
       }
+      const at = acc + (<usize>j << 3);
+      store<f64>(at, load<f64>(at) + sum);
     }
     return;
   }
   const acc = <usize>param(5) + <usize>tid * <usize>param(6) + ((<usize>k * <usize>K2) << 2);
-  for (let r = r0; r < r1; r++, src += rowBytes) {
-    let j = 0;
-    for (; j + 4 <= K2; j += 4) {
-      const at = acc + (<usize>j << 2);
-      v128.store(at, extreme(op, v128.load(at), v128.load(src + (<usize>j << 2))));
-    }
-    for (; j < K2; j++) {
-      const at = acc + (<usize>j << 2);
-      store<f32>(at, f32x4.extract_lane(extreme(op, f32x4.splat(load<f32>(at)), f32x4.splat(load<f32>(src + (<usize>j << 2)))), 0));
-    }
+  let j = 0;
+  for (; j + 4 <= K2; j += 4) {
+    const at = acc + (<usize>j << 2);
+    let m = v128.load(at);
+    let src = first + (<usize>j << 2);
+    for (let r = r0; r < r1; r++, src += rowBytes) m = extreme(op, m, v128.load(src));
+    v128.store(at, m);
+  }
+  for (; j < K2; j++) {
+    const at = acc + (<usize>j << 2);
+    let m = f32x4.splat(load<f32>(at));
+    let src = first + (<usize>j << 2);
+    for (let r = r0; r < r1; r++, src += rowBytes) m = extreme(op, m, f32x4.splat(load<f32>(src)));
+    store<f32>(at, f32x4.extract_lane(m, 0));
   }
 }
 

@@ -1,7 +1,7 @@
 // Runs in: the renderer (in any Chromium, against `emonas serve`). The API client over a WebSocket: requests
-// carry an id, answers come back with it, events arrive on their own (core/api/wire.ts). When the
-// connection drops, calls in flight and calls made meanwhile answer with an error sentence, and the client
-// reconnects on its own.
+// carry an id, answers come back with it, events arrive on their own (core/api/wire.ts). Calls made while
+// the connection opens wait for it. When the connection drops, calls in flight and calls made meanwhile
+// answer with an error sentence, and the client reconnects on its own.
 import type { ApiClient, Unsubscribe } from '../../../core/api/client.ts';
 import { fail, type Result } from '../../../core/api/envelope.ts';
 import { isEventName, type EventName, type EventPayload } from '../../../core/api/events.ts';
@@ -61,7 +61,9 @@ export class WebSocketClient implements ApiClient {
     this.socket?.close();
   }
 
-  private request(method: string, input: unknown): Promise<Result<unknown>> {
+  private async request(method: string, input: unknown): Promise<Result<unknown>> {
+    // A page's first calls are made while the socket is still opening: they wait for it rather than fail.
+    if (this.state === 'connecting') await this.settled();
     const socket = this.socket;
     if (!socket || this.state !== 'open') return Promise.resolve(this.disconnected());
     const id = this.nextId++;
@@ -73,6 +75,17 @@ export class WebSocketClient implements ApiClient {
         this.pending.delete(id);
         resolve(this.disconnected());
       }
+    });
+  }
+
+  /** Resolves once the connection attempt under way has opened or failed. */
+  private settled(): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.onStateChange((state) => {
+        if (state === 'connecting') return;
+        off();
+        resolve();
+      });
     });
   }
 

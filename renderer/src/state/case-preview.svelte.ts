@@ -1,5 +1,5 @@
 // Runs in: the renderer. The case chosen for a look in a dataset's page: its voxels as the engine sent
-// them, the slice shown, and the intensity window.
+// them, the slice shown, the intensity window, and whether it is open in the full viewer.
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { CaseVolume } from '../../../core/api/datasets.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
@@ -12,9 +12,11 @@ export class CasePreview {
   slice = $state(0);
   loading = $state(false);
   error = $state.raw<ErrorData | null>(null);
+  /** Shown in the Cornerstone viewer (with the cine for ACDC) rather than as one quick slice. */
+  viewing = $state(false);
 
   constructor(
-    private readonly client: ApiClient,
+    readonly client: ApiClient,
     readonly dataset: string,
   ) {}
 

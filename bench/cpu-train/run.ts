@@ -50,7 +50,8 @@ class Runner {
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
-      if (!/tfjs-node|looks like you are running|^=+$|^\s*$/m.test(text)) process.stderr.write(`[${label}] ${text}`);
+      if (!/tfjs-node|looks like you are running|^=+$|^\s*$/m.test(text))
+        process.stderr.write(`[${label}] ${text}`);
     });
     this.reader = createInterface({ input: this.child.stdout });
     this.lines = this.reader[Symbol.asyncIterator]();
@@ -138,7 +139,9 @@ async function prepare(dir: string): Promise<void> {
       ],
       { stdio: 'inherit' },
     );
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`patch preparation failed (${code})`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`patch preparation failed (${code})`)),
+    );
   });
 }
 
@@ -169,8 +172,18 @@ async function measure(network: NetworkName, data: string): Promise<Row[]> {
   }
   ours.close();
   torch.close();
-  rows.push({ label: 'emonas-cpu', stepMs: median(oursMs), peakRssMiB: oursLast?.peakRssMiB ?? NaN, loss: oursLast?.loss ?? NaN });
-  rows.push({ label: `pytorch (${values.threads} threads)`, stepMs: median(torchMs), peakRssMiB: torchLast?.peakRssMiB ?? NaN, loss: torchLast?.loss ?? NaN });
+  rows.push({
+    label: 'emonas-cpu',
+    stepMs: median(oursMs),
+    peakRssMiB: oursLast?.peakRssMiB ?? NaN,
+    loss: oursLast?.loss ?? NaN,
+  });
+  rows.push({
+    label: `pytorch (${values.threads} threads)`,
+    stepMs: median(torchMs),
+    peakRssMiB: torchLast?.peakRssMiB ?? NaN,
+    loss: torchLast?.loss ?? NaN,
+  });
   if (!values['skip-cpu']) {
     // tfjs's own cpu backend takes seconds to minutes a step: one warm-up on the small network, none on
     // the candidate, then a single timed step.
@@ -179,12 +192,18 @@ async function measure(network: NetworkName, data: string): Promise<Row[]> {
     if (network === 'small') await cpu.steps(1);
     const reply = await cpu.steps(1);
     cpu.close();
-    rows.push({ label: 'tfjs cpu', stepMs: median(reply.ms), peakRssMiB: reply.peakRssMiB, loss: reply.loss });
+    rows.push({
+      label: 'tfjs cpu',
+      stepMs: median(reply.ms),
+      peakRssMiB: reply.peakRssMiB,
+      loss: reply.loss,
+    });
   }
   return rows;
 }
 
-const networks: NetworkName[] = values.network === undefined ? ['small', 'candidate'] : [values.network as NetworkName];
+const networks: NetworkName[] =
+  values.network === undefined ? ['small', 'candidate'] : [values.network as NetworkName];
 const dir = mkdtempSync(join(tmpdir(), 'emonas-bench-'));
 try {
   if (networks.includes('candidate')) await prepare(dir);
@@ -205,7 +224,9 @@ try {
       );
     }
     if (ours !== undefined && torch !== undefined) {
-      process.stdout.write(`  ${network}: ratio emonas-cpu / pytorch = ${(ours.stepMs / torch.stepMs).toFixed(2)}\n`);
+      process.stdout.write(
+        `  ${network}: ratio emonas-cpu / pytorch = ${(ours.stepMs / torch.stepMs).toFixed(2)}\n`,
+      );
     }
   }
 } finally {

@@ -42,14 +42,25 @@ function smallTask(): Task {
   const { batch, shape, filters, classes } = SMALL_NETWORK;
   const model = tfl.sequential({
     layers: [
-      tfl.layers.conv3d({ inputShape: [...shape, 1], filters, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.conv3d({
+        inputShape: [...shape, 1],
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
       tfl.layers.conv3d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }),
       tfl.layers.conv3d({ filters: classes, kernelSize: 1, padding: 'same' }),
     ],
   });
   const x = tf.randomNormal([batch, ...shape, 1], 0, 1, 'float32', 1);
   const y = tf.oneHot(tf.randomUniform([batch, ...shape], 0, classes, 'int32', 2), classes);
-  return { model, x, y, loss: (labels, logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar };
+  return {
+    model,
+    x,
+    y,
+    loss: (labels, logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar,
+  };
 }
 
 function candidateTask(dataDir: string): Task {

@@ -12,7 +12,10 @@ export interface BroadcastPlan {
 }
 
 /** The plan, or undefined when the shapes do not broadcast (tfjs's own kernel then reports it). */
-export function planBroadcast(aShape: readonly number[], bShape: readonly number[]): BroadcastPlan | undefined {
+export function planBroadcast(
+  aShape: readonly number[],
+  bShape: readonly number[],
+): BroadcastPlan | undefined {
   const rank = Math.max(aShape.length, bShape.length);
   const outShape: number[] = [];
   const dims: number[] = [];

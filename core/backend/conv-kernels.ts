@@ -13,7 +13,13 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { convFilterGrad, convForward, convInputGrad, inputGradSupported, type ConvGeometry } from './conv3d.ts';
+import {
+  convFilterGrad,
+  convForward,
+  convInputGrad,
+  inputGradSupported,
+  type ConvGeometry,
+} from './conv3d.ts';
 import type { WasmEngine } from './wasm-engine.ts';
 
 type Shape5 = [number, number, number, number, number];
@@ -55,7 +61,11 @@ function allFloat(...tensors: TensorInfo[]): boolean {
   return tensors.every((t) => t.dtype === 'float32');
 }
 
-export function convKernels(engine: WasmEngine, fallback: Map<string, KernelFunc>, backendName: string): KernelConfig[] {
+export function convKernels(
+  engine: WasmEngine,
+  fallback: Map<string, KernelFunc>,
+  backendName: string,
+): KernelConfig[] {
   const orFallback = (name: string): KernelFunc => {
     const f = fallback.get(name);
     if (f === undefined) throw new Error(`tfjs cpu backend has no ${name} kernel`);
@@ -68,8 +78,18 @@ export function convKernels(engine: WasmEngine, fallback: Map<string, KernelFunc
   const conv3d: KernelFunc = (args) => {
     const backend = args.backend as MathBackendCPU;
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-    const { strides, pad, dilations } = args.attrs as unknown as { strides: Triple; pad: Pad; dilations: Triple };
-    const info = backend_util.computeConv3DInfo(x.shape as Shape5, filter.shape as Shape5, strides, dilations, pad);
+    const { strides, pad, dilations } = args.attrs as unknown as {
+      strides: Triple;
+      pad: Pad;
+      dilations: Triple;
+    };
+    const info = backend_util.computeConv3DInfo(
+      x.shape as Shape5,
+      filter.shape as Shape5,
+      strides,
+      dilations,
+      pad,
+    );
     if (!undilated(info) || !allFloat(x, filter)) return conv3dFallback(args);
     const y = convForward(engine, values(backend, x), values(backend, filter), geometryOf(info));
     return backend.makeTensorInfo(info.outShape, 'float32', y);
@@ -78,7 +98,11 @@ export function convKernels(engine: WasmEngine, fallback: Map<string, KernelFunc
   const inputGrad: KernelFunc = (args) => {
     const backend = args.backend as MathBackendCPU;
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-    const { strides, pad, inputShape } = args.attrs as unknown as { strides: Triple; pad: Pad; inputShape: Shape5 };
+    const { strides, pad, inputShape } = args.attrs as unknown as {
+      strides: Triple;
+      pad: Pad;
+      inputShape: Shape5;
+    };
     const info = backend_util.computeConv3DInfo(inputShape, filter.shape as Shape5, strides, 1, pad);
     const g = geometryOf(info);
     const sameShape = info.outShape.every((n, i) => n === dy.shape[i]);
@@ -90,7 +114,11 @@ export function convKernels(engine: WasmEngine, fallback: Map<string, KernelFunc
   const filterGrad: KernelFunc = (args) => {
     const backend = args.backend as MathBackendCPU;
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const { strides, pad, filterShape } = args.attrs as unknown as { strides: Triple; pad: Pad; filterShape: Shape5 };
+    const { strides, pad, filterShape } = args.attrs as unknown as {
+      strides: Triple;
+      pad: Pad;
+      filterShape: Shape5;
+    };
     const info = backend_util.computeConv3DInfo(x.shape as Shape5, filterShape, strides, 1, pad);
     const sameShape = info.outShape.every((n, i) => n === dy.shape[i]);
     if (!sameShape || !allFloat(x, dy)) return filterGradFallback(args);

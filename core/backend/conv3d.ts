@@ -5,7 +5,14 @@
 // of the input, and staging for tensors outside the heap) is planned in slabs of output planes that fit
 // the memory bound, so any patch trains as long as one plane fits.
 
-import { JOB_CONV, JOB_FILTER_GRAD, JOB_PAD, JOB_SCATTER, type Scratch, type WasmEngine } from './wasm-engine.ts';
+import {
+  JOB_CONV,
+  JOB_FILTER_GRAD,
+  JOB_PAD,
+  JOB_SCATTER,
+  type Scratch,
+  type WasmEngine,
+} from './wasm-engine.ts';
 
 /** Shapes of one convolution as the forward pass sees it: input -> output through a kd x kh x kw kernel. */
 export interface ConvGeometry {
@@ -31,7 +38,12 @@ export interface ConvGeometry {
 }
 
 /** y = conv3d(x, filter), filter [kd][kh][kw][inC][outC]. */
-export function convForward(engine: WasmEngine, x: Float32Array, filter: Float32Array, g: ConvGeometry): Float32Array {
+export function convForward(
+  engine: WasmEngine,
+  x: Float32Array,
+  filter: Float32Array,
+  g: ConvGeometry,
+): Float32Array {
   const K = g.kd * g.kh * g.kw * g.inC;
   return runConvolution(engine, x, g, 'a 3D convolution', (f32, at) =>
     packColumns(f32, at, K, g.outC, (k, n) => filter[k * g.outC + n] ?? 0),
@@ -44,8 +56,14 @@ export function inputGradSupported(g: ConvGeometry): boolean {
 }
 
 /** dx of y = conv3d(x, filter) given dy; see inputGradSupported. Also the transposed convolution's forward. */
-export function convInputGrad(engine: WasmEngine, dy: Float32Array, filter: Float32Array, g: ConvGeometry): Float32Array {
-  if (isStrideKernel(g) && !(g.sd === 1 && g.sh === 1 && g.sw === 1)) return stridedInputGrad(engine, dy, filter, g);
+export function convInputGrad(
+  engine: WasmEngine,
+  dy: Float32Array,
+  filter: Float32Array,
+  g: ConvGeometry,
+): Float32Array {
+  if (isStrideKernel(g) && !(g.sd === 1 && g.sh === 1 && g.sw === 1))
+    return stridedInputGrad(engine, dy, filter, g);
   // dx[i] = sum_t dy[i - (k-1-p) + t] W[k-1-t]^T: a stride-1 convolution of dy with the flipped, transposed
   // filter and the complementary padding.
   const { kd, kh, kw, inC, outC } = g;
@@ -83,7 +101,12 @@ export function convInputGrad(engine: WasmEngine, dy: Float32Array, filter: Floa
 }
 
 /** dW of y = conv3d(x, filter) given x and dy, as [kd][kh][kw][inC][outC]. */
-export function convFilterGrad(engine: WasmEngine, x: Float32Array, dy: Float32Array, g: ConvGeometry): Float32Array {
+export function convFilterGrad(
+  engine: WasmEngine,
+  x: Float32Array,
+  dy: Float32Array,
+  g: ConvGeometry,
+): Float32Array {
   const scratch = engine.scratch();
   try {
     const { kd, kh, kw, inC, outC } = g;
@@ -118,11 +141,28 @@ export function convFilterGrad(engine: WasmEngine, x: Float32Array, dy: Float32A
           gradient = dyStage;
         }
         if (Cp !== outC) {
-          engine.run(JOB_PAD, planes, [gradient, planes, g.outH, g.outW, outC, dyPadded, planes, g.outH, g.outW, Cp, 0, 0, 0]);
+          engine.run(JOB_PAD, planes, [
+            gradient,
+            planes,
+            g.outH,
+            g.outW,
+            outC,
+            dyPadded,
+            planes,
+            g.outH,
+            g.outW,
+            Cp,
+            0,
+            0,
+            0,
+          ]);
           gradient = dyPadded;
         }
         const rows = planes * g.outH;
-        const perChunk = Math.max(1, Math.min(256, Math.ceil(256 / g.outW), Math.ceil(rows / (2 * engine.threads))));
+        const perChunk = Math.max(
+          1,
+          Math.min(256, Math.ceil(256 / g.outW), Math.ceil(rows / (2 * engine.threads))),
+        );
         engine.run(JOB_FILTER_GRAD, Math.ceil(rows / perChunk), [
           xp,
           padded.Hp,
@@ -183,7 +223,12 @@ function isStrideKernel(g: ConvGeometry): boolean {
  * The input gradient when stride equals kernel: each dy voxel spreads over its own kd x kh x kw block of
  * dx, so dx is the product dy [V][outC] x filter^T [outC][k*inC] with its rows scattered.
  */
-function stridedInputGrad(engine: WasmEngine, dy: Float32Array, filter: Float32Array, g: ConvGeometry): Float32Array {
+function stridedInputGrad(
+  engine: WasmEngine,
+  dy: Float32Array,
+  filter: Float32Array,
+  g: ConvGeometry,
+): Float32Array {
   const scratch = engine.scratch();
   try {
     const { kd, kh, kw, inC, outC, outH, outW } = g;
@@ -203,7 +248,8 @@ function stridedInputGrad(engine: WasmEngine, dy: Float32Array, filter: Float32A
     const dx = engine.newTensor(g.batch * g.inD * g.inH * g.inW * inC, purpose);
     const dyAt = engine.addressOf(dy);
     const dxAt = engine.addressOf(dx);
-    const perPlane = planeOut * 4 + (dyAt === undefined ? planeIn * 4 : 0) + (dxAt === undefined ? planeOut * 4 : 0);
+    const perPlane =
+      planeOut * 4 + (dyAt === undefined ? planeIn * 4 : 0) + (dxAt === undefined ? planeOut * 4 : 0);
     const planes = Math.max(1, Math.min(g.outD, Math.floor((scratch.available() - 4096) / perPlane)));
     const products = scratch.alloc(planes * planeOut * 4, purpose);
     const staged = dyAt === undefined ? scratch.alloc(planes * planeIn * 4, purpose) : 0;
@@ -398,7 +444,8 @@ function runConvolution(
           nblk,
           per,
         ]);
-        if (yAt === undefined) y.set(engine.f32.subarray(outStage / 4, outStage / 4 + planes * planeOut), first);
+        if (yAt === undefined)
+          y.set(engine.f32.subarray(outStage / 4, outStage / 4 + planes * planeOut), first);
       }
     }
     return y;

@@ -184,7 +184,9 @@ function binaryKernel<A extends Values, O extends Values>(
       if (fast !== undefined) return backend.makeTensorInfo(plan.outShape, 'float32', fast);
     }
     const size = plan.dims.reduce((p, d) => p * d, 1);
-    const out = (outputDtype === 'float32' ? engine.newTensor(size, 'an element-wise operation') : new Uint8Array(size)) as O;
+    const out = (
+      outputDtype === 'float32' ? engine.newTensor(size, 'an element-wise operation') : new Uint8Array(size)
+    ) as O;
     forEachRun(plan, (o, ai, bi, n, as, bs) => run(out, av, bv, o, ai, bi, n, as, bs));
     return backend.makeTensorInfo(plan.outShape, outputDtype, out);
   };
@@ -219,7 +221,10 @@ function addN(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
     const arrays = tensors.map((t) => backend.data.get(t.dataId).values as Float32Array);
     const size = (arrays[0] as Float32Array).length;
     const plan = planBroadcast([size], [size]);
-    let total = arrays.length >= 2 && plan !== undefined ? binaryOp(engine, BINARY_OPS.Add, arrays[0] as Float32Array, arrays[1] as Float32Array, plan) : undefined;
+    let total =
+      arrays.length >= 2 && plan !== undefined
+        ? binaryOp(engine, BINARY_OPS.Add, arrays[0] as Float32Array, arrays[1] as Float32Array, plan)
+        : undefined;
     if (total !== undefined && plan !== undefined) {
       for (let k = 2; k < arrays.length; k++) {
         const next = binaryOp(engine, BINARY_OPS.Add, total, arrays[k] as Float32Array, plan) as Float32Array;
@@ -277,14 +282,26 @@ export function elementwiseKernels(
     });
   }
   for (const [name, run] of Object.entries(comparisons)) {
-    configs.push({ kernelName: name, backendName, kernelFunc: binaryKernel(engine, run, 'float32', 'bool', original(name)) });
+    configs.push({
+      kernelName: name,
+      backendName,
+      kernelFunc: binaryKernel(engine, run, 'float32', 'bool', original(name)),
+    });
   }
   for (const [name, run] of Object.entries(logical)) {
-    configs.push({ kernelName: name, backendName, kernelFunc: binaryKernel(engine, run, 'bool', 'bool', original(name)) });
+    configs.push({
+      kernelName: name,
+      backendName,
+      kernelFunc: binaryKernel(engine, run, 'bool', 'bool', original(name)),
+    });
   }
   for (const [name, fn] of Object.entries(unary)) {
     const code = UNARY_OPS[name as keyof typeof UNARY_OPS] as number | undefined;
-    configs.push({ kernelName: name, backendName, kernelFunc: unaryKernel(engine, fn, original(name), code) });
+    configs.push({
+      kernelName: name,
+      backendName,
+      kernelFunc: unaryKernel(engine, fn, original(name), code),
+    });
   }
   configs.push({ kernelName: AddN, backendName, kernelFunc: addN(engine, original(AddN)) });
   configs.push({ kernelName: Select, backendName, kernelFunc: select(engine, original(Select)) });

@@ -62,7 +62,9 @@ export class FastCpuBackend extends MathBackendCPU {
 
   override readSync(dataId: DataId): backend_util.BackendValues {
     const values = super.readSync(dataId);
-    return values instanceof Float32Array && this.engine.addressOf(values) !== undefined ? values.slice() : values;
+    return values instanceof Float32Array && this.engine.addressOf(values) !== undefined
+      ? values.slice()
+      : values;
   }
 
   override async read(dataId: DataId): Promise<backend_util.BackendValues> {

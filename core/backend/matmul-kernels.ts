@@ -31,7 +31,11 @@ function operand(values: Float32Array, shape: number[], transposed: boolean, for
   return { values, batch, outer: outerIsRows ? cols : 1, inner: outerIsRows ? 1 : cols };
 }
 
-export function matmulKernels(engine: WasmEngine, fallback: Map<string, KernelFunc>, backendName: string): KernelConfig[] {
+export function matmulKernels(
+  engine: WasmEngine,
+  fallback: Map<string, KernelFunc>,
+  backendName: string,
+): KernelConfig[] {
   const original = fallback.get(BatchMatMul);
   if (original === undefined) throw new Error('tfjs cpu backend has no BatchMatMul kernel');
 
@@ -94,7 +98,15 @@ function vectorTimesMatrix(
   if (batch === 1) return reduceOp(engine, 'dot', b, 1, K, N, a);
   const out = engine.newTensor(batch * N, 'a matrix product');
   for (let i = 0; i < batch; i++) {
-    const row = reduceOp(engine, 'dot', b.subarray(i * K * N, (i + 1) * K * N), 1, K, N, a.subarray(i * K, (i + 1) * K));
+    const row = reduceOp(
+      engine,
+      'dot',
+      b.subarray(i * K * N, (i + 1) * K * N),
+      1,
+      K,
+      N,
+      a.subarray(i * K, (i + 1) * K),
+    );
     if (row === undefined) {
       engine.release(out);
       return undefined;

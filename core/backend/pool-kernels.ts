@@ -13,6 +13,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { WasmEngine } from './wasm-engine.ts';
+import { maxPoolGradOp, maxPoolOp, type PoolShape } from './wasm-ops.ts';
 
 type Shape5 = [number, number, number, number, number];
 
@@ -79,6 +80,19 @@ function forEachWindow(info: backend_util.Conv3DInfo, visit: (o: number, inputs:
   }
 }
 
+function poolShape(info: backend_util.Conv3DInfo): PoolShape {
+  return {
+    B: info.batchSize,
+    D: info.inDepth,
+    H: info.inHeight,
+    W: info.inWidth,
+    C: info.inChannels,
+    fd: info.filterDepth,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+  };
+}
+
 function maxPool(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as MathBackendCPU;
@@ -86,8 +100,13 @@ function maxPool(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
     const info = poolInfo(x.shape, args.attrs as unknown as PoolAttrs);
     if (x.dtype !== 'float32' || !tiles(info)) return fallback(args);
     const xv = backend.data.get(x.dataId).values as Float32Array;
+    const fast = maxPoolOp(engine, xv, poolShape(info));
+    if (fast !== undefined) return backend.makeTensorInfo(info.outShape, 'float32', fast);
     const C = info.inChannels;
-    const y = engine.newTensor(info.outShape.reduce((p, n) => p * n, 1), 'a max-pool');
+    const y = engine.newTensor(
+      info.outShape.reduce((p, n) => p * n, 1),
+      'a max-pool',
+    );
     // NaN never wins, as in the cpu backend's comparison.
     forEachWindow(info, (o, inputs) => {
       const at = o * C;
@@ -111,6 +130,8 @@ function maxPoolGrad(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
     if (input.dtype !== 'float32' || dy.dtype !== 'float32' || !tiles(info)) return fallback(args);
     const xv = backend.data.get(input.dataId).values as Float32Array;
     const gv = backend.data.get(dy.dataId).values as Float32Array;
+    const fast = maxPoolGradOp(engine, xv, gv, poolShape(info));
+    if (fast !== undefined) return backend.makeTensorInfo(input.shape, 'float32', fast);
     const C = info.inChannels;
     const dx = engine.newTensor(xv.length, 'a max-pool gradient');
     dx.fill(0);

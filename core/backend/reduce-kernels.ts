@@ -34,7 +34,10 @@ function reduceKernel(engine: WasmEngine, kind: Reducer, fallback: KernelFunc): 
     const { x } = args.inputs as { x: TensorInfo };
     if (x.dtype !== 'float32') return fallback(args);
     const { axis, reductionIndices, keepDims } = args.attrs as unknown as ReduceAttrs;
-    const axes = util.parseAxisParam(((kind === 'max' ? reductionIndices : axis) ?? null) as number[], x.shape);
+    const axes = util.parseAxisParam(
+      ((kind === 'max' ? reductionIndices : axis) ?? null) as number[],
+      x.shape,
+    );
     const kept = x.shape.map((n, i) => (axes.includes(i) ? 1 : n));
     const outShape = keepDims ? kept : x.shape.filter((_, i) => !axes.includes(i));
     // Broadcasting the output back over the input gives each input run its output offset.

@@ -6,12 +6,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import asc from 'assemblyscript/asc';
 
 export const KERNELS_SOURCE = fileURLToPath(new URL('./assembly/kernels.ts', import.meta.url));
-export const KERNELS_BINARY = fileURLToPath(new URL('./kernels.wasm', import.meta.url));
+
+/** The two builds of the one source: plain SIMD everywhere, and with relaxed SIMD's fused multiply-add. */
+export const BUILDS = {
+  plain: { binary: fileURLToPath(new URL('./kernels.wasm', import.meta.url)), extra: [] as string[] },
+  relaxed: {
+    binary: fileURLToPath(new URL('./kernels-relaxed.wasm', import.meta.url)),
+    extra: ['--enable', 'relaxed-simd'],
+  },
+};
+export type Build = keyof typeof BUILDS;
 
 /**
  * SIMD and threads (shared memory, atomics) on; memory imported so every thread's instance shares it; the
- * stub runtime because the module never allocates; no relaxed SIMD (its multiply-add measured slower on
- * Node 20's V8 and needs a flag there).
+ * stub runtime because the module never allocates.
  */
 export const ASC_FLAGS = [
   '-O3',
@@ -31,7 +39,7 @@ export const ASC_FLAGS = [
   '65536',
 ];
 
-export async function compileKernels(): Promise<Uint8Array> {
+export async function compileKernels(build: Build): Promise<Uint8Array> {
   let binary: Uint8Array | undefined;
   const messages: string[] = [];
   const sink = {
@@ -39,13 +47,16 @@ export async function compileKernels(): Promise<Uint8Array> {
       messages.push(typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk));
     },
   };
-  const result = await asc.main([KERNELS_SOURCE, '--outFile', 'kernels.wasm', ...ASC_FLAGS], {
-    stdout: sink,
-    stderr: sink,
-    writeFile: (name, contents) => {
-      if (name.endsWith('.wasm') && typeof contents !== 'string') binary = contents;
+  const result = await asc.main(
+    [KERNELS_SOURCE, '--outFile', 'kernels.wasm', ...ASC_FLAGS, ...BUILDS[build].extra],
+    {
+      stdout: sink,
+      stderr: sink,
+      writeFile: (name, contents) => {
+        if (name.endsWith('.wasm') && typeof contents !== 'string') binary = contents;
+      },
     },
-  });
+  );
   if (result.error !== null || binary === undefined) {
     throw new Error(`AssemblyScript could not compile ${KERNELS_SOURCE}:\n${messages.join('')}`);
   }
@@ -53,7 +64,9 @@ export async function compileKernels(): Promise<Uint8Array> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const binary = await compileKernels();
-  writeFileSync(KERNELS_BINARY, binary);
-  process.stdout.write(`wrote ${KERNELS_BINARY} (${binary.length} bytes)\n`);
+  for (const build of Object.keys(BUILDS) as Build[]) {
+    const binary = await compileKernels(build);
+    writeFileSync(BUILDS[build].binary, binary);
+    process.stdout.write(`wrote ${BUILDS[build].binary} (${binary.length} bytes)\n`);
+  }
 }

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { EmonasError } from '../base/errors.ts';
 import { Heap } from './heap.ts';
@@ -27,10 +28,14 @@ export const JOB_SCATTER = 4;
 export const JOB_BINARY = 5;
 export const JOB_UNARY = 6;
 export const JOB_REDUCE = 7;
+export const JOB_MAX_POOL = 8;
+export const JOB_MAX_POOL_GRAD = 9;
 
 export interface EngineOptions {
   /** Threads that run kernels, the calling one included. Default: the machine's cores, at most 8. */
   threads?: number;
+  /** Use relaxed SIMD's fused multiply-add where V8 supports it. Default true. */
+  relaxedSimd?: boolean;
   /**
    * Upper bound of the backend's WebAssembly memory in bytes (tensors and kernels' working memory; at most
    * 4 GiB, the wasm32 limit). Default 3 GiB. Tensors that do not fit stay in ordinary memory.
@@ -46,7 +51,22 @@ interface KernelExports {
   shutdown(): void;
 }
 
-const WASM_URL = new URL('./kernels.wasm', import.meta.url);
+const PLAIN_WASM = new URL('./kernels.wasm', import.meta.url);
+const RELAXED_WASM = new URL('./kernels-relaxed.wasm', import.meta.url);
+
+/**
+ * The kernels with fused multiply-add when this V8 can run relaxed SIMD: on by default from V8 11.4
+ * (Node 22), behind a flag in Node 20's V8 11.3, which is set here; it only lets wasm modules use those
+ * instructions. Otherwise the plain SIMD build.
+ */
+function compileKernels(relaxed: boolean): { module: WebAssembly.Module; fused: boolean } {
+  if (relaxed) {
+    const bytes = readFileSync(RELAXED_WASM);
+    if (!WebAssembly.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    if (WebAssembly.validate(bytes)) return { module: new WebAssembly.Module(bytes), fused: true };
+  }
+  return { module: new WebAssembly.Module(readFileSync(PLAIN_WASM)), fused: false };
+}
 
 // A helper instantiates the same module on the same memory and stays inside helperLoop until shutdown.
 // If its part of a job traps, it leaves the job as helperLoop would have, flags the failure for the
@@ -71,6 +91,8 @@ export class WasmEngine {
   readonly threads: number;
   readonly maxMemoryBytes: number;
   readonly heap: Heap;
+  /** Whether the kernels use fused multiply-add (relaxed SIMD). */
+  readonly fused: boolean;
   private readonly memory: WebAssembly.Memory;
   private readonly kernels: KernelExports;
   private readonly helpers: Worker[] = [];
@@ -90,7 +112,8 @@ export class WasmEngine {
         `The fast CPU backend needs at least 256 KiB of memory; ${this.maxMemoryBytes} bytes were configured.`,
       );
     }
-    const module = new WebAssembly.Module(readFileSync(WASM_URL));
+    const { module, fused } = compileKernels(options.relaxedSimd ?? true);
+    this.fused = fused;
     this.memory = new WebAssembly.Memory({ initial: 2, maximum: maxPages, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.kernels = instance.exports as unknown as KernelExports;
@@ -160,16 +183,23 @@ export class WasmEngine {
 
   /** Runs a job on every thread; params are the job's i32 parameters (see assembly/kernels.ts). */
   run(kind: number, chunks: number, params: readonly number[]): void {
-    if (this.disposed) throw new EmonasError('internal', 'The fast CPU backend was used after it was disposed.');
+    if (this.disposed)
+      throw new EmonasError('internal', 'The fast CPU backend was used after it was disposed.');
     if (chunks <= 0) return;
     this.i32View.set(params, PARAMS / 4);
     try {
       this.kernels.run(kind, chunks);
     } catch (err) {
       this.kernels.recover();
-      throw new EmonasError('internal', `A kernel of the fast CPU backend failed: ${(err as Error).message}.`, {
-        cause: err,
-      });
+      // A helper that trapped on the same job has flagged it too; that failure is this one.
+      Atomics.store(this.i32View, HELPER_FAILED, 0);
+      throw new EmonasError(
+        'internal',
+        `A kernel of the fast CPU backend failed: ${(err as Error).message}.`,
+        {
+          cause: err,
+        },
+      );
     }
     if (Atomics.load(this.i32View, HELPER_FAILED) !== 0) {
       Atomics.store(this.i32View, HELPER_FAILED, 0);

@@ -4,14 +4,30 @@
 // do not reduce to its loop structure), and the caller then runs its JavaScript loop.
 
 import type { BroadcastPlan } from './broadcast.ts';
-import { JOB_BINARY, JOB_REDUCE, JOB_UNARY, type Scratch, type WasmEngine } from './wasm-engine.ts';
+import {
+  JOB_BINARY,
+  JOB_MAX_POOL,
+  JOB_MAX_POOL_GRAD,
+  JOB_REDUCE,
+  JOB_UNARY,
+  type Scratch,
+  type WasmEngine,
+} from './wasm-engine.ts';
 
 /** Below this many elements a JavaScript loop beats waking the helper threads. */
 const MIN_ELEMENTS = 16384;
 /** Floats one chunk of an element-wise job covers: large enough to amortise taking it, small enough to share. */
 const CHUNK_FLOATS = 32768;
 
-export const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 };
+export const BINARY_OPS = {
+  Add: 0,
+  Sub: 1,
+  Multiply: 2,
+  RealDiv: 3,
+  Maximum: 4,
+  Minimum: 5,
+  SquaredDifference: 6,
+};
 export const UNARY_OPS = {
   Relu: 0,
   Step: 1,
@@ -71,7 +87,8 @@ export function binaryOp(
   const n = dims[depth] as number;
   const runs = size / n;
   const pad = 4 - dims.length;
-  const outer = (k: number, of: number[], missing: number): number => (k < pad ? missing : (of[k - pad] as number));
+  const outer = (k: number, of: number[], missing: number): number =>
+    k < pad ? missing : (of[k - pad] as number);
   let pieces = 1;
   let runsPerChunk = 1;
   let chunks: number;
@@ -184,7 +201,19 @@ export function reduceOp(
     else engine.f32.fill(op === 'max' ? -Infinity : Infinity, partials / 4, partials / 4 + outSize * threads);
     const rowsPerChunk = Math.max(1, Math.floor(CHUNK_FLOATS / K2));
     const chunksPerK1 = Math.ceil(R / rowsPerChunk);
-    engine.run(JOB_REDUCE, K1 * chunksPerK1, [code, xAt, K1, R, K2, partials, partialBytes, 1, rowsPerChunk, chunksPerK1, wAt]);
+    engine.run(JOB_REDUCE, K1 * chunksPerK1, [
+      code,
+      xAt,
+      K1,
+      R,
+      K2,
+      partials,
+      partialBytes,
+      1,
+      rowsPerChunk,
+      chunksPerK1,
+      wAt,
+    ]);
     const out = engine.newTensor(outSize, 'a reduction');
     if (wide) {
       const parts = new Float64Array(engine.f32.buffer, partials, outSize * threads);
@@ -206,6 +235,64 @@ export function reduceOp(
       }
     }
     return out;
+  } finally {
+    scratch.release();
+  }
+}
+
+/** Extents of a max-pool whose windows tile the input: [B, D, H, W, C] and the window [fd, fh, fw]. */
+export interface PoolShape {
+  B: number;
+  D: number;
+  H: number;
+  W: number;
+  C: number;
+  fd: number;
+  fh: number;
+  fw: number;
+}
+
+function poolParams(p: PoolShape, x: number, y: number, dx: number): number[] {
+  const outD = Math.floor(p.D / p.fd);
+  const outH = Math.floor(p.H / p.fh);
+  const outW = Math.floor(p.W / p.fw);
+  return [x, y, dx, p.D, p.H, p.W, p.C, p.fd, p.fh, p.fw, outD, outH, outW];
+}
+
+/** The max-pool's output, or undefined for a small input. */
+export function maxPoolOp(engine: WasmEngine, x: Float32Array, p: PoolShape): Float32Array | undefined {
+  if (x.length < MIN_ELEMENTS) return undefined;
+  const outD = Math.floor(p.D / p.fd);
+  const size = p.B * outD * Math.floor(p.H / p.fh) * Math.floor(p.W / p.fw) * p.C;
+  const scratch = engine.scratch();
+  try {
+    const xAt = addressFor(engine, scratch, x);
+    return intoTensor(engine, scratch, size, 'a max-pool', (out) =>
+      engine.run(JOB_MAX_POOL, p.B * outD, poolParams(p, xAt, out, 0)),
+    );
+  } finally {
+    scratch.release();
+  }
+}
+
+/** The max-pool's input gradient given its input and dy, or undefined for a small input. */
+export function maxPoolGradOp(
+  engine: WasmEngine,
+  x: Float32Array,
+  dy: Float32Array,
+  p: PoolShape,
+): Float32Array | undefined {
+  if (x.length < MIN_ELEMENTS) return undefined;
+  const scratch = engine.scratch();
+  try {
+    const xAt = addressFor(engine, scratch, x);
+    const dyAt = addressFor(engine, scratch, dy);
+    const covered = p.D % p.fd === 0 && p.H % p.fh === 0 && p.W % p.fw === 0;
+    return intoTensor(engine, scratch, x.length, 'a max-pool gradient', (dx) => {
+      // Voxels beyond the last whole window get no gradient and are not written by the kernel.
+      if (!covered) engine.f32.fill(0, dx / 4, dx / 4 + x.length);
+      engine.run(JOB_MAX_POOL_GRAD, p.B * Math.floor(p.D / p.fd), poolParams(p, xAt, dyAt, dx));
+    });
   } finally {
     scratch.release();
   }

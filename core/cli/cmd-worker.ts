@@ -28,7 +28,8 @@ export const workerCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse('worker', argv, { candidate: { type: 'string' } }, false);
-    if (positionals.length > 0) throw new EmonasError('bad_request', 'emonas worker takes no positional arguments');
+    if (positionals.length > 0)
+      throw new EmonasError('bad_request', 'emonas worker takes no positional arguments');
     const candidate = requireOption('worker', values.candidate, '--candidate');
     const log = (line: string): void => {
       process.stdout.write(`${new Date().toISOString()} emonas worker: ${line}\n`);

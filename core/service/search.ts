@@ -17,14 +17,14 @@ import {
   softwareVersions,
   type RunManifest,
 } from '../runs/run-folder.ts';
-import { runStudy, type StudyEvent } from '../runs/study.ts';
+import { runStudy, type StudyEvent, type SurrogateHost } from '../runs/study.ts';
 import { Archive, frontOf } from '../search/archive.ts';
 import { resolveSearchConfig } from '../search/config.ts';
 import { createStrategy } from '../search/create-strategy.ts';
 import { DEFAULT_FORMULA, formulaEvaluator, type FormulaProblemConfig } from '../search/formula-problem.ts';
 import { referenceNormalisation } from '../search/normalisation.ts';
 import type { ArchiveEntry, CandidateSpec, EvaluationOutcome } from '../search/protocol.ts';
-import { RandomForestSurrogate, type Surrogate } from '../search/surrogate.ts';
+import { RandomForestSurrogate } from '../search/surrogate.ts';
 import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
 import type { Genome } from '../searchspace/genome.ts';
 import { cachedParamCounter, type ParamCounter } from '../searchspace/param-counter.ts';
@@ -49,7 +49,8 @@ export interface SearchDeps {
   executor?: Executor;
   /** By default countParams for one input channel and one class. */
   paramCounter?: ParamCounter;
-  surrogate?: Surrogate;
+  /** Answers surrogate predictions; by default the random forest in this thread. */
+  surrogate?: SurrogateHost;
   onEvent?: (event: StudyEvent) => void;
   /** Stops the search; a stopped run is continued by resume(). */
   signal?: AbortSignal;

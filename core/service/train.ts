@@ -3,6 +3,7 @@
 // split it by patient (recorded in the output folder), then train in a worker process of its own and
 // record the result there too.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import type { CaseEntry, DatasetManifest } from '../datasets/case-table.ts';
@@ -14,11 +15,18 @@ import { splitByPatient, type Split } from '../datasets/pipeline/split.ts';
 import { isUsableForTraining } from '../datasets/summary.ts';
 import { canonicalGeometry, canonicalTransform } from '../io/orientation.ts';
 import { BUILTIN_GENOMES, builtinGenome } from '../nn/builtin-genomes.ts';
+import { checkMemoryBudget } from '../nn/memory.ts';
 import { checkPatchShape } from '../nn/patch-shape.ts';
 import { parseGenome } from '../searchspace/genome-json.ts';
 import type { Genome } from '../searchspace/genome.ts';
 import type { BackendChoice } from '../train/backend.ts';
-import type { CandidateResult, TrainEvent, TrainJob, TrainSettings } from '../train/job.ts';
+import {
+  outputChannels,
+  type CandidateResult,
+  type TrainEvent,
+  type TrainJob,
+  type TrainSettings,
+} from '../train/job.ts';
 import { REFERENCE_OBJECTIVES } from '../train/objectives.ts';
 import { REFERENCE_EARLY_STOPPING, REFERENCE_PLATEAU } from '../train/schedule.ts';
 import { trainInWorker } from '../train/worker-host.ts';
@@ -168,6 +176,12 @@ export async function prepareTraining(
   const patch = request.patch ?? datasetPlan.patch;
   checkPatchShape(genome, patch);
   const plan: PreprocessingPlan = { ...datasetPlan, patch: [...patch] };
+  // Refuse up front what cannot fit, rather than let the worker die; a quarter of the memory stays free.
+  checkMemoryBudget(
+    genome,
+    { patch, batch: batchSize, inChannels: 1, classes: outputChannels(plan.head, plan.labels.length) },
+    Math.floor(totalmem() * 0.75),
+  );
   const split = splitByPatient(manifest.cases, {
     valFraction: request.valFraction ?? TRAIN_DEFAULTS.valFraction,
     testFraction: request.testFraction ?? TRAIN_DEFAULTS.testFraction,

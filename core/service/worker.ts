@@ -154,7 +154,10 @@ async function evaluateFormula(
   context: EvaluatorContext,
 ): Promise<EvaluationOutcome> {
   const saved = (context.resume as { epoch?: unknown } | null)?.epoch;
-  const from = typeof saved === 'number' && Number.isInteger(saved) && saved >= 0 ? Math.min(saved, evaluator.epochs) : 0;
+  const from =
+    typeof saved === 'number' && Number.isInteger(saved) && saved >= 0
+      ? Math.min(saved, evaluator.epochs)
+      : 0;
   if (from > 0) context.log(`Resuming after epoch ${from} of ${evaluator.epochs}.`);
   for (let epoch = from; epoch < evaluator.epochs; epoch++) {
     if (evaluator.epochMs > 0) await sleep(evaluator.epochMs, undefined, { signal: context.signal });

@@ -5,7 +5,7 @@ import type { CanonicalInput } from '../datasets/pipeline/preprocess.ts';
 import { toCanonical } from '../io/orientation.ts';
 import type { Volume } from '../io/volume.ts';
 import { EmonasError } from '../base/errors.ts';
-import { loadCase } from '../service/datasets.ts';
+import { loadCase } from '../datasets/load-case.ts';
 
 export function canonicalInput(volume: Volume): CanonicalInput {
   const { volume: canonical } = toCanonical(volume);

@@ -1,7 +1,7 @@
 // Runs in: a training worker (validation) or the process that predicts. Whole-volume or sliding-window
 // inference. The networks are fully convolutional, so a case is predicted in one window of its own size
-// (padded to a multiple of 2^pools) whenever that is at most twice the training patch: instance norm then
-// sees the whole case, as it saw nearly whole cases in training. A larger case is covered by patch-sized
+// (padded to a multiple of 2^pools) whenever that is at most 3x the training patch: instance norm then
+// sees the whole case, as it saw most of a case in training, and memory stays near a training step's. A larger case is covered by patch-sized
 // windows overlapping by half, blended with a Gaussian weight (nnU-Net's choice: window borders, which
 // see less context, count less). Returns class probabilities channel-major over every class of the plan,
 // background first, on the case's grid.
@@ -24,6 +24,9 @@ export interface InferenceOptions {
   /** Fraction of a window shared with its neighbour along an axis. */
   overlap?: number;
 }
+
+/** A case padded to at most this many patches' voxels is predicted in one window. */
+export const WHOLE_CASE_FACTOR = 3;
 
 /** Window starts along one axis of padded length `length`, evenly spread from 0 to length - patch. */
 export function windowStarts(length: number, patch: number, overlap: number): number[] {
@@ -50,7 +53,7 @@ export async function predictProbabilities(
   const shape = image.shape;
   const v = gridSize(shape);
   const whole = shape.map((n) => Math.ceil(n / o.divisor) * o.divisor) as Shape3;
-  const single = gridSize(whole) <= 2 * gridSize(patch);
+  const single = gridSize(whole) <= WHOLE_CASE_FACTOR * gridSize(patch);
   const window: Shape3 = single ? whole : patch;
   const padded = [0, 1, 2].map((d) => Math.max(shape[d] as number, window[d] as number));
   const offset = [0, 1, 2].map((d) => Math.floor(((padded[d] as number) - (shape[d] as number)) / 2));

@@ -19,8 +19,11 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
-  install() { apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; }
-  install || { apt-get update -qq && install; } || fail "apt-get could not install slurm-wlm and munge."
+  apt_log=$(mktemp)
+  install() { apt-get install -y -qq --no-install-recommends slurm-wlm munge >>"$apt_log" 2>&1; }
+  install || { apt-get update -qq >>"$apt_log" 2>&1 && install; } \
+    || { cat "$apt_log" >&2; fail "apt-get could not install slurm-wlm and munge."; }
+  rm -f "$apt_log"
   say "installed slurm-wlm and munge"
 fi
 

@@ -54,9 +54,13 @@ export function openSlurmExecutor(stateDir: string, log?: (line: string) => void
     );
   }
   if (saved.format !== 'emonas-slurm-executor' || saved.version !== 1 || !saved.jobName || !saved.evaluator) {
-    throw new EmonasError('unsupported_format', `${path} is not a Slurm setup of this version of Emonas Studio.`, {
-      file: path,
-    });
+    throw new EmonasError(
+      'unsupported_format',
+      `${path} is not a Slurm setup of this version of Emonas Studio.`,
+      {
+        file: path,
+      },
+    );
   }
   return new SlurmExecutor(parseSlurmConfig(saved.config, path), {
     stateDir: resolve(stateDir),
@@ -84,7 +88,8 @@ export function slurmExecutorForRun(request: {
   evaluator: EvaluatorSpec;
   log?: (line: string) => void;
 }): SlurmExecutor {
-  const config = typeof request.slurmConfig === 'string' ? readSlurmConfig(request.slurmConfig) : request.slurmConfig;
+  const config =
+    typeof request.slurmConfig === 'string' ? readSlurmConfig(request.slurmConfig) : request.slurmConfig;
   return createSlurmExecutor(config, {
     stateDir: slurmStateDir(request.runDir),
     jobName: slurmJobName(request.runDir),

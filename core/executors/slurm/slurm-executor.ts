@@ -126,7 +126,11 @@ export class SlurmExecutor implements Executor {
 
   async submit(tasks: EvaluationTask[]): Promise<TaskHandle[]> {
     if (this.closed) throw new EmonasError('conflict', 'This executor has been closed; start a new one.');
-    const pending = new Set([...this.tracked.keys(), ...this.finished.map((r) => r.id)]);
+    const pending = new Set([
+      ...this.tracked.keys(),
+      ...this.retries.map((r) => r.tracked.id),
+      ...this.finished.map((r) => r.id),
+    ]);
     for (const task of tasks) {
       if (pending.has(task.id))
         throw new EmonasError('conflict', `Candidate ${task.id} is already being evaluated.`);
@@ -456,29 +460,39 @@ export class SlurmExecutor implements Executor {
     this.finishWith(t.id, file);
   }
 
+  /**
+   * Submits the tasks waiting for another attempt. They stay listed as waiting until sbatch has answered;
+   * one cancelled meanwhile has its new job cancelled too.
+   */
   private async resubmit(): Promise<void> {
     if (this.retries.length === 0 || this.closed) return;
-    const batch = this.retries.splice(0);
+    const batch = [...this.retries];
+    let failure: Error | null = null;
     try {
-      const items = batch.map((r) => ({
-        spec: r.tracked.spec,
-        attempt: r.tracked.attempt + 1,
-        after: r.after,
-      }));
-      await this.submitBatches(items);
+      await this.submitBatches(
+        batch.map((r) => ({ spec: r.tracked.spec, attempt: r.tracked.attempt + 1, after: r.after })),
+      );
     } catch (err) {
-      for (const r of batch) {
-        // Chunks before the failing one were submitted and are tracked again.
-        if (this.tracked.has(r.tracked.id)) continue;
-        if (++r.failures < SUBMIT_ATTEMPTS) this.retries.push(r);
-        else
-          this.giveUp(
-            r.tracked,
-            'submit',
-            `${r.after}, and submitting it again failed: ${(err as Error).message}`,
-          );
+      failure = err as Error;
+      this.setup.log?.(`Could not submit ${batch.length} candidate(s) again: ${failure.message}`);
+    }
+    const stale: string[] = [];
+    for (const r of batch) {
+      const at = this.retries.indexOf(r);
+      const submitted = this.tracked.get(r.tracked.id);
+      if (at < 0) {
+        if (submitted) {
+          this.tracked.delete(r.tracked.id);
+          stale.push(submitted.key);
+        }
+      } else if (submitted) {
+        this.retries.splice(at, 1);
+      } else if (++r.failures >= SUBMIT_ATTEMPTS) {
+        this.retries.splice(at, 1);
+        this.giveUp(r.tracked, 'submit', `${r.after}, and submitting it again failed: ${failure?.message}`);
       }
     }
+    if (stale.length > 0) await this.commands.scancel(stale).catch(() => undefined);
   }
 
   private finishWith(id: string, file: TaskResultFile): void {

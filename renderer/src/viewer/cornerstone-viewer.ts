@@ -83,15 +83,21 @@ const ORIENTATION_AXES: Record<Orientation, Enums.OrientationAxis> = {
   coronal: Enums.OrientationAxis.CORONAL,
 };
 
-let initialised = false;
+let shared: RenderingEngine | undefined;
 let serial = 0;
 
-function initialise(): void {
-  if (initialised) return;
-  initCore();
+/**
+ * One rendering engine with one WebGL context for the page's lifetime: viewers come and go (another case,
+ * another third pane) and only their viewports are enabled and disabled. An engine per viewer, each with
+ * Cornerstone's default pool of 7 contexts, soon passes Chromium's limit of 16 and loses the oldest.
+ */
+function sharedEngine(): RenderingEngine {
+  if (shared) return shared;
+  initCore({ rendering: { webGlContextCount: 1 } });
   initTools();
   for (const tool of [StackScrollTool, WindowLevelTool, PanTool, ZoomTool]) addTool(tool);
-  initialised = true;
+  shared = new RenderingEngine('emonasengine');
+  return shared;
 }
 
 /** Label panes: each value in its label colour; the error pane: each error class in its own. */
@@ -131,11 +137,11 @@ function columnMajor(d: VolumeData['direction']): Types.Mat3 {
 }
 
 export async function createViewer(options: ViewerOptions): Promise<ViewerHandle> {
-  initialise();
+  const engine = sharedEngine();
   const id = `emonas${++serial}`;
   const { image } = options;
   const imageId = `${id}image`;
-  const engineId = `${id}engine`;
+  const engineId = engine.id;
   const toolGroupId = `${id}tools`;
   const cameraSyncId = `${id}camerasync`;
   const voiSyncId = `${id}voisync`;
@@ -147,15 +153,14 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
     direction: columnMajor(image.direction),
     scalarData: image.data instanceof Float32Array ? image.data : Float32Array.from(image.data, Number),
   });
-  const engine = new RenderingEngine(engineId);
   const viewportIds = options.panes.map((p) => `${id}${p.content.id}`);
-  engine.setViewports(
-    options.panes.map((pane, n) => ({
+  options.panes.forEach((pane, n) =>
+    engine.enableElement({
       viewportId: viewportIds[n] as string,
       type: Enums.ViewportType.ORTHOGRAPHIC,
       element: pane.element,
       defaultOptions: { orientation: ORIENTATION_AXES[options.orientation], background: [0, 0, 0] as Types.Point3 },
-    })),
+    }),
   );
   await setVolumesForViewports(engine, [{ volumeId: volume.volumeId }], viewportIds);
 
@@ -313,6 +318,10 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
   setHidden(options.hidden);
   if (options.slice !== undefined) goToSlice(options.slice);
   engine.render();
+  // The image texture is uploaded during the first frame; a pane drawn in that frame stays black until the
+  // next render, so draw once more after it.
+  await new Promise((resolve) => requestAnimationFrame(resolve));
+  engine.render();
 
   return {
     snapshot,
@@ -362,7 +371,7 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
       SynchronizerManager.destroySynchronizer(voiSyncId);
       ToolGroupManager.destroyToolGroup(toolGroupId);
       for (const segId of segmentationIds.values()) segmentation.removeSegmentation(segId);
-      engine.destroy();
+      for (const viewportId of viewportIds) engine.disableElement(viewportId);
       for (const segId of segmentationIds.values()) cache.removeVolumeLoadObject(segId);
       cache.removeVolumeLoadObject(imageId);
     },

@@ -35,6 +35,12 @@ export class ViewerState {
     this.voi = this.defaultVoi;
   }
 
+  /** Where a new viewer opens, as acquired: the slice with the most wrong voxels when there is one. */
+  get startSlice(): number | undefined {
+    const k = this.worstSlices?.[2] ?? -1;
+    return k >= 0 ? k : undefined;
+  }
+
   /** The slice shown (all panes agree when in sync), or the middle one before the first report. */
   get slice(): number {
     return this.panes[0]?.slice ?? 0;

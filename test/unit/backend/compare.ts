@@ -60,4 +60,15 @@ export function values(shape: number[], seed: number): Float32Array {
   return out;
 }
 
+/** A 5-D (or 3-D) tensor from values and a shape known only as number[]. */
+export function tensor5(v: Float32Array, shape: number[]): tf.Tensor5D {
+  const t: tf.Tensor = tf.tensor(v, shape);
+  return t as tf.Tensor5D;
+}
+
+export function tensor3(v: Float32Array, shape: number[]): tf.Tensor3D {
+  const t: tf.Tensor = tf.tensor(v, shape);
+  return t as tf.Tensor3D;
+}
+
 export { tf };

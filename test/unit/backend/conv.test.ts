@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { onBoth, tf, values, worstError } from './compare.ts';
+import { onBoth, tensor5, tf, values, worstError } from './compare.ts';
 import { OP_KERNELS } from '../../../core/nn/op-kernels.ts';
 import '../../../core/nn/conv3d-transpose-grad.ts';
 
@@ -35,11 +35,12 @@ function convAndGrads(
   const xv = values(xShape, seed);
   const wv = values(wShape, seed + 1);
   return () => {
-    const x = tf.tensor(xv, xShape) as tf.Tensor5D;
-    const w = tf.tensor(wv, wShape) as tf.Tensor5D;
+    const x = tensor5(xv, xShape);
+    const w = tensor5(wv, wShape);
     const y = tf.conv3d(x, w, strides as 1, pad);
     const r = tf.tensor(values(y.shape, seed + 2), y.shape);
-    const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, strides as 1, pad), r));
+    const f = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, strides as 1, pad), r));
     const [dx, dw] = tf.grads(f)([x, w]) as [tf.Tensor, tf.Tensor];
     return [y, dx, dw];
   };
@@ -62,11 +63,14 @@ describe('3D convolution kernels against the cpu backend', () => {
     }),
   );
 
-  it.each(cases)('kernel $kernel, $cin -> $cout channels, input $shape', async ({ kernel, cin, cout, shape }) => {
-    const [cpu, fast] = await onBoth(convAndGrads(shape, kernel, cin, cout, 1, 'same', cin * 7 + cout));
-    expect(fast.map((v) => v.length)).toEqual(cpu.map((v) => v.length));
-    expect(worstError(cpu, fast)).toBeLessThan(1e-4);
-  });
+  it.each(cases)(
+    'kernel $kernel, $cin -> $cout channels, input $shape',
+    async ({ kernel, cin, cout, shape }) => {
+      const [cpu, fast] = await onBoth(convAndGrads(shape, kernel, cin, cout, 1, 'same', cin * 7 + cout));
+      expect(fast.map((v) => v.length)).toEqual(cpu.map((v) => v.length));
+      expect(worstError(cpu, fast)).toBeLessThan(1e-4);
+    },
+  );
 
   it('also takes valid padding and anisotropic kernels with even sizes', async () => {
     const [cpu, fast] = await onBoth(convAndGrads([2, 7, 8, 9, 3], [2, 3, 2], 3, 9, 1, 'valid', 5));
@@ -88,16 +92,16 @@ describe('transposed 3D convolution (2x2x2, stride 2) against the cpu backend', 
     const xv = values(shape, cin);
     const wShape = [2, 2, 2, cout, cin];
     const wv = values(wShape, cout);
-    const outShape = [shape[0], (shape[1] as number) * 2, (shape[2] as number) * 2, (shape[3] as number) * 2, cout] as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const outShape = [
+      shape[0],
+      (shape[1] as number) * 2,
+      (shape[2] as number) * 2,
+      (shape[3] as number) * 2,
+      cout,
+    ] as [number, number, number, number, number];
     const [cpu, fast] = await onBoth(() => {
-      const x = tf.tensor(xv, shape) as tf.Tensor5D;
-      const w = tf.tensor(wv, wShape) as tf.Tensor5D;
+      const x = tensor5(xv, shape);
+      const w = tensor5(wv, wShape);
       const r = tf.tensor(values(outShape, 3), outShape);
       const f = (a: tf.Tensor, b: tf.Tensor) =>
         tf.sum(tf.mul(tf.conv3dTranspose(a as tf.Tensor5D, b as tf.Tensor5D, outShape, 2, 'same'), r));

@@ -94,15 +94,18 @@ describe('element-wise kernels against the cpu backend', () => {
 
   it('adds many gradients at once (AddN), small and large', async () => {
     const [cpu, fast] = await onBoth(() =>
-      [[3, 4], [2, 20000]].map((shape, i) =>
-        tf.addN([0, 1, 2, 3].map((k) => tf.tensor(values(shape, 10 * i + k), shape))),
-      ),
+      [
+        [3, 4],
+        [2, 20000],
+      ].map((shape, i) => tf.addN([0, 1, 2, 3].map((k) => tf.tensor(values(shape, 10 * i + k), shape)))),
     );
     expect(worstError(cpu, fast)).toBeLessThan(1e-6);
   });
 
   it('leaves int32 arithmetic to the cpu backend', async () => {
-    const [cpu, fast] = await onBoth(() => [tf.cast(tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.scalar(4, 'int32')), 'float32')]);
+    const [cpu, fast] = await onBoth(() => [
+      tf.cast(tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.scalar(4, 'int32')), 'float32'),
+    ]);
     expect(Array.from(fast[0] as Float32Array)).toEqual([5, 6, 7]);
     expect(worstError(cpu, fast)).toBe(0);
   });

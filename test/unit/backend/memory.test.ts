@@ -43,7 +43,9 @@ function reference(x: Float32Array, w: Float32Array, g: ConvGeometry): Float64Ar
                 const xv = x[((i * g.inH + j) * g.inW + k) * g.inC + ci] as number;
                 for (let co = 0; co < g.outC; co++) {
                   const o = ((d * g.outH + h) * g.outW + v) * g.outC + co;
-                  out[o] = (out[o] as number) + xv * (w[(((a * g.kh + b) * g.kw + c) * g.inC + ci) * g.outC + co] as number);
+                  out[o] =
+                    (out[o] as number) +
+                    xv * (w[(((a * g.kh + b) * g.kw + c) * g.inC + ci) * g.outC + co] as number);
                 }
               }
             }
@@ -106,14 +108,17 @@ describe('the memory bound', () => {
     expect(small.addressOf(y)).toBeUndefined();
     const expected = reference(x, w, g);
     let worst = 0;
-    for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs((y[i] as number) - (expected[i] as number)));
+    for (let i = 0; i < y.length; i++)
+      worst = Math.max(worst, Math.abs((y[i] as number) - (expected[i] as number)));
     expect(worst).toBeLessThan(1e-4);
     expect(small.heap.bytesInUse).toBe(0);
   });
 
   it('reports a kernel that traps as an error and keeps working', () => {
     const beyond = 2 ** 31;
-    expect(() => small.run(JOB_PAD, 4, [beyond, 1, 64, 64, 64, beyond, 1, 64, 64, 64, 0, 0, 0])).toThrow(EmonasError);
+    expect(() => small.run(JOB_PAD, 4, [beyond, 1, 64, 64, 64, beyond, 1, 64, 64, 64, 0, 0, 0])).toThrow(
+      EmonasError,
+    );
     const g = cube(6, 4, 3);
     const x = values([6 * 6 * 6 * 4], 33);
     const w = values([27 * 4 * 4], 34);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { onBoth, tf, values, worstError } from './compare.ts';
+import { onBoth, tensor3, tf, values, worstError } from './compare.ts';
 
 describe('reductions against the cpu backend', () => {
   const cases: [string, number[], number | number[] | undefined, boolean][] = [
@@ -17,7 +17,12 @@ describe('reductions against the cpu backend', () => {
     const x = values(shape, 7);
     const [cpu, fast] = await onBoth(() => {
       const t = tf.tensor(x, shape);
-      return [tf.sum(t, axis, keepDims), tf.mean(t, axis, keepDims), tf.max(t, axis, keepDims), tf.min(t, axis, keepDims)];
+      return [
+        tf.sum(t, axis, keepDims),
+        tf.mean(t, axis, keepDims),
+        tf.max(t, axis, keepDims),
+        tf.min(t, axis, keepDims),
+      ];
     });
     expect(fast.map((v) => v.length)).toEqual(cpu.map((v) => v.length));
     expect(worstError(cpu, fast)).toBeLessThan(1e-6);
@@ -62,7 +67,7 @@ describe('matrix products against the cpu backend', () => {
     const av = values(aShape, 11);
     const bv = values(bShape, 12);
     const [cpu, fast] = await onBoth(() => [
-      tf.matMul(tf.tensor(av, aShape) as tf.Tensor3D, tf.tensor(bv, bShape) as tf.Tensor3D, transposeA, transposeB),
+      tf.matMul(tensor3(av, aShape), tensor3(bv, bShape), transposeA, transposeB),
     ]);
     expect(fast[0]?.length).toBe(cpu[0]?.length);
     expect(worstError(cpu, fast)).toBeLessThan(1e-5);

@@ -9,7 +9,12 @@ const SHAPE: [number, number, number] = [16, 16, 8];
 /** Losses of two Adam steps of the small built-in genome (stem, cells, pools, up-convolutions, instance norm). */
 async function trainTwoSteps(backend: string): Promise<number[]> {
   await tf.setBackend(backend);
-  const model = buildModel(BUILTIN_GENOMES.small, { inputShape: [...SHAPE, 1], classes: 3, head: 'softmax', seed: 3 });
+  const model = buildModel(BUILTIN_GENOMES.small, {
+    inputShape: [...SHAPE, 1],
+    classes: 3,
+    head: 'softmax',
+    seed: 3,
+  });
   const x = tf.tensor(values([2, ...SHAPE, 1], 21), [2, ...SHAPE, 1]);
   const labels = tf.tensor(
     Int32Array.from(values([2, ...SHAPE], 22), (v) => Math.floor((v + 1) * 1.5)),
@@ -39,7 +44,9 @@ describe('training on emonas-cpu', () => {
     const fast = await trainTwoSteps(FAST);
     expect(reference[2]).not.toBeCloseTo(reference[0] as number, 3);
     for (let i = 0; i < reference.length; i++) {
-      expect(Math.abs((fast[i] as number) - (reference[i] as number)) / Math.abs(reference[i] as number)).toBeLessThan(1e-4);
+      expect(
+        Math.abs((fast[i] as number) - (reference[i] as number)) / Math.abs(reference[i] as number),
+      ).toBeLessThan(1e-4);
     }
   });
 

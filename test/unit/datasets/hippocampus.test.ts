@@ -100,7 +100,7 @@ describe('emonas dataset inspect', () => {
     const r = spawnSync('npx', ['emonas', 'dataset', 'inspect', '/no/such/dataset'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
-      'emonas: The folder /no/such/dataset does not exist. (/no/such/dataset)',
+      'emonas: The folder /no/such/dataset does not exist.',
     ]);
   });
 });

@@ -5,6 +5,7 @@ import type { VolumeData } from '../../../core/api/datasets.ts';
 import { fail } from '../../../core/api/envelope.ts';
 import type { RunSummary } from '../../../core/api/runs.ts';
 import SearchesPage from '../../../renderer/src/components/SearchesPage.svelte';
+import { RunView } from '../../../renderer/src/review/run-view.svelte.ts';
 import { CasePreview } from '../../../renderer/src/state/case-preview.svelte.ts';
 import { RunsState } from '../../../renderer/src/state/runs.svelte.ts';
 import { CLASS_COLOURS, intensityWindow, renderSlice } from '../../../renderer/src/state/slice-image.ts';
@@ -42,7 +43,7 @@ describe('the Searches page', () => {
       },
       'search.resume': ({ runId }) => ok(run(runId, 'running')),
     });
-    render(SearchesPage, { runs: new RunsState(client) });
+    render(SearchesPage, { runs: new RunsState(client), runView: new RunView(client) });
     await settle();
     expect(screen.getAllByRole('row')).toHaveLength(4);
     expect(screen.getAllByText('12 (1 failed)')).toHaveLength(3);
@@ -60,7 +61,7 @@ describe('the Searches page', () => {
   it("shows why a run failed, from the engine's event, as a sentence", async () => {
     let runs = [run('run-a', 'running')];
     const client = new FakeClient({ 'run.list': () => ok(runs) });
-    render(SearchesPage, { runs: new RunsState(client) });
+    render(SearchesPage, { runs: new RunsState(client), runView: new RunView(client) });
     await settle();
     runs = [run('run-a', 'failed')];
     client.emit('run.failed', {
@@ -74,7 +75,8 @@ describe('the Searches page', () => {
   });
 
   it('says when there are no runs', async () => {
-    render(SearchesPage, { runs: new RunsState(new FakeClient({ 'run.list': () => ok([]) })) });
+    const empty = new FakeClient({ 'run.list': () => ok([]) });
+    render(SearchesPage, { runs: new RunsState(empty), runView: new RunView(empty) });
     await settle();
     expect(screen.getByText(/no searches yet/)).toBeTruthy();
   });

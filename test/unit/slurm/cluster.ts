@@ -10,7 +10,10 @@ export type ClusterStatus = { ready: true } | { ready: false; installed: boolean
 
 export function clusterStatus(): ClusterStatus {
   const node = hostname().split('.')[0] ?? hostname();
-  const r = spawnSync('sinfo', ['--noheader', '--nodes', node, '--format', '%t'], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync('sinfo', ['--noheader', '--nodes', node, '--format', '%t'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
     return { ready: false, installed: false, reason: 'Slurm is not installed here (no sinfo on the PATH)' };
   }
@@ -44,7 +47,10 @@ export function describeWithSlurm(name: string, body: () => void): void {
       });
     });
   } else {
-    describe.skip(`${name} (skipped: ${status.reason}; install slurm-wlm and munge, then run scripts/slurm/up.sh)`, body);
+    describe.skip(
+      `${name} (skipped: ${status.reason}; install slurm-wlm and munge, then run scripts/slurm/up.sh)`,
+      body,
+    );
   }
 }
 

@@ -8,10 +8,16 @@ import { reopenSlurmExecutor, slurmExecutorForRun } from '../../../core/executor
 import type { EvaluatorSpec } from '../../../core/executors/slurm/worker-files.ts';
 import { resume, startSearch } from '../../../core/service/search.ts';
 
-const [runDir, configJson, slurmJson, evaluatorJson] = process.argv.slice(2) as [string, string, string, string];
+const [runDir, configJson, slurmJson, evaluatorJson] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+];
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const log = (line: string): void => say(`slurm: ${line}`);
-const onEvent = (event: { type: string; id?: string }): void => say(`event ${event.type} ${event.id ?? ''}`.trim());
+const onEvent = (event: { type: string; id?: string }): void =>
+  say(`event ${event.type} ${event.id ?? ''}`.trim());
 
 const resuming = existsSync(join(runDir, 'run.json'));
 say(resuming ? 'ready resume' : 'ready start');

@@ -54,7 +54,15 @@ echo "MaxArraySize            = $(cat '${s}/max-array' 2>/dev/null || echo 1001)
   /** The rows squeue prints from now on. */
   setQueue(rows: FakeRow[]): void {
     const lines = rows.map((r) =>
-      [r.key, r.jobId ?? r.key.replace('_', '0'), r.state, r.reason ?? 'None', r.exit ?? 0, r.restarts ?? 0, r.comment ?? '']
+      [
+        r.key,
+        r.jobId ?? r.key.replace('_', '0'),
+        r.state,
+        r.reason ?? 'None',
+        r.exit ?? 0,
+        r.restarts ?? 0,
+        r.comment ?? '',
+      ]
         .map((v) => `${v}|`)
         .join(''),
     );

@@ -31,7 +31,10 @@ const CONFIG = {
 /** Slurm's shortest time limit (1 min) and a GPU per task: two tasks at a time on the two fake GPUs. */
 const SLURM = testConfig({ timeLimitMinutes: 1, gpusPerTask: 1, maxRetries: 2 });
 /** Four one-second "epochs", each followed by a checkpoint. */
-const EVALUATOR = formulaEvaluatorSpec(parseFormulaProblem({ kind: 'formula' }), { epochs: 4, epochMs: 1000 });
+const EVALUATOR = formulaEvaluatorSpec(parseFormulaProblem({ kind: 'formula' }), {
+  epochs: 4,
+  epochMs: 1000,
+});
 
 const temp = tempDirs('slurm-search');
 const slurm = new SlurmCommands(null);
@@ -52,7 +55,15 @@ class Coordinator {
   constructor(runDir: string) {
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', CHILD, runDir, JSON.stringify(CONFIG), JSON.stringify(SLURM), JSON.stringify(EVALUATOR)],
+      [
+        '--import',
+        'tsx',
+        CHILD,
+        runDir,
+        JSON.stringify(CONFIG),
+        JSON.stringify(SLURM),
+        JSON.stringify(EVALUATOR),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.add(this.child);
@@ -73,7 +84,9 @@ class Coordinator {
       const found = this.out.split('\n').find((l) => pattern.test(l));
       if (found !== undefined) return found;
       if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`the coordinator never printed ${pattern}; stdout:\n${this.out}\nstderr:\n${this.err}`);
+        throw new Error(
+          `the coordinator never printed ${pattern}; stdout:\n${this.out}\nstderr:\n${this.err}`,
+        );
       }
       await sleep(200);
     }
@@ -127,7 +140,11 @@ function savedEpoch(runDir: string, id: string): number {
 describeWithSlurm('a search on Slurm', () => {
   it('survives a cancel, a time limit and a coordinator restart, and finds the local front', async () => {
     const root = temp.make();
-    const local = await startSearch({ runDir: join(root, 'local'), config: CONFIG, problem: { kind: 'formula' } });
+    const local = await startSearch({
+      runDir: join(root, 'local'),
+      config: CONFIG,
+      problem: { kind: 'formula' },
+    });
     const runDir = join(root, 'slurm-run');
     const jobName = slurmJobName(runDir);
     jobNames.add(jobName);
@@ -157,7 +174,10 @@ describeWithSlurm('a search on Slurm', () => {
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     // Someone else cancels a running task of ours.
     execFileSync('scancel', [cancelled.row.key]);
-    await first.line(new RegExp(`candidate ${cancelled.id} was cancelled outside .*submitting it again`), 30_000);
+    await first.line(
+      new RegExp(`candidate ${cancelled.id} was cancelled outside .*submitting it again`),
+      30_000,
+    );
 
     // The coordinator dies mid-generation: the hung task and the resubmitted one are still in Slurm.
     first.child.kill('SIGKILL');
@@ -165,7 +185,9 @@ describeWithSlurm('a search on Slurm', () => {
     const second = new Coordinator(runDir);
     await second.line(/^ready resume$/, 10_000);
     await second.line(/^finished 12$/, 170_000);
-    expect(second.out).toContain(`Slurm job ${hung.row.key} of candidate ${hung.id} reached its time limit of 1 minutes`);
+    expect(second.out).toContain(
+      `Slurm job ${hung.row.key} of candidate ${hung.id} reached its time limit of 1 minutes`,
+    );
 
     const { records } = readJournal(join(runDir, 'journal.jsonl'));
     const notes = records.flatMap((r) => (r.t === 'note' ? [r.message] : []));

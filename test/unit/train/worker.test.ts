@@ -38,25 +38,15 @@ function emonas(args: string[], onStderr?: (text: string, pid: number) => void) 
   );
 }
 
-const TRAIN = [
-  '--genome',
-  'small',
-  '--epochs',
-  '2',
-  '--steps',
-  '2',
-  '--patch',
-  '12,12,12',
-  '--val-fraction',
-  '0.25',
-  '--test-fraction',
-  '0.25',
-];
+function trainArgs(epochs: number): string[] {
+  const split = ['--val-fraction', '0.25', '--test-fraction', '0.25'];
+  return ['--genome', 'small', '--epochs', String(epochs), '--steps', '2', '--patch', '12,12,12', ...split];
+}
 
 describe('emonas train and predict', () => {
   it('trains a candidate in a worker, prints the result as JSON, and predicts held-out cases on their own grids', async () => {
     const out = join(temp.make(), 'model');
-    const trained = await emonas(['train', '--dataset', dataset, '--out', out, '--json', ...TRAIN]);
+    const trained = await emonas(['train', '--dataset', dataset, '--out', out, '--json', ...trainArgs(2)]);
     expect(trained.stderr).toMatch(/Preprocessing plan for Synthetic/);
     expect(trained.stderr).toMatch(
       /Split by patient \(seed 0\): 4 training, 2 validation, 2 held-out test cases/,
@@ -111,8 +101,9 @@ describe('emonas train and predict', () => {
   it('turns a worker killed mid-epoch into a failed candidate with a readable reason and exits cleanly', async () => {
     const out = join(temp.make(), 'killed');
     let killed = false;
+    // 20 epochs, so the worker cannot finish before the kill lands.
     const run = await emonas(
-      ['train', '--dataset', dataset, '--out', out, '--json', ...TRAIN],
+      ['train', '--dataset', dataset, '--out', out, '--json', ...trainArgs(20)],
       (stderr, pid) => {
         if (killed || !/Training \[.*epoch 1 loss/.test(stderr)) return;
         const workers = readChildren(pid);

@@ -1,0 +1,99 @@
+// Runs in: the renderer. The review's plain logic, tested in Node: sorting the per-case table by any
+// column (worst case first by default), the columns it has, and a Pareto plot's scales.
+import type { FrontCandidate } from '../../../core/api/runs.ts';
+import type { ReviewedCase, ScoreName } from '../../../core/api/review.ts';
+
+/** 'meanDice', 'id', or '<structure>:<score>'. */
+export type SortKey = string;
+
+export interface SortOrder {
+  key: SortKey;
+  ascending: boolean;
+}
+
+/** Worst first: the lowest mean Dice at the top. */
+export const WORST_FIRST: SortOrder = { key: 'meanDice', ascending: true };
+
+export interface Column {
+  key: SortKey;
+  title: string;
+  /** Digits after the point. */
+  digits: number;
+  /** True when a larger value is better (Dice, NSD), false for distances. */
+  higherIsBetter: boolean;
+}
+
+const SCORE_COLUMNS: { score: ScoreName; title: string; digits: number; higherIsBetter: boolean }[] = [
+  { score: 'dice', title: 'Dice', digits: 3, higherIsBetter: true },
+  { score: 'hd95', title: 'HD95 mm', digits: 1, higherIsBetter: false },
+  { score: 'assd', title: 'ASSD mm', digits: 2, higherIsBetter: false },
+  { score: 'nsd', title: 'NSD', digits: 3, higherIsBetter: true },
+];
+
+export function columns(structures: string[]): Column[] {
+  return [
+    { key: 'meanDice', title: 'Mean Dice', digits: 3, higherIsBetter: true },
+    ...structures.flatMap((s) =>
+      SCORE_COLUMNS.map((c) => ({
+        key: `${s}:${c.score}`,
+        title: `${s} ${c.title}`,
+        digits: c.digits,
+        higherIsBetter: c.higherIsBetter,
+      })),
+    ),
+  ];
+}
+
+export function cellValue(row: ReviewedCase, key: SortKey): number | string {
+  if (key === 'id') return row.id;
+  if (key === 'meanDice') return row.meanDice;
+  const [structure, score] = key.split(':') as [string, ScoreName];
+  return row.structures[structure]?.[score] ?? Number.NaN;
+}
+
+/** A sorted copy; ties keep the case id order, so the table never jumps between equal rows. */
+export function sortCases(rows: readonly ReviewedCase[], order: SortOrder): ReviewedCase[] {
+  const sign = order.ascending ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    const x = cellValue(a, order.key);
+    const y = cellValue(b, order.key);
+    const byValue =
+      typeof x === 'string' || typeof y === 'string' ? String(x).localeCompare(String(y)) : x - y;
+    return sign * byValue || a.id.localeCompare(b.id);
+  });
+}
+
+/** Clicking a column sorts by it, worst first (ascending for "higher is better"); clicking again flips it. */
+export function nextOrder(current: SortOrder, column: Column | { key: 'id'; higherIsBetter: false }): SortOrder {
+  if (current.key === column.key) return { key: column.key, ascending: !current.ascending };
+  return { key: column.key, ascending: column.key === 'id' ? true : column.higherIsBetter };
+}
+
+export interface PlotPoint {
+  id: string;
+  /** Position in the plot, 0..1 from the left and from the bottom. */
+  x: number;
+  y: number;
+  candidate: FrontCandidate;
+}
+
+/** Front candidates placed by parameters (log scale) and f1, with a margin so no point sits on an edge. */
+export function plotPoints(front: readonly FrontCandidate[]): PlotPoint[] {
+  if (front.length === 0) return [];
+  const xs = front.map((c) => Math.log10(Math.max(1, c.params)));
+  const ys = front.map((c) => c.f1);
+  const span = (values: number[]) => {
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    const pad = hi > lo ? (hi - lo) * 0.08 : 0.5;
+    return [lo - pad, hi + pad] as const;
+  };
+  const [x0, x1] = span(xs);
+  const [y0, y1] = span(ys);
+  return front.map((c, n) => ({
+    id: c.id,
+    x: ((xs[n] as number) - x0) / (x1 - x0),
+    y: ((ys[n] as number) - y0) / (y1 - y0),
+    candidate: c,
+  }));
+}

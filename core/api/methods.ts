@@ -121,7 +121,8 @@ export const methods = {
     input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, caseId: CASE_ID() }),
   }),
   'review.prediction': method<ReviewCase['prediction']>()({
-    summary: "A candidate's prediction of one validation case alone, e.g. a second candidate to compare with.",
+    summary:
+      "A candidate's prediction of one validation case alone, e.g. a second candidate to compare with.",
     input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, caseId: CASE_ID() }),
   }),
   'review.cine': method<CineSlice>()({
@@ -134,7 +135,8 @@ export const methods = {
     input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, folder: path() }),
   }),
   'model.export': method<ExportedFiles>()({
-    summary: 'Writes a trained candidate into a folder: the network in TensorFlow.js format and its genome as JSON.',
+    summary:
+      'Writes a trained candidate into a folder: the network in TensorFlow.js format and its genome as JSON.',
     input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, folder: path() }),
   }),
   'report.export': method<ExportedFiles>()({

@@ -178,3 +178,25 @@ export function largestIndex(counts: readonly number[]): number {
   });
   return best;
 }
+
+/**
+ * The slice across k to show a failure on: the one with the most ground-truth voxels the prediction got
+ * wrong (missed, or called another structure), so the structure is in view; when every structure was found,
+ * the one with the most wrong voxels of any kind; -1 when the prediction is perfect.
+ */
+export function failureSlice(
+  truth: LabelArray,
+  errors: LabelArray,
+  shape: readonly [number, number, number],
+): number {
+  const plane = shape[0] * shape[1];
+  const onTruth = new Array<number>(shape[2]).fill(0);
+  for (let n = 0; n < errors.length; n++) {
+    if ((errors[n] as number) !== 0 && (truth[n] as number) !== 0) {
+      const k = Math.floor(n / plane);
+      onTruth[k] = (onTruth[k] as number) + 1;
+    }
+  }
+  const k = largestIndex(onTruth);
+  return k >= 0 ? k : largestIndex(nonZeroPerSlice(errors, shape, 2));
+}

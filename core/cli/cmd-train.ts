@@ -26,7 +26,8 @@ Options:
   --val-fraction F     patients used for validation (default ${TRAIN_DEFAULTS.valFraction})
   --test-fraction F    patients held out from training and validation (default ${TRAIN_DEFAULTS.testFraction})
   --seed S             seeds the split, the weights and the sampling (default ${TRAIN_DEFAULTS.seed})
-  --max-minutes M      stop cleanly, keeping the best weights, before M minutes have passed
+  --max-minutes M      stop cleanly, keeping the best weights, before M minutes of training have passed
+                       (default ${TRAIN_DEFAULTS.maxMinutes}; 0 for no limit)
   --cache <dir>        where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas)
   --json               print the result as one JSON object (f1, f2, params, bestEpoch, valDice, outDir, ...)
 

@@ -1,12 +1,11 @@
-// Runs in: any process. A failure case as one picture for the HTML report: the slice through the ground
-// truth where the prediction is most wrong (a slice without the structure would show nothing of what was
-// missed), three times side by side (ground truth | prediction | errors), in the colours of the viewer and
+// Runs in: any process. A failure case as one picture for the HTML report: the slice where the prediction
+// gets most of the ground truth wrong (failureSlice, the slice the viewer opens at too), three times side by side (ground truth | prediction | errors), in the colours of the viewer and
 // at the slice's physical aspect, so a 10 mm slice thickness never looks squashed.
 import {
   ERROR_CLASSES,
   errorMap,
+  failureSlice,
   labelColour,
-  largestIndex,
   nonZeroPerSlice,
   type Rgb,
 } from '../api/review.ts';
@@ -20,7 +19,7 @@ export interface PictureVolume {
 }
 
 export interface FailurePicture {
-  /** 0-based k of the slice shown: of those holding ground truth, the one with the most wrong voxels. */
+  /** 0-based k of the slice shown (failureSlice). */
   slice: number;
   /** Wrong voxels in that slice. */
   wrongVoxels: number;
@@ -73,9 +72,7 @@ export function failurePicture(
   const [sx, sy] = image.spacing;
   const errors = errorMap(truth.data, prediction.data);
   const perSlice = nonZeroPerSlice(errors, image.shape, 2);
-  const truthPerSlice = nonZeroPerSlice(truth.data, image.shape, 2);
-  const throughTruth = largestIndex(perSlice.map((n, k) => ((truthPerSlice[k] as number) > 0 ? n : 0)));
-  const slice = Math.max(0, throughTruth >= 0 ? throughTruth : largestIndex(perSlice));
+  const slice = Math.max(0, failureSlice(truth.data, errors, image.shape));
   const offset = slice * nx * ny;
   const panelWidth = options.panelWidth ?? 240;
   const mmPerPixel = (nx * sx) / panelWidth;

@@ -116,7 +116,14 @@ export function paretoPlot(points: readonly ScatterPoint[]): string {
       if (value >= xRange[0] && value <= xRange[1]) xTicks.push({ value, label: format(10 ** value) });
     }
   }
-  const a = axes(xRange, yRange, xTicks, niceTicks(...yRange), 'parameters (log scale)', 'f1: expected segmentation error');
+  const a = axes(
+    xRange,
+    yRange,
+    xTicks,
+    niceTicks(...yRange),
+    'parameters (log scale)',
+    'f1: expected segmentation error',
+  );
   const front = points
     .filter((p) => p.onFront)
     .sort((p, q) => p.params - q.params)
@@ -138,7 +145,9 @@ export function paretoPlot(points: readonly ScatterPoint[]): string {
   return svg(
     'Pareto plot: expected segmentation error against network size',
     a.svg +
-      (front.length > 1 ? `<polyline points="${front.join(' ')}" fill="none" stroke="#1f5fbf" stroke-width="1.5"/>` : '') +
+      (front.length > 1
+        ? `<polyline points="${front.join(' ')}" fill="none" stroke="#1f5fbf" stroke-width="1.5"/>`
+        : '') +
       dots.join(''),
   );
 }
@@ -154,7 +163,10 @@ export function linePlot(
   const ys = points.map((p) => p.y);
   const xRange = padded(Math.min(...xs), Math.max(...xs));
   const yRange = padded(Math.min(...ys), Math.max(...ys));
-  const xTicks = niceTicks(xRange[0], xRange[1], 5, integerX).map((value) => ({ value, label: format(value) }));
+  const xTicks = niceTicks(xRange[0], xRange[1], 5, integerX).map((value) => ({
+    value,
+    label: format(value),
+  }));
   const a = axes(xRange, yRange, xTicks, niceTicks(...yRange), xLabel, yLabel);
   const line = points.map((p) => `${a.x(p.x).toFixed(1)},${a.y(p.y).toFixed(1)}`).join(' ');
   const dots = points

@@ -91,7 +91,10 @@ function num(v: number | null | undefined, digits = 4): string {
 function table(head: string[], rows: string[][], numeric: boolean[] = []): string {
   const th = head.map((h) => `<th scope="col">${h}</th>`).join('');
   const body = rows
-    .map((r) => `<tr>${r.map((c, i) => (numeric[i] ? `<td class="n">${c}</td>` : `<td>${c}</td>`)).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => (numeric[i] ? `<td class="n">${c}</td>` : `<td>${c}</td>`)).join('')}</tr>`,
+    )
     .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
@@ -114,7 +117,9 @@ function stats(values: number[]): { mean: number; sd: number; median: number } {
   const sd = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
   const sorted = [...values].sort((a, b) => a - b);
   const median =
-    n % 2 === 1 ? (sorted[(n - 1) / 2] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
+    n % 2 === 1
+      ? (sorted[(n - 1) / 2] as number)
+      : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
   return { mean, sd, median };
 }
 
@@ -124,15 +129,33 @@ function structureTable(review: CandidateReview): string {
     SCORES.map((s) => {
       const values = review.cases.map((c) => c.structures[name]?.[s.key] ?? 0);
       const { mean, sd, median } = stats(values);
-      return [esc(name), `${s.name}${s.unit ? ` (${s.unit})` : ''}`, num(mean), num(sd), num(median), String(values.length)];
+      return [
+        esc(name),
+        `${s.name}${s.unit ? ` (${s.unit})` : ''}`,
+        num(mean),
+        num(sd),
+        num(median),
+        String(values.length),
+      ];
     }),
   );
-  return table(['Structure', 'Metric', 'Mean', 'SD', 'Median', 'n'], rows, [false, false, true, true, true, true]);
+  return table(['Structure', 'Metric', 'Mean', 'SD', 'Median', 'n'], rows, [
+    false,
+    false,
+    true,
+    true,
+    true,
+    true,
+  ]);
 }
 
 function caseTable(review: CandidateReview): string {
   const names = Object.keys(review.structures);
-  const head = ['Case', 'Mean Dice', ...names.flatMap((n) => ['Dice', 'HD95 (mm)', 'ASSD (mm)', 'NSD'].map((m) => `${esc(n)} ${m}`))];
+  const head = [
+    'Case',
+    'Mean Dice',
+    ...names.flatMap((n) => ['Dice', 'HD95 (mm)', 'ASSD (mm)', 'NSD'].map((m) => `${esc(n)} ${m}`)),
+  ];
   const rows = review.cases.map((c: ReviewedCase) => [
     esc(c.id),
     num(c.meanDice),
@@ -141,7 +164,11 @@ function caseTable(review: CandidateReview): string {
       return [num(s?.dice), num(s?.hd95, 2), num(s?.assd, 2), num(s?.nsd)];
     }),
   ]);
-  return table(head, rows, head.map((_, i) => i > 0));
+  return table(
+    head,
+    rows,
+    head.map((_, i) => i > 0),
+  );
 }
 
 function labelList(labels: Record<number, string>): string {
@@ -237,7 +264,7 @@ export function renderRunReport(data: RunReportData): string {
     if (data.failures.length > 0) {
       parts.push(
         '<h3 id="failures">Failure cases</h3>',
-        '<p>The worst cases, each at the slice through the ground truth where the prediction is most wrong. Errors: <span class="swatch" style="background:rgb(30,144,255)"></span>missed (false negative), <span class="swatch" style="background:rgb(255,140,0)"></span>extra (false positive), <span class="swatch" style="background:rgb(255,235,59)"></span>wrong structure.</p>',
+        '<p>The worst cases, each at the slice where the prediction gets most of the ground truth wrong. Errors: <span class="swatch" style="background:rgb(30,144,255)"></span>missed (false negative), <span class="swatch" style="background:rgb(255,140,0)"></span>extra (false positive), <span class="swatch" style="background:rgb(255,235,59)"></span>wrong structure.</p>',
       );
       for (const f of data.failures) {
         parts.push(

@@ -82,7 +82,10 @@ export async function exportPredictions(ref: CandidateRef, folder: string): Prom
   }
   const sources: string[] = [];
   for (const file of files.values()) sources.push(file, ...(await companions(file)));
-  await prepareFolder(target, sources.map((f) => basename(f)));
+  await prepareFolder(
+    target,
+    sources.map((f) => basename(f)),
+  );
   const written: string[] = [];
   for (const source of sources) {
     const out = join(target, basename(source));
@@ -122,7 +125,10 @@ function generations(runDir: string): RunReportData['generations'] {
   return out;
 }
 
-async function failures(ref: CandidateRef, review: NonNullable<RunReportData['review']>): Promise<ReportFailure[]> {
+async function failures(
+  ref: CandidateRef,
+  review: NonNullable<RunReportData['review']>,
+): Promise<ReportFailure[]> {
   const out: ReportFailure[] = [];
   for (const c of review.cases.slice(0, FAILURE_CASES)) {
     const volumes = await reviewCase(ref, c.id);
@@ -220,9 +226,13 @@ export async function runReportData(ref: CandidateRef): Promise<RunReportData> {
 export async function exportReport(ref: CandidateRef, file?: string): Promise<ExportedFiles> {
   const target = file === undefined ? join(ref.runDir, 'report.html') : requireAbsolute(file, 'report file');
   if (!target.toLowerCase().endsWith('.html')) {
-    throw new EmonasError('bad_request', `The report file ${target} must end in .html so a browser opens it.`, {
-      file: target,
-    });
+    throw new EmonasError(
+      'bad_request',
+      `The report file ${target} must end in .html so a browser opens it.`,
+      {
+        file: target,
+      },
+    );
   }
   const html = renderRunReport(await runReportData(ref));
   await mkdir(dirname(target), { recursive: true });

@@ -22,7 +22,14 @@ import { inspectDataset, loadCase, type DatasetReport } from './datasets.ts';
 import { doctor } from './doctor.ts';
 import { exportModel, exportPredictions, exportReport } from './export.ts';
 import { DatasetLibrary } from './library.ts';
-import { cineSlice, reviewCandidate, reviewCase, reviewCine, reviewPrediction, type CandidateRef } from './review.ts';
+import {
+  cineSlice,
+  reviewCandidate,
+  reviewCase,
+  reviewCine,
+  reviewPrediction,
+  type CandidateRef,
+} from './review.ts';
 import { SearchJobs } from './search-jobs.ts';
 import { readRunManifest } from '../runs/run-folder.ts';
 
@@ -86,7 +93,8 @@ const handlers: Handlers = {
     if (label) volume.label = toVolumeData(label);
     return volume;
   },
-  'case.cine': async ({ dataset, caseId, slice }, ctx) => cineSlice(await libraryCase(dataset, caseId, ctx), slice),
+  'case.cine': async ({ dataset, caseId, slice }, ctx) =>
+    cineSlice(await libraryCase(dataset, caseId, ctx), slice),
   'search.start': async (request, ctx) => ctx.searches.start(request),
   'search.pause': async ({ runId }, ctx) => ctx.searches.pause(runId),
   'search.resume': async ({ runId }, ctx) => ctx.searches.resume(runId),

@@ -302,7 +302,11 @@ export async function ensurePredictions(
     if (missing.length > 0) {
       const job: PredictionJob = {
         modelDir: opened.dir,
-        images: missing.map((e) => ({ caseId: e.id, input: e.image, output: join(folder, basename(e.image)) })),
+        images: missing.map((e) => ({
+          caseId: e.id,
+          input: e.image,
+          output: join(folder, basename(e.image)),
+        })),
       };
       const writes: Promise<void>[] = [];
       await predictInWorker(job, join(opened.dir, REVIEW_FILES.workerLog), (report) => {
@@ -312,7 +316,11 @@ export async function ensurePredictions(
           index.cases[entry.id] = basename(entry.image);
           writes.push(writeJsonAtomic(join(folder, REVIEW_FILES.index), index));
         } else {
-          problems.push({ id: entry.id, file: report.error.file ?? entry.image, message: report.error.message });
+          problems.push({
+            id: entry.id,
+            file: report.error.file ?? entry.image,
+            message: report.error.message,
+          });
         }
         hooks.onProgress?.(++done, caseIds.length, entry.id);
       });
@@ -350,10 +358,7 @@ function toReviewedCases(report: EvaluationReport): ReviewedCase[] {
   return cases.sort((a, b) => a.meanDice - b.meanDice || a.id.localeCompare(b.id));
 }
 
-async function evaluation(
-  opened: OpenedCandidate,
-  files: Map<string, string>,
-): Promise<EvaluationReport> {
+async function evaluation(opened: OpenedCandidate, files: Map<string, string>): Promise<EvaluationReport> {
   const file = join(opened.dir, REVIEW_FILES.metrics);
   const ids = [...files.keys()].sort();
   const cached = (await readJson(file)) as MetricsCache | undefined;

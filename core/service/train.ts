@@ -45,6 +45,7 @@ export interface TrainRequest {
   valFraction?: number;
   testFraction?: number;
   seed?: number;
+  /** Stop cleanly before this many minutes of training (default TRAIN_DEFAULTS.maxMinutes; 0: no limit). */
   maxMinutes?: number;
   /** Where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas). */
   cacheDir?: string;
@@ -55,9 +56,10 @@ export interface TrainRequest {
  * 20 minutes on 2 CPU cores. The search keeps the reference's (C = 120 epochs, ...).
  */
 export const TRAIN_DEFAULTS = {
-  epochs: 40,
-  stepsPerEpoch: 16,
+  epochs: 60,
+  stepsPerEpoch: 25,
   batchSize: 2,
+  maxMinutes: 17,
   valFraction: 0.1,
   testFraction: 0.1,
   seed: 0,
@@ -136,13 +138,10 @@ export function planDataset(manifest: DatasetManifest): PreprocessingPlan {
   return computePlan(usable.map(geometryOf), { dataset: manifest.name, labels: manifest.labels });
 }
 
-function positive(name: string, value: number | undefined, fallback: number, integer = true): number {
+function positive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (!(v > 0) || (integer && !Number.isInteger(v))) {
-    throw new EmonasError(
-      'bad_request',
-      `${name} must be a positive ${integer ? 'whole number' : 'number'}, not ${v}.`,
-    );
+  if (!(v > 0) || !Number.isInteger(v)) {
+    throw new EmonasError('bad_request', `${name} must be a positive whole number, not ${v}.`);
   }
   return v;
 }
@@ -163,8 +162,10 @@ export async function prepareTraining(
   const epochs = positive('The number of epochs', request.epochs, TRAIN_DEFAULTS.epochs);
   const stepsPerEpoch = positive('The steps per epoch', request.stepsPerEpoch, TRAIN_DEFAULTS.stepsPerEpoch);
   const batchSize = positive('The batch size', request.batchSize, TRAIN_DEFAULTS.batchSize);
-  const maxMinutes =
-    request.maxMinutes === undefined ? undefined : positive('--max-minutes', request.maxMinutes, 1, false);
+  const maxMinutes = request.maxMinutes ?? TRAIN_DEFAULTS.maxMinutes;
+  if (!(maxMinutes >= 0)) {
+    throw new EmonasError('bad_request', `--max-minutes must be 0 (no limit) or more, not ${maxMinutes}.`);
+  }
   const seed = request.seed ?? TRAIN_DEFAULTS.seed;
   if (!Number.isInteger(seed) || seed < 0) {
     throw new EmonasError('bad_request', `The seed must be a whole number of 0 or more, not ${seed}.`);
@@ -206,7 +207,7 @@ export async function prepareTraining(
     earlyStopping: REFERENCE_EARLY_STOPPING,
     plateau: REFERENCE_PLATEAU,
     objectives: { ...REFERENCE_OBJECTIVES, budget: epochs },
-    maxSeconds: maxMinutes === undefined ? null : maxMinutes * 60,
+    maxSeconds: maxMinutes === 0 ? null : maxMinutes * 60,
   };
   const job: TrainJob = {
     genome,

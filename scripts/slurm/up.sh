@@ -68,6 +68,8 @@ JobCompLoc=/var/log/slurm/jobcomp.log
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
+# Look at pending tasks every second (not every minute), so an array's next wave starts at once.
+SchedulerParameters=sched_interval=1
 MpiDefault=none
 ReturnToService=2
 # Finished jobs stay visible to squeue for 10 minutes: that replaces sacct, which needs accounting.

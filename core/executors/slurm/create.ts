@@ -2,6 +2,7 @@
 // new run, and again from what that run wrote down (<run>/slurm/executor.json) when the run is resumed,
 // so a resumed search sends its candidates to the same cluster, under the same job name, with the same
 // evaluator, and reattaches to the jobs it left running.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { EmonasError } from '../../base/errors.ts';
@@ -75,9 +76,15 @@ export function slurmStateDir(runDir: string): string {
   return join(resolve(runDir), 'slurm');
 }
 
-/** The Slurm job name of a run's batches: emonas-<run folder name>, in the characters Slurm keeps. */
+/**
+ * The Slurm job name of a run's batches: emonas-<run folder name>-<6 hex digits of its path>, in the
+ * characters Slurm keeps. Two runs in folders of the same name get different names, so one run's jobs are
+ * never mistaken for another's (squeue --name, scancel --name).
+ */
 export function slurmJobName(runDir: string): string {
-  return `emonas-${basename(resolve(runDir)).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  const path = resolve(runDir);
+  const tag = createHash('sha256').update(path).digest('hex').slice(0, 6);
+  return `emonas-${basename(path).replace(/[^A-Za-z0-9._-]/g, '_')}-${tag}`;
 }
 
 /** The executor for a new run in runDir, with the configuration as an object or a --slurm-config file. */

@@ -64,7 +64,10 @@ export function sortCases(rows: readonly ReviewedCase[], order: SortOrder): Revi
 }
 
 /** Clicking a column sorts by it, worst first (ascending for "higher is better"); clicking again flips it. */
-export function nextOrder(current: SortOrder, column: Column | { key: 'id'; higherIsBetter: false }): SortOrder {
+export function nextOrder(
+  current: SortOrder,
+  column: Column | { key: 'id'; higherIsBetter: false },
+): SortOrder {
   if (current.key === column.key) return { key: column.key, ascending: !current.ascending };
   return { key: column.key, ascending: column.key === 'id' ? true : column.higherIsBetter };
 }

@@ -6,7 +6,7 @@ import type { VolumeData } from '../../../core/api/datasets.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
 import type { CandidateReview, ExportedFiles, ReviewCase } from '../../../core/api/review.ts';
 import { CineState } from '../viewer/cine-state.svelte.ts';
-import { asLabels, errorPane, type PaneContent } from '../viewer/viewer-model.ts';
+import { asLabels, errorPane, type ErrorPane, type PaneContent } from '../viewer/viewer-model.ts';
 import { ViewerState } from '../viewer/viewer-state.svelte.ts';
 import { sortCases, WORST_FIRST, type SortOrder } from './review-model.ts';
 
@@ -32,7 +32,7 @@ export class ReviewState {
 
   caseId = $state<string | null>(null);
   current = $state.raw<ReviewCase | null>(null);
-  errors = $state.raw<{ labels: Uint8Array; worst: [number, number, number] } | null>(null);
+  errors = $state.raw<ErrorPane | null>(null);
   viewer = $state.raw<ViewerState | null>(null);
   cine = $state.raw<CineState | null>(null);
   caseLoading = $state(false);
@@ -55,7 +55,8 @@ export class ReviewState {
     readonly candidateId: string,
   ) {
     this.unsubscribe = client.on('review.progressed', (p) => {
-      if (p.runId === runId && p.candidateId === candidateId) this.progress = { done: p.done, total: p.total };
+      if (p.runId === runId && p.candidateId === candidateId)
+        this.progress = { done: p.done, total: p.total };
     });
   }
 
@@ -69,12 +70,27 @@ export class ReviewState {
     if (!c) return [];
     const panes: PaneContent[] = [
       { id: 'truth', kind: 'truth', title: 'Ground truth', labels: asLabels(c.label.data) },
-      { id: 'prediction', kind: 'prediction', title: `Prediction of ${this.candidateId}`, labels: asLabels(c.prediction.data) },
+      {
+        id: 'prediction',
+        kind: 'prediction',
+        title: `Prediction of ${this.candidateId}`,
+        labels: asLabels(c.prediction.data),
+      },
     ];
     if (this.third === 'errors' && this.errors) {
-      panes.push({ id: 'errors', kind: 'errors', title: 'Errors of the prediction', labels: this.errors.labels });
+      panes.push({
+        id: 'errors',
+        kind: 'errors',
+        title: 'Errors of the prediction',
+        labels: this.errors.labels,
+      });
     } else if (this.third === 'second' && this.second && this.secondId) {
-      panes.push({ id: 'second', kind: 'second', title: `Prediction of ${this.secondId}`, labels: asLabels(this.second.data) });
+      panes.push({
+        id: 'second',
+        kind: 'second',
+        title: `Prediction of ${this.secondId}`,
+        labels: asLabels(this.second.data),
+      });
     }
     return panes;
   }
@@ -87,7 +103,10 @@ export class ReviewState {
   async load(): Promise<void> {
     this.loading = true;
     this.progress = null;
-    const result = await this.client.call('candidate.review', { runId: this.runId, candidateId: this.candidateId });
+    const result = await this.client.call('candidate.review', {
+      runId: this.runId,
+      candidateId: this.candidateId,
+    });
     this.loading = false;
     if (!result.ok) {
       this.error = result.error;
@@ -118,10 +137,15 @@ export class ReviewState {
     this.cine?.stop();
     this.errors = errorPane(asLabels(c.label.data), asLabels(c.prediction.data), c.image.shape);
     this.current = c;
-    this.viewer = new ViewerState(c.image, this.errors.worst);
+    this.viewer = new ViewerState(c.image, this.errors.worst, this.errors.start);
     this.cine = c.cine
       ? new CineState((slice) =>
-          this.client.call('review.cine', { runId: this.runId, candidateId: this.candidateId, caseId, slice }),
+          this.client.call('review.cine', {
+            runId: this.runId,
+            candidateId: this.candidateId,
+            caseId,
+            slice,
+          }),
         )
       : null;
     this.second = null;

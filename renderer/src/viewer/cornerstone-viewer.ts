@@ -93,7 +93,7 @@ let serial = 0;
  */
 function sharedEngine(): RenderingEngine {
   if (shared) return shared;
-  initCore({ rendering: { webGlContextCount: 1 } });
+  initCore({ rendering: { webGlContextCount: 1 }, debug: {} });
   initTools();
   for (const tool of [StackScrollTool, WindowLevelTool, PanTool, ZoomTool]) addTool(tool);
   shared = new RenderingEngine('emonasengine');
@@ -159,7 +159,10 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
       viewportId: viewportIds[n] as string,
       type: Enums.ViewportType.ORTHOGRAPHIC,
       element: pane.element,
-      defaultOptions: { orientation: ORIENTATION_AXES[options.orientation], background: [0, 0, 0] as Types.Point3 },
+      defaultOptions: {
+        orientation: ORIENTATION_AXES[options.orientation],
+        background: [0, 0, 0] as Types.Point3,
+      },
     }),
   );
   await setVolumesForViewports(engine, [{ volumeId: volume.volumeId }], viewportIds);
@@ -171,7 +174,9 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
     const segId = `${id}seg${n}`;
     const segVolume = volumeLoader.createAndCacheDerivedLabelmapVolume(volume.volumeId, { volumeId: segId });
     if (!segVolume.voxelManager?.setCompleteScalarDataArray) {
-      throw new Error('Cornerstone made a labelmap volume without voxel access; the viewer cannot draw labels.');
+      throw new Error(
+        'Cornerstone made a labelmap volume without voxel access; the viewer cannot draw labels.',
+      );
     }
     segVolume.voxelManager.setCompleteScalarDataArray(labels);
     segmentation.addSegmentations([
@@ -204,7 +209,10 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
   });
   tools.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
   const cameraSync = synchronizers.createCameraPositionSynchronizer(cameraSyncId);
-  const voiSync = synchronizers.createVOISynchronizer(voiSyncId, { syncInvertState: false, syncColormap: false });
+  const voiSync = synchronizers.createVOISynchronizer(voiSyncId, {
+    syncInvertState: false,
+    syncColormap: false,
+  });
   for (const viewportId of viewportIds) {
     tools.addViewport(viewportId, engineId);
     cameraSync.add({ renderingEngineId: engineId, viewportId });
@@ -329,7 +337,10 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
     setOrientation(orientation) {
       const slicesBefore = snapshot()[0];
       for (const vp of viewports()) vp.setOrientation(ORIENTATION_AXES[orientation]);
-      if (slicesBefore && sliceAxis(image.direction, planeNormal(orientation, image.direction)) === slicesBefore.axis) {
+      if (
+        slicesBefore &&
+        sliceAxis(image.direction, planeNormal(orientation, image.direction)) === slicesBefore.axis
+      ) {
         goToSlice(slicesBefore.slice);
       }
       engine.render();

@@ -2,7 +2,13 @@
 // what the panes show, which voxel axis a view plane cuts across, the slice a camera is on, label counts and
 // the viewer's keyboard shortcuts.
 import type { Mat3, Vec3, VolumeData } from '../../../core/api/datasets.ts';
-import { ERROR_CLASSES, errorMap, largestIndex, nonZeroPerSlice } from '../../../core/api/review.ts';
+import {
+  ERROR_CLASSES,
+  errorMap,
+  failureSlice,
+  largestIndex,
+  nonZeroPerSlice,
+} from '../../../core/api/review.ts';
 
 /** 'acquisition' is the plane the volume was acquired in (its own k axis); the others are world planes. */
 export const ORIENTATIONS = ['acquisition', 'axial', 'sagittal', 'coronal'] as const;
@@ -84,15 +90,28 @@ export function planeNormal(orientation: Orientation, direction: Mat3): Vec3 {
 }
 
 /** The voxel index along `axis` of a world point, rounded to the nearest slice and kept inside the volume. */
-export function sliceAt(volume: Pick<VolumeData, 'origin' | 'direction' | 'spacing' | 'shape'>, point: Vec3, axis: 0 | 1 | 2): number {
+export function sliceAt(
+  volume: Pick<VolumeData, 'origin' | 'direction' | 'spacing' | 'shape'>,
+  point: Vec3,
+  axis: 0 | 1 | 2,
+): number {
   const d = axisDirection(volume.direction, axis);
-  const offset: Vec3 = [point[0] - volume.origin[0], point[1] - volume.origin[1], point[2] - volume.origin[2]];
+  const offset: Vec3 = [
+    point[0] - volume.origin[0],
+    point[1] - volume.origin[1],
+    point[2] - volume.origin[2],
+  ];
   const index = Math.round(dot(offset, d) / volume.spacing[axis]);
   return Math.min(volume.shape[axis] - 1, Math.max(0, index));
 }
 
 /** The world shift that moves a view from slice `from` to slice `to` along `axis`. */
-export function sliceShift(volume: Pick<VolumeData, 'direction' | 'spacing'>, axis: 0 | 1 | 2, from: number, to: number): Vec3 {
+export function sliceShift(
+  volume: Pick<VolumeData, 'direction' | 'spacing'>,
+  axis: 0 | 1 | 2,
+  from: number,
+  to: number,
+): Vec3 {
   const d = axisDirection(volume.direction, axis);
   const mm = (to - from) * volume.spacing[axis];
   return [d[0] * mm, d[1] * mm, d[2] * mm];
@@ -108,15 +127,22 @@ export function labelCounts(data: ArrayLike<number>): Record<number, number> {
   return counts;
 }
 
-/** The error map pane's labels and the slice (per voxel axis) holding the most wrong voxels. */
-export function errorPane(truth: Uint8Array, prediction: Uint8Array, shape: Vec3): { labels: Uint8Array; worst: [number, number, number] } {
+export interface ErrorPane {
+  labels: Uint8Array;
+  /** Per voxel axis, the slice with the most wrong voxels (-1 when there are none). */
+  worst: [number, number, number];
+  /** The slice (along k) to open at: failureSlice, where most of the ground truth is wrong. */
+  start: number;
+}
+
+export function errorPane(truth: Uint8Array, prediction: Uint8Array, shape: Vec3): ErrorPane {
   const labels = errorMap(truth, prediction);
   const worst = ([0, 1, 2] as const).map((axis) => largestIndex(nonZeroPerSlice(labels, shape, axis))) as [
     number,
     number,
     number,
   ];
-  return { labels, worst };
+  return { labels, worst, start: failureSlice(truth, labels, shape) };
 }
 
 /** The legend of the error pane: value -> name. */
@@ -145,7 +171,12 @@ export const SHORTCUTS: { keys: string; does: string }[] = [
 ];
 
 /** The action a key press asks for, or null (typing in a form field is never a shortcut). */
-export function keyAction(event: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean }): ViewerAction | null {
+export function keyAction(event: {
+  key: string;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+}): ViewerAction | null {
   if (event.ctrlKey || event.metaKey || event.altKey) return null;
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
   switch (key) {
@@ -188,7 +219,8 @@ export function initialWindow(data: VolumeData['data']): [number, number] {
   for (let n = 0; n < data.length; n += step) sample.push(Number(data[n]));
   sample.sort((a, b) => a - b);
   if (sample.length === 0) return [0, 1];
-  const at = (q: number) => sample[Math.min(sample.length - 1, Math.floor(q * (sample.length - 1)))] as number;
+  const at = (q: number) =>
+    sample[Math.min(sample.length - 1, Math.floor(q * (sample.length - 1)))] as number;
   const lo = at(0.01);
   const hi = at(0.99);
   return hi > lo ? [lo, hi] : [lo, lo + 1];

@@ -30,15 +30,16 @@ export class ViewerState {
     readonly image: VolumeData,
     /** Per voxel axis, the slice with the most wrong voxels (from the error map), when there is one. */
     readonly worstSlices: [number, number, number] | null = null,
+    /** The slice (along k) a new viewer opens at, as acquired; the middle one otherwise. */
+    private readonly openAt: number | null = null,
   ) {
     this.defaultVoi = initialWindow(image.data);
     this.voi = this.defaultVoi;
   }
 
-  /** Where a new viewer opens, as acquired: the slice with the most wrong voxels when there is one. */
+  /** Where a new viewer opens, as acquired. */
   get startSlice(): number | undefined {
-    const k = this.worstSlices?.[2] ?? -1;
-    return k >= 0 ? k : undefined;
+    return this.openAt !== null && this.openAt >= 0 ? this.openAt : undefined;
   }
 
   /** The slice shown (all panes agree when in sync), or the middle one before the first report. */
@@ -112,7 +113,9 @@ export class ViewerState {
   }
 
   toggleLabel(value: number): void {
-    this.hidden = this.hidden.includes(value) ? this.hidden.filter((v) => v !== value) : [...this.hidden, value];
+    this.hidden = this.hidden.includes(value)
+      ? this.hidden.filter((v) => v !== value)
+      : [...this.hidden, value];
     this.handle?.setHidden(this.hidden);
   }
 

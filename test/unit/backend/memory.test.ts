@@ -73,9 +73,13 @@ describe('the heap', () => {
   });
 });
 
-describe('the memory bound', () => {
-  const small = new WasmEngine({ threads: 2, maxMemoryBytes: 4 * 2 ** 20 });
+describe('the memory bound (on the plain SIMD build, so both builds are checked)', () => {
+  const small = new WasmEngine({ threads: 2, maxMemoryBytes: 4 * 2 ** 20, relaxedSimd: false });
   afterAll(() => small.dispose());
+
+  it('uses the build without fused multiply-add when asked', () => {
+    expect(small.fused).toBe(false);
+  });
 
   it('turns a convolution that cannot fit into out_of_memory with a sentence', () => {
     // One padded plane of 130 x 130 voxels x 64 channels is 4.3 MiB, more than the whole 4 MiB bound.

@@ -4,7 +4,7 @@ import { fastCpuEngine } from '../../../core/backend/index.ts';
 import { buildModel } from '../../../core/nn/build-model.ts';
 import { BUILTIN_GENOMES } from '../../../core/nn/builtin-genomes.ts';
 
-const SHAPE: [number, number, number] = [16, 16, 8];
+const SHAPE: [number, number, number] = [8, 12, 8];
 
 /** Losses of two Adam steps of the small built-in genome (stem, cells, pools, up-convolutions, instance norm). */
 async function trainTwoSteps(backend: string): Promise<number[]> {
@@ -39,6 +39,10 @@ async function trainTwoSteps(backend: string): Promise<number[]> {
 }
 
 describe('training on emonas-cpu', () => {
+  it('runs the fused multiply-add build (relaxed SIMD) on this Node', () => {
+    expect(fastCpuEngine()?.fused).toBe(true);
+  });
+
   it('gives the losses of the cpu backend, step after step', async () => {
     const reference = await trainTwoSteps('cpu');
     const fast = await trainTwoSteps(FAST);

@@ -148,7 +148,10 @@ export function heartBalls(frame: number, ed: number, es: number, frames: number
  * their label maps, on a 48 x 48 x 8 grid of 1.5625 x 1.5625 x 10 mm: a ball is a circle in every view only
  * when the viewer keeps the physical aspect.
  */
-export async function writeSyntheticAcdc(root: string, patients = 2): Promise<{ root: string; ids: string[] }> {
+export async function writeSyntheticAcdc(
+  root: string,
+  patients = 2,
+): Promise<{ root: string; ids: string[] }> {
   const ids: string[] = [];
   for (let p = 1; p <= patients; p++) {
     const name = `patient${String(p).padStart(3, '0')}`;
@@ -180,7 +183,9 @@ export async function writeSyntheticAcdc(root: string, patients = 2): Promise<{ 
 }
 
 /** A finished run of the formula problem (seconds), whose front gives the candidate ids to hang models on. */
-export async function writeFormulaRun(runDir: string): Promise<{ front: { id: string; genome: Genome; params: number }[] }> {
+export async function writeFormulaRun(
+  runDir: string,
+): Promise<{ front: { id: string; genome: Genome; params: number }[] }> {
   const summary = await startSearch({
     runDir,
     config: {

@@ -118,7 +118,7 @@ describe('reviewing a trained candidate', () => {
 });
 
 describe('exports', () => {
-  it("writes predictions that open exactly on their source images (nibabel: same affine, shape, codes)", async () => {
+  it('writes predictions that open exactly on their source images (nibabel: same affine, shape, codes)', async () => {
     const folder = temp.make();
     const { files } = await exportPredictions(ref, folder);
     expect(files.map((f) => basename(f)).sort()).toEqual(dataset.ids.slice(0, 2).map((id) => `${id}.nii.gz`));
@@ -155,7 +155,10 @@ print(json.dumps(out))
   it('writes a PROMISE12 prediction as MetaImage (.mhd with its .raw) on the source grid', async () => {
     const tree = await writePromise12Tree(temp.make());
     const manifest = await inspectDataset(tree.root);
-    const val = manifest.cases.filter((c) => c.subset === 'train' && c.label).map((c) => c.id).slice(0, 1);
+    const val = manifest.cases
+      .filter((c) => c.subset === 'train' && c.label)
+      .map((c) => c.id)
+      .slice(0, 1);
     const promise: CandidateRef = { runDir: ref.runDir, runId: ref.runId, candidateId: 'promise12-model' };
     const review = await reviewCandidate(ref);
     await writeCandidateModel(candidateFolder(promise), tree.root, {
@@ -199,7 +202,17 @@ print(json.dumps(out))
     const { files } = await exportReport(ref);
     expect(files).toEqual([join(ref.runDir, 'report.html')]);
     const html = readFileSync(files[0]!, 'utf8');
-    for (const section of ['configuration', 'dataset', 'pareto-plot', 'hypervolume-plot', 'per-structure', 'per-case', 'failures', 'definitions', 'software']) {
+    for (const section of [
+      'configuration',
+      'dataset',
+      'pareto-plot',
+      'hypervolume-plot',
+      'per-structure',
+      'per-case',
+      'failures',
+      'definitions',
+      'software',
+    ]) {
       expect(html, section).toContain(`id="${section}"`);
     }
     expect(html).not.toMatch(/<script/i);
@@ -255,7 +268,9 @@ describe("an ACDC patient's cine", () => {
 
   it('keeps the folder listing of a review to the predictions and their index', async () => {
     const names = await readdir(join(candidateFolder(ref), REVIEW_FILES.predictions));
-    expect(names.sort()).toEqual([...dataset.ids.slice(0, 2).map((id) => `${id}.nii.gz`), 'index.json'].sort());
+    expect(names.sort()).toEqual(
+      [...dataset.ids.slice(0, 2).map((id) => `${id}.nii.gz`), 'index.json'].sort(),
+    );
     expect(existsSync(join(candidateFolder(ref), REVIEW_FILES.metrics))).toBe(true);
   });
 });

@@ -1,0 +1,87 @@
+// The Slurm executor on the real single-node cluster (scripts/slurm/up.sh). The executor contract suite
+// (test/unit/executors/contract.ts) runs with every probe task an array task of `emonas worker`; meanwhile,
+// a small search runs through the cluster's GPUs with a task cancelled from outside, one hung past its time
+// limit and its coordinator killed and restarted (search-scenario.ts). The two share the wall time, since
+// the search spends most of it waiting for Slurm's shortest time limit.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSlurmExecutor } from '../../../core/executors/slurm/create.ts';
+import { SlurmCommands } from '../../../core/executors/slurm/slurm-commands.ts';
+import { readJournal } from '../../../core/runs/journal.ts';
+import { front } from '../../../core/service/search.ts';
+import { tempDirs } from '../../fixtures/temp-dir.ts';
+import { executorContract } from '../executors/contract.ts';
+import { describeWithSlurm, testConfig } from './cluster.ts';
+import {
+  cleanUpScenario,
+  placements,
+  readJson,
+  runSearchScenario,
+  type ScenarioOutcome,
+} from './search-scenario.ts';
+
+const PROBE = fileURLToPath(new URL('../executors/probe-evaluator.ts', import.meta.url));
+const temp = tempDirs('slurm-cluster');
+afterAll(() => {
+  cleanUpScenario();
+  temp.cleanup();
+});
+
+describeWithSlurm('Slurm executor on the test cluster', () => {
+  let scenario: Promise<ScenarioOutcome> | undefined;
+  beforeAll(() => {
+    scenario = runSearchScenario(temp.make());
+    // Its failure is reported by the test that awaits it.
+    scenario.catch(() => undefined);
+  });
+
+  // One state folder for every executor of the suite, so reattach() finds what an earlier one submitted.
+  const stateDir = temp.make();
+  executorContract('slurm', {
+    create: async () =>
+      createSlurmExecutor(testConfig(), {
+        stateDir,
+        jobName: `emonas-contract-${process.pid}`,
+        evaluator: { kind: 'module', module: PROBE, export: 'probeEvaluate' },
+      }),
+    delayMs: 300,
+    timeoutMs: 90_000,
+  });
+
+  it('runs a search through a cancel, a time limit and a coordinator restart to the local front', async () => {
+    const s = await (scenario as Promise<ScenarioOutcome>);
+    expect(s.firstExit.signal).toBe('SIGKILL');
+    expect(s.secondOut).toContain(
+      `Slurm job ${s.hung.key} of candidate ${s.hung.id} reached its time limit of 1 minutes`,
+    );
+    const { records } = readJournal(join(s.runDir, 'journal.jsonl'));
+    const notes = records.flatMap((r) => (r.t === 'note' ? [r.message] : []));
+    expect(notes.some((n) => /^Reattached to \d+ evaluation/.test(n) && n.includes(s.hung.id))).toBe(true);
+
+    // Nothing was submitted twice: Slurm ran each candidate once, the cancelled and the hung one twice.
+    const owners = placements(s.runDir);
+    const runs = new Map<string, number>();
+    for (const row of await new SlurmCommands(null).squeue(s.jobName)) {
+      const id = owners.get(row.key);
+      expect(id, `array task ${row.key} belongs to no candidate`).toBeDefined();
+      runs.set(id as string, (runs.get(id as string) ?? 0) + 1);
+    }
+    expect(runs.size).toBe(12);
+    for (const [id, count] of runs) {
+      expect(count, id).toBe(id === s.hung.id || id === s.cancelled.id ? 2 : 1);
+    }
+
+    // Both interrupted tasks resumed from their checkpoints and completed.
+    for (const id of [s.hung.id, s.cancelled.id]) {
+      const result = readJson(join(s.runDir, 'candidates', id, 'result.json'));
+      expect(result?.writtenBy).toBe('worker');
+      expect((result?.outcome as { status: string }).status).toBe('completed');
+      expect((result?.resumedFrom as { epoch: number }).epoch).toBeGreaterThanOrEqual(1);
+    }
+    const results = records.filter((r) => r.t === 'result');
+    expect(new Set(results.map((r) => r.id)).size).toBe(results.length);
+    expect(results).toHaveLength(12);
+    expect(front({ runDir: s.runDir })).toEqual(s.localFront);
+  }, 240_000);
+});

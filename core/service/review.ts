@@ -30,7 +30,7 @@ import type { VolumeFile } from '../io/volume-header.ts';
 import type { Volume } from '../io/volume.ts';
 import { MODEL_FILE, WEIGHTS_FILE } from '../nn/save-load.ts';
 import { MODEL_CARD_FILE, readModelCard, type ModelCard } from '../train/model-card.ts';
-import { loadCase } from './datasets.ts';
+import { loadCase } from '../datasets/load-case.ts';
 import { evaluatePredictions, type EvaluationReport } from './evaluate.ts';
 import type { PredictionJob, PredictionReport } from './review-worker.ts';
 

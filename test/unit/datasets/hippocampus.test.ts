@@ -99,8 +99,6 @@ describe('emonas dataset inspect', () => {
   it('fails with one line on stderr for a missing folder', () => {
     const r = spawnSync('npx', ['emonas', 'dataset', 'inspect', '/no/such/dataset'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([
-      'emonas: The folder /no/such/dataset does not exist.',
-    ]);
+    expect(r.stderr.trim().split('\n')).toEqual(['emonas: The folder /no/such/dataset does not exist.']);
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVolume, readVolumeHeader } from '../../../core/io/volume-files.ts';
 import { loadModel } from '../../../core/nn/save-load.ts';
 import { inspectDataset } from '../../../core/service/datasets.ts';
+import { createEngine } from '../../../core/service/index.ts';
 import { evaluatePredictions } from '../../../core/service/evaluate.ts';
 import { exportModel, exportPredictions, exportReport } from '../../../core/service/export.ts';
 import {
@@ -273,4 +274,58 @@ describe("an ACDC patient's cine", () => {
     );
     expect(existsSync(join(candidateFolder(ref), REVIEW_FILES.metrics))).toBe(true);
   });
+});
+
+describe('through the engine (the API the app calls)', () => {
+  it("reviews an ACDC candidate with progress events, its cases' cine, and refuses unknown runs", async () => {
+    const dataDir = temp.make();
+    const acdc = await writeSyntheticAcdc(temp.make(), 2);
+    const runId = 'run-acdc';
+    const runDir = join(dataDir, 'runs', runId);
+    const { front } = await writeFormulaRun(runDir);
+    const chosen = [...front].sort((a, b) => a.params - b.params)[0]!;
+    await writeCandidateModel(join(runDir, 'candidates', chosen.id), acdc.root, {
+      genome: chosen.genome,
+      val: ['patient002_ED', 'patient002_ES'],
+    });
+    const engine = createEngine({ dataDir, log: () => undefined });
+    const progress: number[] = [];
+    engine.on('review.progressed', (p) => {
+      if (p.runId === runId && p.candidateId === chosen.id) progress.push(p.done);
+    });
+    const review = await engine.call('candidate.review', { runId, candidateId: chosen.id });
+    if (!review.ok) throw new Error(review.error.message);
+    expect(review.value.datasetKind).toBe('acdc');
+    expect(review.value.cases.map((c) => c.phase).sort()).toEqual(['ED', 'ES']);
+    expect(Object.keys(review.value.structures)).toEqual(['RV', 'Myo', 'LV']);
+    await engine.close();
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toBe(2);
+
+    const c = await engine.call('review.case', { runId, candidateId: chosen.id, caseId: 'patient002_ES' });
+    if (!c.ok) throw new Error(c.error.message);
+    expect(c.value.cine).toEqual({ frames: 10, ed: 1, es: 5 });
+    expect(c.value.image.spacing).toEqual([1.5625, 1.5625, 10]);
+    const cine = await engine.call('review.cine', {
+      runId,
+      candidateId: chosen.id,
+      caseId: 'patient002_ES',
+      slice: 4,
+    });
+    expect(cine.ok && [cine.value.frames, cine.value.slice, cine.value.data.length]).toEqual([
+      10,
+      4,
+      10 * 48 * 48,
+    ]);
+
+    const missing = await engine.call('candidate.review', { runId: 'run-none', candidateId: chosen.id });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const bad = await engine.call('review.case', { runId, candidateId: '../escape', caseId: 'x' });
+    expect(bad).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', details: { field: 'candidateId' } },
+    });
+    const report = await engine.call('report.export', { runId, candidateId: chosen.id });
+    expect(report.ok && report.value.files).toEqual([join(runDir, 'report.html')]);
+  }, 120_000);
 });

@@ -159,7 +159,7 @@ describe('the per-case table', () => {
     const front = [
       { id: 'x', params: 1000, f1: 0.3 },
       { id: 'y', params: 100000, f1: 0.1 },
-    ] as Parameters<typeof plotPoints>[0];
+    ] as unknown as Parameters<typeof plotPoints>[0];
     const [x, y] = plotPoints(front);
     expect(x!.x).toBeLessThan(y!.x);
     expect(x!.y).toBeGreaterThan(y!.y);

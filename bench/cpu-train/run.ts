@@ -32,6 +32,8 @@ const stepsPerRound = Number(values.steps);
 
 interface Reply {
   ms: number[];
+  /** CPU time of the process per step, all its threads together. */
+  cpuMs: number[];
   loss: number;
   peakRssMiB: number;
 }
@@ -148,6 +150,7 @@ async function prepare(dir: string): Promise<void> {
 interface Row {
   label: string;
   stepMs: number;
+  cpuMs: number;
   peakRssMiB: number;
   loss: number;
 }
@@ -162,13 +165,17 @@ async function measure(network: NetworkName, data: string): Promise<Row[]> {
   await torch.steps(2);
   const oursMs: number[] = [];
   const torchMs: number[] = [];
+  const oursCpu: number[] = [];
+  const torchCpu: number[] = [];
   let oursLast: Reply | undefined;
   let torchLast: Reply | undefined;
   for (let r = 0; r < rounds; r++) {
     oursLast = await ours.steps(stepsPerRound);
     oursMs.push(...oursLast.ms);
+    oursCpu.push(...oursLast.cpuMs);
     torchLast = await torch.steps(stepsPerRound);
     torchMs.push(...torchLast.ms);
+    torchCpu.push(...torchLast.cpuMs);
   }
   ours.close();
   torch.close();
@@ -216,11 +223,12 @@ try {
     const rows = await measure(network, dir);
     const torch = rows.find((r) => r.label.startsWith('pytorch'));
     const ours = rows.find((r) => r.label === 'emonas-cpu');
-    process.stdout.write('  backend               ms/step   peak RSS MiB   x PyTorch\n');
+    process.stdout.write('  backend               ms/step   x PyTorch   CPU ms/step   peak RSS MiB\n');
     for (const row of rows) {
       const ratio = torch === undefined ? NaN : row.stepMs / torch.stepMs;
       process.stdout.write(
-        `  ${row.label.padEnd(20)} ${row.stepMs.toFixed(0).padStart(8)} ${row.peakRssMiB.toFixed(0).padStart(14)} ${ratio.toFixed(2).padStart(11)}\n`,
+        `  ${row.label.padEnd(20)} ${row.stepMs.toFixed(0).padStart(8)} ${ratio.toFixed(2).padStart(11)} ` +
+          `${row.cpuMs.toFixed(0).padStart(13)} ${row.peakRssMiB.toFixed(0).padStart(14)}\n`,
       );
     }
     if (ours !== undefined && torch !== undefined) {

@@ -97,13 +97,19 @@ process.stdout.write(JSON.stringify({ ready: true, backend: tf.getBackend() }) +
 for await (const line of lines) {
   const { steps } = JSON.parse(line) as { steps: number };
   const ms: number[] = [];
+  const cpuMs: number[] = [];
   let loss = NaN;
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     loss = step();
+    const cpu = process.cpuUsage(c0);
     ms.push(performance.now() - t0);
+    cpuMs.push((cpu.user + cpu.system) / 1000);
   }
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ ms, loss, peakRssMiB, tensors: tf.memory().numTensors }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ ms, cpuMs, loss, peakRssMiB, tensors: tf.memory().numTensors }) + '\n',
+  );
 }
 process.exit(0);

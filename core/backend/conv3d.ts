@@ -5,6 +5,7 @@
 // of the input, and staging for tensors outside the heap) is planned in slabs of output planes that fit
 // the memory bound, so any patch trains as long as one plane fits.
 
+import { EmonasError } from '../base/errors.ts';
 import {
   JOB_CONV,
   JOB_FILTER_GRAD,
@@ -122,12 +123,11 @@ export function convFilterGrad(
     const taps = writeTaps(engine, scratch, g, padded);
     const dyAt = engine.addressOf(dy);
     const planeOut = g.outH * g.outW * outC;
-    const slab = planSlabs(engine, scratch, x, g, padded, purpose, (planes) => {
-      const staged = dyAt === undefined ? planes * planeOut * 4 : 0;
-      return staged + (Cp === outC ? 0 : planes * g.outH * g.outW * Cp * 4);
-    });
-    const dyStage = dyAt === undefined ? scratch.alloc(slab.planes * planeOut * 4, purpose) : 0;
-    const dyPadded = Cp === outC ? 0 : scratch.alloc(slab.planes * g.outH * g.outW * Cp * 4, purpose);
+    const slab = planSlabs(engine, scratch, x, g, padded, purpose, (planes) => [
+      dyAt === undefined ? planes * planeOut * 4 : 0,
+      Cp === outC ? 0 : planes * g.outH * g.outW * Cp * 4,
+    ]);
+    const [dyStage = 0, dyPadded = 0] = slab.extra;
     for (let b = 0; b < g.batch; b++) {
       for (let o0 = 0; o0 < g.outD; o0 += slab.planes) {
         const planes = Math.min(slab.planes, g.outD - o0);
@@ -248,12 +248,12 @@ function stridedInputGrad(
     const dx = engine.newTensor(g.batch * g.inD * g.inH * g.inW * inC, purpose);
     const dyAt = engine.addressOf(dy);
     const dxAt = engine.addressOf(dx);
-    const perPlane =
-      planeOut * 4 + (dyAt === undefined ? planeIn * 4 : 0) + (dxAt === undefined ? planeOut * 4 : 0);
-    const planes = Math.max(1, Math.min(g.outD, Math.floor((scratch.available() - 4096) / perPlane)));
-    const products = scratch.alloc(planes * planeOut * 4, purpose);
-    const staged = dyAt === undefined ? scratch.alloc(planes * planeIn * 4, purpose) : 0;
-    const spread = dxAt === undefined ? scratch.alloc(planes * planeOut * 4, purpose) : 0;
+    const { planes, blocks } = reserveSlabs(scratch, g.outD, purpose, (n) => [
+      n * planeOut * 4,
+      dyAt === undefined ? n * planeIn * 4 : 0,
+      dxAt === undefined ? n * planeOut * 4 : 0,
+    ]);
+    const [products = 0, staged = 0, spread = 0] = blocks;
     for (let b = 0; b < g.batch; b++) {
       for (let o0 = 0; o0 < g.outD; o0 += planes) {
         const n = Math.min(planes, g.outD - o0);
@@ -317,11 +317,14 @@ interface SlabPlan {
   inputAt: number;
   stagedCopy: boolean;
   padded: number;
+  /** The blocks asked for by `extras`, 0 where a size was 0. */
+  extra: number[];
 }
 
 /**
  * Picks how many output planes one pass handles so the working memory (the padded input slab, staging for
- * an input outside the heap, and `extraBytes`) fits, and reserves it.
+ * an input outside the heap, and the blocks of `extras`) fits, and reserves it; halves the slab when the
+ * heap, though large enough in total, has no blocks that large.
  */
 function planSlabs(
   engine: WasmEngine,
@@ -330,27 +333,51 @@ function planSlabs(
   g: ConvGeometry,
   p: PaddedExtents,
   purpose: string,
-  extraBytes: (planes: number) => number,
+  extras: (planes: number) => number[],
 ): SlabPlan {
   const xAt = engine.addressOf(x);
   const inPlaneBytes = g.inH * g.inW * g.inC * 4;
   const paddedPlaneBytes = p.Hp * p.Wp * g.inC * 4;
-  const bytesFor = (planes: number): number => {
+  const sizes = (planes: number): number[] => {
     const span = (planes - 1) * g.sd + g.kd;
-    return (
-      (xAt === undefined ? Math.min(g.inD, span) * inPlaneBytes : 0) +
-      (p.inPlace ? 0 : span * paddedPlaneBytes) +
-      extraBytes(planes) +
-      4096
-    );
+    return [
+      xAt === undefined ? Math.min(g.inD, span) * inPlaneBytes : 0,
+      p.inPlace ? 0 : span * paddedPlaneBytes,
+      ...extras(planes),
+    ];
   };
-  let planes = g.outD;
+  const { planes, blocks } = reserveSlabs(scratch, g.outD, purpose, sizes);
+  const [staged = 0, padded = 0, ...extra] = blocks;
+  return { planes, inputAt: xAt ?? staged, stagedCopy: xAt === undefined, padded, extra };
+}
+
+/**
+ * The most planes (up to `most`) whose blocks of `sizes(planes)` bytes (0: none) the scratch can hold,
+ * and those blocks; halves the planes when the heap, though large enough in total, has no block that
+ * large, and throws out_of_memory only when one plane does not fit.
+ */
+function reserveSlabs(
+  scratch: Scratch,
+  most: number,
+  purpose: string,
+  sizes: (planes: number) => number[],
+): { planes: number; blocks: number[] } {
+  let planes = most;
   const room = scratch.available();
-  while (planes > 1 && bytesFor(planes) > room) planes = Math.max(1, Math.floor(planes / 2));
-  const span = (planes - 1) * g.sd + g.kd;
-  const staged = xAt === undefined ? scratch.alloc(Math.min(g.inD, span) * inPlaneBytes, purpose) : 0;
-  const padded = p.inPlace ? 0 : scratch.alloc(span * paddedPlaneBytes, purpose);
-  return { planes, inputAt: xAt ?? staged, stagedCopy: xAt === undefined, padded };
+  while (planes > 1 && sizes(planes).reduce((a, b) => a + b + 4096, 0) > room) planes = Math.ceil(planes / 2);
+  for (;;) {
+    const mark = scratch.mark();
+    try {
+      return {
+        planes,
+        blocks: sizes(planes).map((bytes) => (bytes > 0 ? scratch.alloc(bytes, purpose) : 0)),
+      };
+    } catch (err) {
+      if (planes === 1 || !(err instanceof EmonasError) || err.code !== 'out_of_memory') throw err;
+      scratch.releaseTo(mark);
+      planes = Math.ceil(planes / 2);
+    }
+  }
 }
 
 /** The address of the (padded) input planes under output planes [o0, o0 + planes) of batch item b. */
@@ -412,10 +439,10 @@ function runConvolution(
     const planeOut = g.outH * g.outW * g.outC;
     const y = engine.newTensor(g.batch * g.outD * planeOut, purpose);
     const yAt = engine.addressOf(y);
-    const slab = planSlabs(engine, scratch, x, g, padded, purpose, (planes) =>
+    const slab = planSlabs(engine, scratch, x, g, padded, purpose, (planes) => [
       yAt === undefined ? planes * planeOut * 4 : 0,
-    );
-    const outStage = yAt === undefined ? scratch.alloc(slab.planes * planeOut * 4, purpose) : 0;
+    ]);
+    const [outStage = 0] = slab.extra;
     for (let b = 0; b < g.batch; b++) {
       for (let o0 = 0; o0 < g.outD; o0 += slab.planes) {
         const planes = Math.min(slab.planes, g.outD - o0);

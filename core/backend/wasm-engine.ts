@@ -243,6 +243,15 @@ export class Scratch {
     return this.engine.heap.largestAvailable();
   }
 
+  /** A point to roll back to with releaseTo. */
+  mark(): number {
+    return this.blocks.length;
+  }
+
+  releaseTo(mark: number): void {
+    while (this.blocks.length > mark) this.engine.heap.release(this.blocks.pop() as number);
+  }
+
   release(): void {
     for (const start of this.blocks) this.engine.heap.release(start);
     this.blocks.length = 0;

@@ -77,7 +77,7 @@ h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.2rem;margin:32px 0 8px;border-
 h3{font-size:1rem;margin:18px 0 6px}.muted{color:#5d6677}
 table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid #d6dbe4;padding:3px 8px;text-align:left;vertical-align:top}tbody th{white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums}thead th{background:#eef1f6}
-.plots{display:flex;flex-wrap:wrap;gap:24px}figure{margin:0}figcaption{color:#5d6677;font-size:.9rem;max-width:560px}
+.plots{display:flex;flex-wrap:wrap;gap:24px}figure{margin:0}figcaption{color:#5d6677;font-size:.9rem;max-width:520px}
 .note{background:#fff6e0;border-left:4px solid #f0b53c;padding:6px 10px}dl dt{font-weight:600;margin-top:6px}dl dd{margin:2px 0 0 16px}
 img.failure{image-rendering:pixelated;border:1px solid #d6dbe4}code{font-size:.92em}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:4px;vertical-align:-1px;border:1px solid #0003}

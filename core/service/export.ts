@@ -14,15 +14,9 @@ import { readJournal } from '../runs/journal.ts';
 import { RUN_FILES, readRunManifest } from '../runs/run-folder.ts';
 import { frontOf } from '../search/archive.ts';
 import { MODEL_CARD_FILE } from '../train/model-card.ts';
-import {
-  candidateFolder,
-  ensurePredictions,
-  openCandidate,
-  readCandidateSplit,
-  reviewCandidate,
-  reviewCase,
-  type CandidateRef,
-} from './review.ts';
+import { candidateFolder, openCandidate, readCandidateSplit, type CandidateRef } from './review-candidate.ts';
+import { ensurePredictions } from './review-predictions.ts';
+import { reviewCandidate, reviewCase } from './review.ts';
 import { archiveFromJournal, listRuns } from './search.ts';
 
 /** How many of the worst validation cases the report pictures. */

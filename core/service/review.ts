@@ -1,15 +1,8 @@
 // Runs in: the engine. Reviewing a trained candidate as plain functions on JSON-able data: its predictions on
-// the validation cases of its split (computed once in a worker process with the model's own inference, then
-// cached in the candidate's folder), their metrics against the ground truth (core/metrics, cached beside
-// them), and the volumes the viewer shows side by side, all keyed to the model's weights so a retrained
-// candidate is never reviewed with stale predictions.
-import { fork } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// the validation cases of its split (review-predictions.ts), their metrics against the ground truth
+// (core/metrics, cached in the candidate's folder under the same weights stamp), the volumes the viewer
+// shows side by side, and an ACDC patient's cine.
+import { join } from 'node:path';
 import type { VolumeData } from '../api/datasets.ts';
 import type {
   CandidateReview,
@@ -17,322 +10,31 @@ import type {
   CineSlice,
   ReviewCase,
   ReviewedCase,
-  ReviewProblem,
   ScoreName,
   StructureScores,
 } from '../api/review.ts';
-import { EmonasError, type ErrorData } from '../base/errors.ts';
-import type { CaseEntry, DatasetManifest } from '../datasets/case-table.ts';
-import { readDatasetLayout } from '../datasets/detect.ts';
+import { EmonasError } from '../base/errors.ts';
+import type { CaseEntry } from '../datasets/case-table.ts';
 import { toIntegerLabels } from '../datasets/labels.ts';
+import { loadCase } from '../datasets/load-case.ts';
 import { openVolume, readVolume, readVolumeHeader } from '../io/volume-files.ts';
 import type { VolumeFile } from '../io/volume-header.ts';
 import type { Volume } from '../io/volume.ts';
-import { MODEL_FILE, WEIGHTS_FILE } from '../nn/save-load.ts';
-import { MODEL_CARD_FILE, readModelCard, type ModelCard } from '../train/model-card.ts';
-import { loadCase } from '../datasets/load-case.ts';
 import { evaluatePredictions, type EvaluationReport } from './evaluate.ts';
-import type { PredictionJob, PredictionReport } from './review-worker.ts';
-
-/** Where a candidate's review lives inside its folder (architecture.md "A run on disk"). */
-export const REVIEW_FILES = {
-  predictions: 'predictions',
-  /** Inside predictions/: which case is in which file, and for which weights. */
-  index: 'index.json',
-  metrics: 'metrics.json',
-  workerLog: 'prediction-worker.log',
-} as const;
-
-export interface CandidateRef {
-  runDir: string;
-  runId: string;
-  candidateId: string;
-}
-
-export interface OpenedCandidate {
-  ref: CandidateRef;
-  /** The candidate's folder: a model folder as emonas train writes it. */
-  dir: string;
-  card: ModelCard;
-  /** Identifies the weights: predictions made with others are stale. */
-  stamp: string;
-  manifest: DatasetManifest;
-  /** The validation cases of the candidate's split, in split order. */
-  validation: CaseEntry[];
-}
-
-export interface ReviewHooks {
-  onProgress?: (done: number, total: number, caseId: string) => void;
-}
-
-interface PredictionIndex {
-  format: 'emonas-predictions-1';
-  model: string;
-  /** Case id -> file name inside predictions/. */
-  cases: Record<string, string>;
-}
+import {
+  openCandidate,
+  readJson,
+  validationCase,
+  type CandidateRef,
+  type OpenedCandidate,
+} from './review-candidate.ts';
+import { ensurePredictions, REVIEW_FILES, writeJsonAtomic, type ReviewHooks } from './review-predictions.ts';
 
 interface MetricsCache {
   format: 'emonas-review-1';
   model: string;
   cases: string[];
   report: EvaluationReport;
-}
-
-export function candidateFolder(ref: CandidateRef): string {
-  return join(ref.runDir, 'candidates', ref.candidateId);
-}
-
-async function readJson(file: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface CandidateSplit {
-  /** The dataset folder the candidate was trained on. */
-  dataset: string;
-  train: string[];
-  val: string[];
-  test: string[];
-  seed: number | null;
-}
-
-const isIdList = (v: unknown): v is string[] => Array.isArray(v) && v.every((id) => typeof id === 'string');
-
-/** The candidate's split.json, as emonas train writes it. */
-export async function readCandidateSplit(dir: string, ref: CandidateRef): Promise<CandidateSplit> {
-  const file = join(dir, 'split.json');
-  const split = (await readJson(file)) as Record<string, unknown> | undefined;
-  if (typeof split?.dataset !== 'string' || !isIdList(split.val)) {
-    throw new EmonasError(
-      'unreadable_file',
-      `${file} is missing or damaged, so the validation cases of candidate ${ref.candidateId} are unknown; train the candidate again.`,
-      { file },
-    );
-  }
-  return {
-    dataset: split.dataset,
-    train: isIdList(split.train) ? split.train : [],
-    val: split.val,
-    test: isIdList(split.test) ? split.test : [],
-    seed: typeof split.seed === 'number' ? split.seed : null,
-  };
-}
-
-/** The model's weights and card, hashed: enough to tell two trainings of one candidate apart. */
-async function modelStamp(dir: string): Promise<string> {
-  const hash = createHash('sha256');
-  for (const name of [WEIGHTS_FILE, MODEL_FILE, MODEL_CARD_FILE]) {
-    const file = join(dir, name);
-    try {
-      hash.update(await readFile(file));
-    } catch {
-      throw new EmonasError(
-        'not_found',
-        `${file} is missing, so the trained network in ${dir} is incomplete; train the candidate again.`,
-        { file },
-      );
-    }
-  }
-  return hash.digest('hex').slice(0, 32);
-}
-
-/** Everything a review needs from the candidate's folder and the dataset it was trained on. */
-export async function openCandidate(ref: CandidateRef): Promise<OpenedCandidate> {
-  const dir = candidateFolder(ref);
-  if (!existsSync(dir)) {
-    throw new EmonasError(
-      'not_found',
-      `Run ${ref.runId} has no candidate ${ref.candidateId} (no folder ${dir}); pick one from the run's front.`,
-      { file: dir },
-    );
-  }
-  if (!existsSync(join(dir, MODEL_CARD_FILE))) {
-    throw new EmonasError(
-      'not_found',
-      `Candidate ${ref.candidateId} of run ${ref.runId} has no trained network (${MODEL_CARD_FILE} is missing in ${dir}); only trained candidates can be reviewed.`,
-      { file: join(dir, MODEL_CARD_FILE) },
-    );
-  }
-  const card = await readModelCard(dir);
-  const split = await readCandidateSplit(dir, ref);
-  let manifest: DatasetManifest;
-  try {
-    manifest = await readDatasetLayout(split.dataset);
-  } catch (err) {
-    throw new EmonasError(
-      'not_found',
-      `The dataset folder ${split.dataset} that candidate ${ref.candidateId} was trained on cannot be read (${(err as Error).message}); put the dataset back where it was.`,
-      { file: split.dataset, cause: err },
-    );
-  }
-  const byId = new Map(manifest.cases.map((c) => [c.id, c]));
-  const validation: CaseEntry[] = [];
-  for (const id of split.val) {
-    const entry = byId.get(id);
-    if (!entry?.label) {
-      throw new EmonasError(
-        'invalid_dataset',
-        `The dataset folder ${split.dataset} lacks validation case ${id} of candidate ${ref.candidateId} (or its label map); put the dataset back as it was when the candidate was trained.`,
-        { file: split.dataset },
-      );
-    }
-    validation.push(entry);
-  }
-  return { ref, dir, card, stamp: await modelStamp(dir), manifest, validation };
-}
-
-function validationCase(opened: OpenedCandidate, caseId: string): CaseEntry {
-  const entry = opened.validation.find((c) => c.id === caseId);
-  if (!entry) {
-    throw new EmonasError(
-      'not_found',
-      `Case ${caseId} is not one of the validation cases of candidate ${opened.ref.candidateId}; pick one from its review.`,
-    );
-  }
-  return entry;
-}
-
-/** One prediction job per candidate folder at a time, so two requests never predict the same case twice. */
-const locks = new Map<string, Promise<unknown>>();
-
-function withLock<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const previous = locks.get(key) ?? Promise.resolve();
-  const next = previous.then(task, task);
-  const settled = next.then(
-    () => undefined,
-    () => undefined,
-  );
-  locks.set(key, settled);
-  void settled.then(() => {
-    if (locks.get(key) === settled) locks.delete(key);
-  });
-  return next;
-}
-
-async function readIndex(folder: string, stamp: string): Promise<PredictionIndex> {
-  const index = (await readJson(join(folder, REVIEW_FILES.index))) as PredictionIndex | undefined;
-  if (index?.format === 'emonas-predictions-1' && index.model === stamp && typeof index.cases === 'object') {
-    return index;
-  }
-  // Predictions of other weights (the candidate was trained again) must not be shown as this network's.
-  await rm(folder, { recursive: true, force: true });
-  await mkdir(folder, { recursive: true });
-  return { format: 'emonas-predictions-1', model: stamp, cases: {} };
-}
-
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFile(`${file}.partial`, JSON.stringify(value, null, 2) + '\n');
-  await rename(`${file}.partial`, file);
-}
-
-const WORKER = fileURLToPath(new URL('./review-worker.ts', import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const STDERR_TAIL = 2000;
-
-/** Runs the prediction worker; resolves when it has answered for every image, rejects if it dies first. */
-function predictInWorker(
-  job: PredictionJob,
-  logFile: string,
-  onReport: (report: Extract<PredictionReport, { caseId: string }>) => void,
-): Promise<void> {
-  const child = fork(WORKER, [], {
-    execArgv: ['--import', TSX_LOADER],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: process.env,
-  });
-  const log = createWriteStream(logFile, { flags: 'a' });
-  log.on('error', () => undefined);
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log.write(chunk);
-    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
-  });
-  return new Promise((resolve, reject) => {
-    let ended = false;
-    let failure: ErrorData | undefined;
-    child.on('message', (message: PredictionReport) => {
-      if (message.type === 'done') ended = true;
-      else if (message.type === 'error') failure = message.error;
-      else onReport(message);
-    });
-    child.once('exit', (code, signal) => {
-      log.end();
-      if (ended) return resolve();
-      if (failure) {
-        return reject(new EmonasError(failure.code, failure.message, { file: failure.file ?? job.modelDir }));
-      }
-      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
-      reject(
-        new EmonasError(
-          'worker_crashed',
-          `The prediction worker for ${job.modelDir} ${how} before it finished; see ${logFile}.${stderr.trim() ? ` Its last words: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`,
-          { file: logFile },
-        ),
-      );
-    });
-    child.send(job);
-  });
-}
-
-/**
- * The prediction files of the given validation cases, computing (in a worker) those the candidate's folder
- * does not hold yet for these weights. A case whose prediction failed is returned as a problem.
- */
-export async function ensurePredictions(
-  opened: OpenedCandidate,
-  caseIds: string[],
-  hooks: ReviewHooks = {},
-): Promise<{ files: Map<string, string>; predicted: number; problems: ReviewProblem[] }> {
-  return withLock(opened.dir, async () => {
-    const folder = join(opened.dir, REVIEW_FILES.predictions);
-    await mkdir(folder, { recursive: true });
-    const index = await readIndex(folder, opened.stamp);
-    const entries = caseIds.map((id) => validationCase(opened, id));
-    const missing = entries.filter((e) => {
-      const name = index.cases[e.id];
-      return name === undefined || !existsSync(join(folder, name));
-    });
-    const problems: ReviewProblem[] = [];
-    let done = caseIds.length - missing.length;
-    if (missing.length > 0) {
-      const job: PredictionJob = {
-        modelDir: opened.dir,
-        images: missing.map((e) => ({
-          caseId: e.id,
-          input: e.image,
-          output: join(folder, basename(e.image)),
-        })),
-      };
-      const writes: Promise<void>[] = [];
-      await predictInWorker(job, join(opened.dir, REVIEW_FILES.workerLog), (report) => {
-        const entry = entries.find((e) => e.id === report.caseId);
-        if (!entry) return;
-        if (report.type === 'predicted') {
-          index.cases[entry.id] = basename(entry.image);
-          writes.push(writeJsonAtomic(join(folder, REVIEW_FILES.index), index));
-        } else {
-          problems.push({
-            id: entry.id,
-            file: report.error.file ?? entry.image,
-            message: report.error.message,
-          });
-        }
-        hooks.onProgress?.(++done, caseIds.length, entry.id);
-      });
-      for (const write of writes) await write;
-    }
-    const files = new Map<string, string>();
-    for (const e of entries) {
-      const name = index.cases[e.id];
-      if (name !== undefined) files.set(e.id, join(folder, name));
-    }
-    return { files, predicted: missing.length - problems.length, problems };
-  });
 }
 
 function scores(value: unknown): StructureScores {

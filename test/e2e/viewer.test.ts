@@ -130,13 +130,14 @@ async function inStep(ids: string[]): Promise<{ slice: string; scale: string; vo
 /** Bounding box (canvas pixels) of the pixels where blue clearly dominates: the LV overlay in a pane. */
 function blueBox(pane: Locator) {
   return pane.evaluate((el) => {
+    // Read a copy: Chromium warns about repeated getImageData readbacks of one canvas.
     const canvas = el.querySelector('canvas') as HTMLCanvasElement;
-    const { data, width, height } = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(
-      0,
-      0,
-      canvas.width,
-      canvas.height,
-    );
+    const copy = document.createElement('canvas');
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    const context = copy.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
+    context.drawImage(canvas, 0, 0);
+    const { data, width, height } = context.getImageData(0, 0, copy.width, copy.height);
     let [x0, y0, x1, y1, n] = [Infinity, Infinity, -Infinity, -Infinity, 0];
     for (let y = 0; y < height; y++)
       for (let x = 0; x < width; x++) {
@@ -205,6 +206,21 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
     await shot('02-case-sagittal');
   });
 
+  it('draws labels filled or as outlines, and hides a label on request', async () => {
+    const truthPane = page.getByTestId('pane-truth');
+    const filled = (await blueBox(truthPane)).n;
+    await page.getByTestId('viewer').focus();
+    await page.keyboard.press('o');
+    await expect.poll(async () => (await blueBox(truthPane)).n, { timeout: 20_000 }).toBeLessThan(filled / 2);
+    expect((await blueBox(truthPane)).n).toBeGreaterThan(0);
+    await shot('03-case-outline');
+    await page.keyboard.press('o');
+    await page.getByRole('checkbox', { name: 'Show LV' }).uncheck();
+    await expect.poll(async () => (await blueBox(truthPane)).n, { timeout: 20_000 }).toBe(0);
+    await page.getByRole('checkbox', { name: 'Show LV' }).check();
+    await expect.poll(async () => (await blueBox(truthPane)).n, { timeout: 20_000 }).toBe(filled);
+  });
+
   it('keeps the panes in step after scrolling, zooming and windowing in one of them', async () => {
     await page.getByRole('button', { name: 'As acquired' }).click();
     const before = await inStep(['image', 'truth']);
@@ -234,7 +250,7 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
       .poll(async () => (await paneStates(['image']))[0]!.voi, { timeout: 20_000 })
       .not.toBe(before.voi);
     await inStep(['image', 'truth']);
-    await shot('03-case-scrolled-zoomed-windowed');
+    await shot('04-case-scrolled-zoomed-windowed');
   });
 
   it("shows the patient's cine with the ED and ES frames marked", async () => {
@@ -247,7 +263,7 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
     await cine.getByRole('button', { name: 'Frame 6 (ES)' }).click();
     await cine.getByText('Frame 6 of 10 – ES').waitFor();
     expect(await pixels()).not.toEqual(ed);
-    await shot('04-case-cine-es');
+    await shot('05-case-cine-es');
   });
 });
 
@@ -260,7 +276,7 @@ describe('the review of a finished tiny run', () => {
       .click();
     await page.getByRole('button', { name: `Open ${run.id}` }).click();
     await page.getByTestId(`pareto-${run.chosen}`).waitFor();
-    await shot('05-run-front');
+    await shot('06-run-front');
     await page.getByTestId(`pareto-${run.chosen}`).click();
     await page.getByRole('heading', { name: `Review of ${run.chosen}` }).waitFor();
     const rows = page.getByTestId('metrics-table').locator('tbody tr');
@@ -277,7 +293,7 @@ describe('the review of a finished tiny run', () => {
     ]);
     const counts = await page.getByTestId('count-errors-2').getAttribute('data-count');
     expect(Number(counts)).toBeGreaterThan(0);
-    await shot('06-review-errors');
+    await shot('07-review-errors');
 
     await page.getByTestId('pane-prediction').hover();
     const before = (await paneStates(['prediction']))[0]!.slice;
@@ -288,7 +304,7 @@ describe('the review of a finished tiny run', () => {
     await inStep(['truth', 'prediction', 'errors']);
     await page.getByRole('button', { name: 'Go to the largest error' }).click();
     await inStep(['truth', 'prediction', 'errors']);
-    await shot('07-review-largest-error');
+    await shot('08-review-largest-error');
   });
 
   it('sorts the table by another column and opens another case', async () => {
@@ -308,7 +324,7 @@ describe('the review of a finished tiny run', () => {
       .filter({ hasText: `Prediction of ${run.second}` })
       .waitFor({ timeout: 60_000 });
     await inStep(['truth', 'prediction', 'second']);
-    await shot('08-review-second-candidate');
+    await shot('09-review-second-candidate');
   });
 
   it('exports predictions that overlay their images, and a report that opens in Chromium with its plots and pictures', async () => {
@@ -331,7 +347,7 @@ print(json.dumps([bool(np.allclose(nib.load(f"{folder}/{n}").affine, nib.load(f"
     await page.getByLabel(/HTML report file/).fill(report);
     await page.getByRole('button', { name: 'Write the report' }).click();
     await page.getByText('Wrote 1 file(s)').waitFor({ timeout: 60_000 });
-    await shot('09-review-exports');
+    await shot('10-review-exports');
 
     const reportPage = await context.newPage();
     const reportProblems: string[] = [];
@@ -354,7 +370,7 @@ print(json.dumps([bool(np.allclose(nib.load(f"{folder}/{n}").affine, nib.load(f"
       (imgs as HTMLImageElement[]).map((img) => img.complete && img.naturalWidth > 0),
     );
     expect(loaded).toEqual([true, true, true]);
-    await reportPage.screenshot({ path: join(SHOTS, 'viewer-10-report.png'), fullPage: true });
+    await reportPage.screenshot({ path: join(SHOTS, 'viewer-11-report.png'), fullPage: true });
     expect(reportProblems).toEqual([]);
     await reportPage.close();
   });

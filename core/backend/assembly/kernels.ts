@@ -805,21 +805,23 @@ function maxPoolChunk(chunk: i32, gradient: bool): void {
   const outW = param(12);
   const b = chunk / outD;
   const od = chunk % outD;
-  const voxelBytes = <usize>C << 2;
+  const voxelBytes = (<usize>C) << 2;
   for (let oh = 0; oh < outH; oh++) {
     for (let ow = 0; ow < outW; ow++) {
-      const o = <usize>param(1) + (((<usize>((b * outD + od) * outH + oh) * <usize>outW + <usize>ow) * <usize>C) << 2);
-      const corner = ((<usize>((b * D + od * fd) * H + oh * fh) * <usize>W + <usize>(ow * fw)) * voxelBytes);
+      const o =
+        <usize>param(1) +
+        (((<usize>((b * outD + od) * outH + oh) * <usize>outW + <usize>ow) * <usize>C) << 2);
+      const corner = (<usize>((b * D + od * fd) * H + oh * fh) * <usize>W + <usize>(ow * fw)) * voxelBytes;
       for (let c = 0; c < C; c += 4) {
         const lanes = min<i32>(4, C - c);
-        const at = <usize>c << 2;
+        const at = (<usize>c) << 2;
         let best = f32x4.splat(-Infinity);
         let where = i32x4.splat(-1);
         let position = 0;
         for (let a = 0; a < fd; a++) {
           for (let r = 0; r < fh; r++) {
             for (let q = 0; q < fw; q++, position++) {
-              const p = x + corner + ((<usize>(a * H + r) * <usize>W + <usize>q) * voxelBytes) + at;
+              const p = x + corner + (<usize>(a * H + r) * <usize>W + <usize>q) * voxelBytes + at;
               const v = lanes == 4 ? v128.load(p) : partialLoad(p, lanes);
               const wins = gradient ? f32x4.ge(v, best) : f32x4.gt(v, best);
               best = v128.bitselect(v, best, wins);
@@ -837,7 +839,8 @@ function maxPoolChunk(chunk: i32, gradient: bool): void {
           for (let r = 0; r < fh; r++) {
             for (let q = 0; q < fw; q++, position++) {
               const mine = i32x4.eq(where, i32x4.splat(position));
-              const p = <usize>param(2) + corner + ((<usize>(a * H + r) * <usize>W + <usize>q) * voxelBytes) + at;
+              const p =
+                <usize>param(2) + corner + (<usize>(a * H + r) * <usize>W + <usize>q) * voxelBytes + at;
               partialStore(p, v128.and(g, mine), lanes);
             }
           }

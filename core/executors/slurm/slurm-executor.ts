@@ -398,7 +398,9 @@ export class SlurmExecutor implements Executor {
         if (result !== null) {
           this.tracked.delete(t.id);
           this.finishWith(t.id, result);
-          if (row && ACTIVE_STATES.has(row.state)) duplicates.push(t.key);
+          // A task still running whose result another run wrote (an earlier attempt that finished late)
+          // is a duplicate; the task that wrote it is merely exiting.
+          if (row && ACTIVE_STATES.has(row.state) && result.slurmJob !== t.key) duplicates.push(t.key);
           continue;
         }
         if (row === undefined) {
@@ -416,7 +418,6 @@ export class SlurmExecutor implements Executor {
         this.judge(t, row);
       }
       if (duplicates.length > 0) {
-        // Another run of the task already wrote the result: the running copy is a duplicate.
         await this.commands.scancel(duplicates).catch(() => undefined);
       }
     }

@@ -111,6 +111,15 @@ function colourTable(kind: PaneContent['kind']): Types.ColorLUT {
   return lut;
 }
 
+/** One declared segment per label value present (Cornerstone's segment index is the label value). */
+function segmentsOf(labels: Uint8Array): Record<number, { label: string }> {
+  const present = new Uint8Array(256);
+  for (const v of labels) present[v] = 1;
+  const segments: Record<number, { label: string }> = {};
+  for (let v = 1; v < 256; v++) if (present[v]) segments[v] = { label: `label ${v}` };
+  return segments;
+}
+
 function metadata(image: VolumeData, seriesId: string) {
   return {
     BitsAllocated: 32,
@@ -183,6 +192,8 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
       {
         segmentationId: segId,
         representation: { type: ToolEnums.SegmentationRepresentations.Labelmap, data: { volumeId: segId } },
+        // Without its segments declared, a labelmap has only segment 1, and hiding any other does nothing.
+        config: { segments: segmentsOf(labels) },
       },
     ]);
     segmentation.addSegmentationRepresentations(viewportIds[n] as string, [
@@ -267,7 +278,7 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
     for (const [n, pane] of options.panes.entries()) {
       const segmentationId = segmentationIds.get(pane.content.id);
       if (!segmentationId) continue;
-      segmentation.segmentationStyle.setStyle(
+      segmentation.config.style.setStyle(
         {
           type: ToolEnums.SegmentationRepresentations.Labelmap,
           viewportId: viewportIds[n] as string,

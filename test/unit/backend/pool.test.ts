@@ -21,21 +21,21 @@ describe('3D max-pooling against the cpu backend', () => {
     expect(worstError(cpu, fast)).toBe(0);
   });
 
-  it.each([
-    [[2, 6, 6, 6, 4]],
-    [[2, 20, 16, 12, 6]],
-  ])('sends the gradient of a tie to the same voxel as the cpu backend (after a ReLU), %j', async (shape) => {
-    const x = values(shape, 15);
-    const [cpu, fast] = await onBoth(() => {
-      const t = tf.relu(tensor5(x, shape));
-      const y = tf.maxPool3d(t, 2, 2, 'valid');
-      const [g] = tf.grads((a: tf.Tensor) => tf.sum(tf.maxPool3d(a as tf.Tensor5D, 2, 2, 'valid')))([t]) as [
-        tf.Tensor,
-      ];
-      return [y, g];
-    });
-    expect(worstError(cpu, fast)).toBe(0);
-  });
+  it.each([[[2, 6, 6, 6, 4]], [[2, 20, 16, 12, 6]]])(
+    'sends the gradient of a tie to the same voxel as the cpu backend (after a ReLU), %j',
+    async (shape) => {
+      const x = values(shape, 15);
+      const [cpu, fast] = await onBoth(() => {
+        const t = tf.relu(tensor5(x, shape));
+        const y = tf.maxPool3d(t, 2, 2, 'valid');
+        const [g] = tf.grads((a: tf.Tensor) => tf.sum(tf.maxPool3d(a as tf.Tensor5D, 2, 2, 'valid')))([
+          t,
+        ]) as [tf.Tensor];
+        return [y, g];
+      });
+      expect(worstError(cpu, fast)).toBe(0);
+    },
+  );
 
   it('leaves overlapping windows to the cpu backend, with the same result', async () => {
     const shape = [1, 7, 7, 7, 2];

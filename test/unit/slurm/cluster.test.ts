@@ -1,8 +1,8 @@
-// The Slurm executor on the real single-node cluster (scripts/slurm/up.sh). The executor contract suite
-// (test/unit/executors/contract.ts) runs with every probe task an array task of `emonas worker`; meanwhile,
-// a small search runs through the cluster's GPUs with a task cancelled from outside, one hung past its time
-// limit and its coordinator killed and restarted (search-scenario.ts). The two share the wall time, since
-// the search spends most of it waiting for Slurm's shortest time limit.
+// Runs in: a test process. The Slurm executor on the real single-node cluster (scripts/slurm/up.sh). The
+// executor contract suite (test/unit/executors/contract.ts) runs with every probe task an array task of
+// `emonas worker`; meanwhile, a small search runs through the cluster's GPUs with a task cancelled from
+// outside, one hung past its time limit and its coordinator killed and restarted (search-scenario.ts). The
+// two share the wall time, since the search spends most of it waiting for Slurm's shortest time limit.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { readJournal } from '../../../core/runs/journal.ts';
 import { front } from '../../../core/service/search.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
 import { executorContract } from '../executors/contract.ts';
-import { describeWithSlurm, testConfig } from './cluster.ts';
+import { describeWithSlurm, testConfig } from './availability.ts';
 import {
   cleanUpScenario,
   placements,
@@ -37,11 +37,11 @@ describeWithSlurm('Slurm executor on the test cluster', () => {
   });
 
   // One state folder for every executor of the suite, so reattach() finds what an earlier one submitted.
-  const stateDir = temp.make();
+  let stateDir: string | undefined;
   executorContract('slurm', {
     create: async () =>
       createSlurmExecutor(testConfig(), {
-        stateDir,
+        stateDir: (stateDir ??= temp.make()),
         jobName: `emonas-contract-${process.pid}`,
         evaluator: { kind: 'module', module: PROBE, export: 'probeEvaluate' },
       }),

@@ -1,6 +1,7 @@
-// Child process of search.test.ts: the search coordinator. Starts a formula-problem search whose candidates
-// go to Slurm, or resumes it when the run folder already holds a run (reopening its Slurm setup), and
-// prints one line per event so the test can act at the right moments and kill it mid-generation.
+// Runs in: a child process of cluster.test.ts (search-scenario.ts): the search coordinator. Starts a
+// formula-problem search whose candidates go to Slurm, or resumes it when the run folder already holds a run
+// (reopening its Slurm setup), and prints one line per event so the test can act at the right moments and
+// kill it mid-generation.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SlurmConfig } from '../../../core/executors/slurm/config.ts';

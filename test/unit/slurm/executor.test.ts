@@ -1,6 +1,7 @@
-// The Slurm executor against a fake sbatch/squeue/scancel/scontrol (fake-slurm.ts): what it submits, how
-// it reads the queue, and every way Slurm can end a task: requeued, duplicated, timed out, failed, out of
-// memory, vanished, refused, unreachable; and a coordinator that died between sbatch and noting the job.
+// Runs in: a test process. The Slurm executor against a fake sbatch/squeue/scancel/scontrol (fake-slurm.ts):
+// what it submits, how it reads the queue, and every way Slurm can end a task: requeued, duplicated, timed
+// out, failed, out of memory, vanished, refused, unreachable; and a coordinator that died between sbatch and
+// noting the job.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +24,7 @@ import type { EvaluationOutcome } from '../../../core/search/protocol.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
 import { probeTask } from '../executors/contract.ts';
 import { FakeSlurm } from './fake-slurm.ts';
-import { testConfig } from './cluster.ts';
+import { testConfig } from './availability.ts';
 
 const temp = tempDirs('slurm-unit');
 const EVALUATOR = formulaEvaluatorSpec(DEFAULT_FORMULA);
@@ -54,7 +55,7 @@ function harness(overrides: Partial<SlurmConfig> = {}) {
   return { fake, stateDir, logs, make, spec };
 }
 
-function workerResult(spec: TaskSpec, outcome: EvaluationOutcome): void {
+function workerResult(spec: TaskSpec, outcome: EvaluationOutcome, slurmJob: string | null = null): void {
   const file: TaskResultFile = {
     format: 'emonas-slurm-result',
     version: 1,
@@ -64,7 +65,7 @@ function workerResult(spec: TaskSpec, outcome: EvaluationOutcome): void {
     seconds: 12,
     resumedFrom: null,
     writtenBy: 'worker',
-    slurmJob: null,
+    slurmJob,
     finishedAt: new Date().toISOString(),
   };
   writeFileAtomic(spec.resultPath, JSON.stringify(file));
@@ -172,7 +173,7 @@ describe('Slurm executor against a fake Slurm', () => {
     ]);
   });
 
-  it('leaves a requeued task waiting, and cancels a duplicate still running once the result exists', async () => {
+  it('leaves a requeued task waiting, and cancels a copy still running once another run wrote the result', async () => {
     const h = harness();
     const executor = h.make();
     await executor.submit([probeTask('a'), probeTask('b')]);
@@ -183,9 +184,16 @@ describe('Slurm executor against a fake Slurm', () => {
     await until('b runs', async () => (await stateOf(executor, 'b')) === 'running');
     await sleep(300);
     expect(await stateOf(executor, 'a')).toBe('queued');
-    workerResult(h.spec(0, 1), { status: 'completed', f1: 0.4 });
+    // b's result comes from another run of b (say an attempt Slurm had lost track of): 100_1 is a duplicate.
+    workerResult(h.spec(0, 1), { status: 'completed', f1: 0.4 }, '99_0');
     expect((await collectOne(executor, 'b')).outcome).toEqual({ status: 'completed', f1: 0.4 });
     await until('the duplicate is cancelled', () => h.fake.cancels().includes('100_1'));
+    // a's own run wrote its result and is exiting: it is left alone.
+    h.fake.setQueue([{ key: '100_0', state: 'COMPLETING' }]);
+    workerResult(h.spec(0, 0), { status: 'completed', f1: 0.5 }, '100_0');
+    expect((await collectOne(executor, 'a')).outcome).toEqual({ status: 'completed', f1: 0.5 });
+    await sleep(200);
+    expect(h.fake.cancels()).toEqual(['100_1']);
     expect(h.fake.submitted()).toHaveLength(1);
   });
 

@@ -1,7 +1,8 @@
-// A stand-in for Slurm's commands, for the executor's unit tests: bash scripts in a folder given to the
-// executor as slurmBin. sbatch hands out job ids 100, 101, ... and keeps each script it was given; squeue
-// prints whatever rows the test set (as `squeue --Format` with `|` separators would); scancel and scontrol
-// record their arguments. A file `<command>.fail` makes that command fail with the file's text.
+// Runs in: a test process. A stand-in for Slurm's commands, for the executor's unit tests: bash scripts in a
+// folder given to the executor as slurmBin. sbatch hands out job ids 100, 101, ... and keeps each script it
+// was given; squeue prints whatever rows the test set (as `squeue --Format` with `|` separators would);
+// scancel and scontrol record their arguments. A file `<command>.fail` makes that command fail with the
+// file's text.
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 

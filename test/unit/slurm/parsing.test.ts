@@ -1,5 +1,5 @@
-// The Slurm executor's pure parts: the configuration file and its errors, squeue's output, the verdict on
-// every way a task can end, and the job script's quoting of awkward paths.
+// Runs in: a test process. The Slurm executor's pure parts: the configuration file and its errors, squeue's
+// output, the verdict on every way a task can end, and the job script's quoting of awkward paths.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
-// The search scenario of cluster.test.ts: a small SaMEA search on the formula problem through the real
-// single-node Slurm, with what a shared cluster does to jobs: one task is cancelled from outside (to be
-// retried), one hangs past its time limit (Slurm kills it with TIMEOUT; to be resubmitted and resumed from
-// its checkpoint), and the coordinator is killed with SIGKILL mid-generation and started again (to reattach
-// and submit nothing twice). It performs the events and returns what the test checks.
+// Runs in: a test process. The search scenario of cluster.test.ts: a small SaMEA search on the formula
+// problem through the real single-node Slurm, with what a shared cluster does to jobs: one task is cancelled
+// from outside (to be retried), one hangs past its time limit (Slurm kills it with TIMEOUT; to be resubmitted
+// and resumed from its checkpoint), and the coordinator is killed with SIGKILL mid-generation and started
+// again (to reattach and submit nothing twice). It performs the events and returns what the test checks.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { formulaEvaluatorSpec, slurmJobName, slurmStateDir } from '../../../core
 import type { LedgerEvent } from '../../../core/executors/slurm/ledger.ts';
 import { SlurmCommands, type QueueRow } from '../../../core/executors/slurm/slurm-commands.ts';
 import { parseFormulaProblem, startSearch, type FrontRow } from '../../../core/service/search.ts';
-import { testConfig } from './cluster.ts';
+import { testConfig } from './availability.ts';
 
 const CHILD = fileURLToPath(new URL('./coordinator-child.ts', import.meta.url));
 /** 6 candidates in generation 0 and 6 in generation 1, each generation one job array. */

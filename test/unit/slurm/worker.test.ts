@@ -1,6 +1,7 @@
-// The job step (`emonas worker` and core/service/worker.ts): the formula evaluator with a checkpoint after
-// every epoch, a stop on abort or SIGTERM that a later run resumes from, a result written once and never
-// recomputed, failures as results, unusable candidate files as sentences, and the training evaluator.
+// Runs in: a test process. The job step (`emonas worker` and core/service/worker.ts): the formula evaluator
+// with a checkpoint after every epoch, a stop on abort or SIGTERM that a later run resumes from, a result
+// written once and never recomputed, failures as results, unusable candidate files as sentences, and the
+// training evaluator.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -12,15 +12,9 @@ import { inspectDataset } from '../../../core/service/datasets.ts';
 import { createEngine } from '../../../core/service/index.ts';
 import { evaluatePredictions } from '../../../core/service/evaluate.ts';
 import { exportModel, exportPredictions, exportReport } from '../../../core/service/export.ts';
-import {
-  REVIEW_FILES,
-  candidateFolder,
-  cineSlice,
-  reviewCandidate,
-  reviewCase,
-  reviewPrediction,
-  type CandidateRef,
-} from '../../../core/service/review.ts';
+import { candidateFolder, type CandidateRef } from '../../../core/service/review-candidate.ts';
+import { REVIEW_FILES } from '../../../core/service/review-predictions.ts';
+import { cineSlice, reviewCandidate, reviewCase, reviewPrediction } from '../../../core/service/review.ts';
 import { writePromise12Tree } from '../../fixtures/promise12-tree.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
 import { rejection, requirePython, runPython } from '../io/helpers.ts';

@@ -1,6 +1,7 @@
-// Test helpers for the suites that need a running Slurm: detection (sinfo answers and this node is idle)
-// and the policy for when it is absent. Under CI=true a missing cluster FAILS the suite with a clear
-// message; elsewhere the suite is skipped, with the reason in its name, only when Slurm is not installed.
+// Runs in: a test process. Helpers for the suites that need a running Slurm: detection (sinfo answers and
+// this node is idle) and the policy for when it is absent. Under CI=true a missing cluster FAILS the suite
+// with a clear message; elsewhere the suite is skipped, with the reason in its name, only when Slurm is not
+// installed.
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, it } from 'vitest';

@@ -182,12 +182,14 @@ async function measure(network: NetworkName, data: string): Promise<Row[]> {
   rows.push({
     label: 'emonas-cpu',
     stepMs: median(oursMs),
+    cpuMs: median(oursCpu),
     peakRssMiB: oursLast?.peakRssMiB ?? NaN,
     loss: oursLast?.loss ?? NaN,
   });
   rows.push({
     label: `pytorch (${values.threads} threads)`,
     stepMs: median(torchMs),
+    cpuMs: median(torchCpu),
     peakRssMiB: torchLast?.peakRssMiB ?? NaN,
     loss: torchLast?.loss ?? NaN,
   });
@@ -202,6 +204,7 @@ async function measure(network: NetworkName, data: string): Promise<Row[]> {
     rows.push({
       label: 'tfjs cpu',
       stepMs: median(reply.ms),
+      cpuMs: median(reply.cpuMs),
       peakRssMiB: reply.peakRssMiB,
       loss: reply.loss,
     });

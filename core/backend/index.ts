@@ -7,6 +7,7 @@ import {
   getKernelsForBackend,
   registerBackend,
   registerKernel,
+  type KernelConfig,
   type KernelFunc,
 } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -32,13 +33,30 @@ export type FastCpuOptions = EngineOptions;
 let engine: WasmEngine | undefined;
 
 /**
- * Registers the 'emonas-cpu' backend (once per process; later calls return the name and ignore options)
- * and resolves to its name. Select it with tf.setBackend(name).
+ * Registers the 'emonas-cpu' backend and resolves to its name; select it with tf.setBackend(name). The
+ * engine starts once per process: later calls (say after tf.removeBackend) reuse it and ignore options.
  */
 export async function registerFastCpuBackend(options: FastCpuOptions = {}): Promise<string> {
-  if (engine !== undefined && findBackend(FAST_CPU_BACKEND) !== null) return FAST_CPU_BACKEND;
+  if (engine === undefined) {
+    const started = startEngine(options);
+    registerKernels(started);
+    engine = started;
+  }
+  const kernelEngine = engine;
+  if (findBackend(FAST_CPU_BACKEND) === null) {
+    registerBackend(FAST_CPU_BACKEND, () => new FastCpuBackend(kernelEngine), PRIORITY);
+  }
+  return FAST_CPU_BACKEND;
+}
+
+/** The running engine, for memory figures and tests; undefined before registration. */
+export function fastCpuEngine(): WasmEngine | undefined {
+  return engine;
+}
+
+function startEngine(options: FastCpuOptions): WasmEngine {
   try {
-    engine = new WasmEngine(options);
+    return new WasmEngine(options);
   } catch (err) {
     if (err instanceof EmonasError) throw err;
     throw new EmonasError(
@@ -48,26 +66,47 @@ export async function registerFastCpuBackend(options: FastCpuOptions = {}): Prom
       { cause: err },
     );
   }
+}
+
+/** Every kernel of the cpu backend under our name, ours replacing the hot ones. */
+function registerKernels(kernelEngine: WasmEngine): void {
   const cpuKernels = getKernelsForBackend('cpu');
   const fallback = new Map<string, KernelFunc>(cpuKernels.map((k) => [k.kernelName, k.kernelFunc]));
   const own = [
-    ...convKernels(engine, fallback, FAST_CPU_BACKEND),
-    ...elementwiseKernels(engine, fallback, FAST_CPU_BACKEND),
-    ...reduceKernels(engine, fallback, FAST_CPU_BACKEND),
-    ...poolKernels(engine, fallback, FAST_CPU_BACKEND),
-    ...matmulKernels(engine, fallback, FAST_CPU_BACKEND),
+    ...convKernels(kernelEngine, fallback, FAST_CPU_BACKEND),
+    ...elementwiseKernels(kernelEngine, fallback, FAST_CPU_BACKEND),
+    ...reduceKernels(kernelEngine, fallback, FAST_CPU_BACKEND),
+    ...poolKernels(kernelEngine, fallback, FAST_CPU_BACKEND),
+    ...matmulKernels(kernelEngine, fallback, FAST_CPU_BACKEND),
   ];
   const replaced = new Set(own.map((k) => k.kernelName));
   for (const kernel of cpuKernels) {
-    if (!replaced.has(kernel.kernelName)) registerKernel({ ...kernel, backendName: FAST_CPU_BACKEND });
+    if (!replaced.has(kernel.kernelName)) {
+      registerKernel({ ...kernel, backendName: FAST_CPU_BACKEND, kernelFunc: failClearly(kernel) });
+    }
   }
   for (const kernel of own) registerKernel(kernel);
-  const kernelEngine = engine;
-  registerBackend(FAST_CPU_BACKEND, () => new FastCpuBackend(kernelEngine), PRIORITY);
-  return FAST_CPU_BACKEND;
 }
 
-/** The running engine, for memory figures and tests; undefined before registration. */
-export function fastCpuEngine(): WasmEngine | undefined {
-  return engine;
+/**
+ * The cpu backend's kernel, with the host running out of memory for its result (a RangeError from the
+ * typed-array allocation) turned into out_of_memory, so the candidate fails with a sentence.
+ */
+function failClearly(kernel: KernelConfig): KernelFunc {
+  const run = kernel.kernelFunc;
+  return (args) => {
+    try {
+      return run(args);
+    } catch (err) {
+      if (err instanceof RangeError && /allocat|array length|buffer/i.test(err.message)) {
+        throw new EmonasError(
+          'out_of_memory',
+          `The computer ran out of memory in the ${kernel.kernelName} operation: close other programs, or use ` +
+            'a smaller patch, batch or network.',
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  };
 }

@@ -18,20 +18,14 @@ import {
 } from '../api/methods.ts';
 import { EventThrottle } from '../api/throttle.ts';
 import type { Volume } from '../io/volume.ts';
+import { readRunManifest } from '../runs/run-folder.ts';
 import { inspectDataset, loadCase, type DatasetReport } from './datasets.ts';
 import { doctor } from './doctor.ts';
 import { exportModel, exportPredictions, exportReport } from './export.ts';
 import { DatasetLibrary } from './library.ts';
-import {
-  cineSlice,
-  reviewCandidate,
-  reviewCase,
-  reviewCine,
-  reviewPrediction,
-  type CandidateRef,
-} from './review.ts';
+import type { CandidateRef } from './review-candidate.ts';
+import { cineSlice, reviewCandidate, reviewCase, reviewCine, reviewPrediction } from './review.ts';
 import { SearchJobs } from './search-jobs.ts';
-import { readRunManifest } from '../runs/run-folder.ts';
 
 /** What only the process hosting the engine can do, e.g. the desktop app's native folder dialog. */
 export interface EngineHost {

@@ -177,10 +177,14 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
   await setVolumesForViewports(engine, [{ volumeId: volume.volumeId }], viewportIds);
 
   const segmentationIds = new Map<string, string>();
+  /** The label values each pane's labelmap holds (its declared segments). */
+  const paneSegments = new Map<string, number[]>();
   for (const [n, pane] of options.panes.entries()) {
     const labels = pane.content.labels;
     if (!labels) continue;
     const segId = `${id}seg${n}`;
+    const segments = segmentsOf(labels);
+    paneSegments.set(pane.content.id, Object.keys(segments).map(Number));
     const segVolume = volumeLoader.createAndCacheDerivedLabelmapVolume(volume.volumeId, { volumeId: segId });
     if (!segVolume.voxelManager?.setCompleteScalarDataArray) {
       throw new Error(
@@ -193,7 +197,7 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
         segmentationId: segId,
         representation: { type: ToolEnums.SegmentationRepresentations.Labelmap, data: { volumeId: segId } },
         // Without its segments declared, a labelmap has only segment 1, and hiding any other does nothing.
-        config: { segments: segmentsOf(labels) },
+        config: { segments },
       },
     ]);
     segmentation.addSegmentationRepresentations(viewportIds[n] as string, [
@@ -305,7 +309,7 @@ export async function createViewer(options: ViewerOptions): Promise<ViewerHandle
     for (const [n, pane] of options.panes.entries()) {
       const segmentationId = segmentationIds.get(pane.content.id);
       if (!segmentationId || pane.content.kind === 'errors') continue;
-      for (let v = 1; v < 10; v++) {
+      for (const v of paneSegments.get(pane.content.id) ?? []) {
         segmentation.config.visibility.setSegmentIndexVisibility(
           viewportIds[n] as string,
           { segmentationId, type: ToolEnums.SegmentationRepresentations.Labelmap },

@@ -3,7 +3,7 @@ import { EmonasError } from '../../../core/base/errors.ts';
 import { convForward, type ConvGeometry } from '../../../core/backend/conv3d.ts';
 import { Heap } from '../../../core/backend/heap.ts';
 import { JOB_PAD, WasmEngine } from '../../../core/backend/wasm-engine.ts';
-import { values } from './compare.ts';
+import { FAST, tf, values } from './compare.ts';
 
 function cube(side: number, channels: number, kernel: number): ConvGeometry {
   return {
@@ -129,5 +129,20 @@ describe('the memory bound (on the plain SIMD build, so both builds are checked)
     const y = convForward(small, x, w, g);
     const expected = reference(x, w, g);
     expect(Math.abs((y[100] as number) - (expected[100] as number))).toBeLessThan(1e-5);
+  });
+});
+
+describe('the host running out of memory', () => {
+  it('is out_of_memory with a sentence in the cpu kernels emonas-cpu keeps too', async () => {
+    await tf.setBackend(FAST);
+    let error: unknown;
+    try {
+      tf.fill([2 ** 34], 0);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(EmonasError);
+    expect((error as EmonasError).code).toBe('out_of_memory');
+    expect((error as EmonasError).message).toMatch(/ran out of memory in the Fill operation/);
   });
 });

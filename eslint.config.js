@@ -13,6 +13,7 @@ export default tseslint.config(
       '**/*.as.ts',
       'core/**/assembly/',
       'test-artifacts/',
+      '.train-scratch/',
     ],
   },
   js.configs.recommended,

@@ -4,7 +4,11 @@
 // trained candidates over several seeds. Prints the median hypervolume after 110, 200 and 400 evaluations as
 // a ratio to the true front's (enumerated over all 1,977,624 architectures), with its spread.
 //
-//   npm run bench:search -- [--seeds 10] [--jobs 2] [--ml-random-forest-seeds 0]
+//   npm run bench:search -- [--seeds 10] [--jobs 2] [--ml-random-forest-seeds 0] [--skip-surrogate]
+//
+// --skip-surrogate leaves out SaMEA with its surrogate (minutes per run; everything else takes seconds).
+// --ml-random-forest-seeds n adds SaMEA with the ml-random-forest engine refitted once per generation
+// (about half an hour per run on this machine).
 //
 // Jobs (the true front, and one run of one method on one seed each) run in child processes, --jobs at a time.
 import { spawn } from 'node:child_process';
@@ -35,12 +39,18 @@ const SELF = fileURLToPath(import.meta.url);
 const PEER = fileURLToPath(new URL('./optuna_peer.py', import.meta.url));
 
 /** Search settings per method; every run stops at BUDGET trained candidates. */
+const SURROGATE = 'SaMEA + surrogate (fast-cart, refit per child)';
 const METHODS: Record<string, Record<string, unknown>> = {
-  'SaMEA + surrogate (fast-cart, refit per child)': {
+  [SURROGATE]: {
     algorithm: 'samea',
     surrogate: { engine: 'fast-cart' },
   },
   'SaMEA, no surrogate': { algorithm: 'samea', surrogate: { enabled: false } },
+  'SaMEA, no surrogate, w1 over [0, 1]': {
+    algorithm: 'samea',
+    surrogate: { enabled: false },
+    weightRange: [0, 1],
+  },
   'NSGA-II (ours)': { algorithm: 'nsga2' },
   'random search': { algorithm: 'random' },
 };
@@ -211,6 +221,7 @@ async function main(): Promise<void> {
       seeds: { type: 'string', default: '10' },
       jobs: { type: 'string', default: '2' },
       'ml-random-forest-seeds': { type: 'string', default: '0' },
+      'skip-surrogate': { type: 'boolean', default: false },
     },
   });
   if (values.job !== undefined) {
@@ -226,7 +237,9 @@ async function main(): Promise<void> {
       seed,
     })),
     ...seeds.flatMap((seed) => [
-      ...Object.keys(METHODS).map((method) => ({ kind: 'search' as const, method, seed })),
+      ...Object.keys(METHODS)
+        .filter((method) => !(values['skip-surrogate'] && method === SURROGATE))
+        .map((method) => ({ kind: 'search' as const, method, seed })),
       { kind: 'optuna' as const, seed },
     ]),
   ];

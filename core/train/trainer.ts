@@ -205,15 +205,26 @@ async function trainEpochs(
   let queue: PreparedCase[] = [];
   let bestValLoss = Infinity;
   let lastEpochSeconds = 0;
+  let stepSeconds = 0;
+  let validationSeconds = 0;
+  // Under a time budget the last epoch is cut short so that its validation still fits: the budget is
+  // spent training, not waiting for an epoch that would overrun it. The first epoch always completes.
+  const outOfTime = (epoch: number): boolean =>
+    s.maxSeconds !== null && epoch > 0 && elapsed() + stepSeconds + validationSeconds > s.maxSeconds;
 
   for (let epoch = 0; epoch < s.epochs; epoch++) {
+    if (outOfTime(epoch)) return { epochs, stoppedBy: 'time-limit' };
     const epochStart = elapsed();
     let lossSum = 0;
+    let steps = 0;
+    let cutShort = false;
     for (let step = 0; step < s.stepsPerEpoch; step++) {
       checkCancelled(hooks.signal);
-      if (s.maxSeconds !== null && epoch > 0 && elapsed() > s.maxSeconds) {
-        return { epochs, stoppedBy: 'time-limit' };
+      if (step > 0 && outOfTime(epoch)) {
+        cutShort = true;
+        break;
       }
+      const stepStart = elapsed();
       const patches: Patch[] = [];
       for (let b = 0; b < s.batchSize; b++) {
         if (queue.length === 0) queue = rng.shuffle([...trainCases]);
@@ -239,10 +250,21 @@ async function trainEpochs(
         return { epochs, stoppedBy: 'budget', diverged };
       }
       lossSum += loss;
+      steps++;
+      stepSeconds = Math.max(stepSeconds * 0.8, elapsed() - stepStart);
       hooks.onEvent?.({ type: 'step', epoch, step, steps: s.stepsPerEpoch, loss });
     }
-    const trainLoss = lossSum / s.stepsPerEpoch;
-    const validation = await validate(model, valCases, plan, s.patch, 2 ** ((job.genome.cells - 1) / 2), labelNames);
+    const trainLoss = lossSum / steps;
+    const validationStart = elapsed();
+    const validation = await validate(
+      model,
+      valCases,
+      plan,
+      s.patch,
+      2 ** ((job.genome.cells - 1) / 2),
+      labelNames,
+    );
+    validationSeconds = elapsed() - validationStart;
     const record: EpochRecord = {
       epoch,
       trainLoss,
@@ -269,11 +291,9 @@ async function trainEpochs(
       etaSeconds: Math.min(remaining * lastEpochSeconds, budgetLeft),
     });
 
+    if (cutShort) return { epochs, stoppedBy: 'time-limit' };
     if (stopper?.update(record.valLoss)) return { epochs, stoppedBy: 'early-stopping' };
     if (plateau) optimizer.setLearningRate(plateau.update(trainLoss));
-    if (remaining > 0 && s.maxSeconds !== null && elapsed() + lastEpochSeconds > s.maxSeconds) {
-      return { epochs, stoppedBy: 'time-limit' };
-    }
   }
   return { epochs, stoppedBy: 'budget' };
 }
@@ -290,7 +310,12 @@ async function validate(
   let softSum = 0;
   const hardSum = new Array<number>(classes - 1).fill(0);
   for (const c of cases) {
-    const probabilities = await predictProbabilities(model, c.image, { patch, divisor, head: plan.head, classes });
+    const probabilities = await predictProbabilities(model, c.image, {
+      patch,
+      divisor,
+      head: plan.head,
+      classes,
+    });
     const dice = caseDice(probabilities, c.label.data, classes);
     softSum += dice.soft.reduce((a, b) => a + b, 0) / dice.soft.length;
     dice.hard.forEach((d, k) => (hardSum[k] = (hardSum[k] as number) + d));

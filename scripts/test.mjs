@@ -38,7 +38,12 @@ const r = spawnSync(
 if (existsSync(report)) {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed += json.numPassedTests ?? 0;
-  failed += (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0);
+  failed += json.numFailedTests ?? 0;
+  // A file that fails before any test runs (an import error) has no failed test to count: count the file.
+  for (const file of json.testResults ?? []) {
+    const anyFailed = (file.assertionResults ?? []).some((t) => t.status === 'failed');
+    if (file.status === 'failed' && !anyFailed) failed++;
+  }
 } else {
   failed++;
 }

@@ -250,8 +250,10 @@ function waitOrAbort(executor: Executor, ms: number, signal: AbortSignal | undef
 function lockRun(dir: string): () => void {
   const path = join(dir, 'run.lock');
   if (existsSync(path)) {
+    // A process killed while writing the lock leaves it empty, which Number() reads as 0; kill(0) would
+    // then probe our own process group and always succeed, so only a positive pid can hold the lock.
     const pid = Number(readFileSync(path, 'utf8'));
-    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
       throw new EmonasError(
         'conflict',
         `This run is already open in another process (pid ${pid}); stop that one first.`,

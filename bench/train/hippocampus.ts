@@ -38,11 +38,14 @@ const t0 = Date.now();
 let lastLine = 0;
 const result = await trainCandidate(request, {
   onEvent(e) {
-    if (e.type === 'started') console.log(`training: ${e.params} parameters, patch ${e.patch.join('x')}, backend ready`);
+    if (e.type === 'started')
+      console.log(`training: ${e.params} parameters, patch ${e.patch.join('x')}, backend ready`);
     if (e.type === 'epoch' && Date.now() - lastLine > 30_000) {
       lastLine = Date.now();
       const dice = Object.entries(e.record.valDice).map(([k, v]) => `${k} ${v.toFixed(3)}`);
-      console.log(`  epoch ${e.record.epoch + 1}: loss ${e.record.trainLoss.toFixed(3)}, val Dice ${dice.join(', ')}`);
+      console.log(
+        `  epoch ${e.record.epoch + 1}: loss ${e.record.trainLoss.toFixed(3)}, val Dice ${dice.join(', ')}`,
+      );
     }
   },
 });
@@ -53,16 +56,29 @@ if (result.status !== 'completed') {
 }
 const t1 = Date.now();
 const predictions = join(out, 'test-predictions');
-const predicted = await predict({ model: result.modelDir, input: values.dataset, out: predictions, split: 'test' });
+const predicted = await predict({
+  model: result.modelDir,
+  input: values.dataset,
+  out: predictions,
+  split: 'test',
+});
 const predictSeconds = (Date.now() - t1) / 1000;
 const report = await evaluatePredictions({ pred: predictions, gt: values.dataset });
 const dice = Object.fromEntries(Object.entries(report.mean).map(([name, m]) => [name, m.dice]));
 const meanDice = Object.values(dice).reduce((a, b) => a + b, 0) / Object.values(dice).length;
 
 console.log('');
-console.log(`genome ${values.genome}, backend ${result.backend}, ${result.params} parameters, patch ${result.patch.join('x')}`);
-console.log(`train: ${trainSeconds.toFixed(0)} s (${(trainSeconds / 60).toFixed(1)} min), ${result.epochsRun} epochs, best ${result.bestEpoch + 1}, stopped by ${result.stoppedBy}`);
+console.log(
+  `genome ${values.genome}, backend ${result.backend}, ${result.params} parameters, patch ${result.patch.join('x')}`,
+);
+console.log(
+  `train: ${trainSeconds.toFixed(0)} s (${(trainSeconds / 60).toFixed(1)} min), ${result.epochsRun} epochs, best ${result.bestEpoch + 1}, stopped by ${result.stoppedBy}`,
+);
 console.log(`validation Dice at the best epoch: ${JSON.stringify(result.valDice)}`);
 console.log(`predict: ${predicted.files.length} held-out test cases in ${predictSeconds.toFixed(1)} s`);
-console.log(`test Dice: ${Object.entries(dice).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}; mean ${meanDice.toFixed(4)}`);
+console.log(
+  `test Dice: ${Object.entries(dice)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join(', ')}; mean ${meanDice.toFixed(4)}`,
+);
 console.log(`model folder: ${result.modelDir}`);

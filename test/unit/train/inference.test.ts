@@ -35,12 +35,22 @@ describe('sliding-window inference', () => {
   it('predicts a case in one centred window of its own size, padded to the pooling multiple', async () => {
     await tf.setBackend('cpu');
     const small = voxelwise('softmax');
-    await predictProbabilities(small, ramp([5, 6, 3]), { patch: [8, 8, 4], divisor: 4, head: 'softmax', classes: 3 });
+    await predictProbabilities(small, ramp([5, 6, 3]), {
+      patch: [8, 8, 4],
+      divisor: 4,
+      head: 'softmax',
+      classes: 3,
+    });
     expect(small.shapes).toEqual([[1, 8, 8, 4, 1]]);
     // Larger than the patch along d1, but at most twice its voxels: still one window.
     const image = ramp([9, 6, 3]);
     const model = voxelwise('softmax');
-    const p = await predictProbabilities(model, image, { patch: [8, 8, 4], divisor: 4, head: 'softmax', classes: 3 });
+    const p = await predictProbabilities(model, image, {
+      patch: [8, 8, 4],
+      divisor: 4,
+      head: 'softmax',
+      classes: 3,
+    });
     expect(model.shapes).toEqual([[1, 12, 8, 4, 1]]);
     const v = gridSize(image.shape);
     for (let i = 0; i < v; i++) {
@@ -54,7 +64,12 @@ describe('sliding-window inference', () => {
   it('blends overlapping windows into the same answer for a larger case, sigmoid head included', async () => {
     const image = ramp([13, 9, 10]);
     const model = voxelwise('sigmoid');
-    const p = await predictProbabilities(model, image, { patch: [8, 8, 4], divisor: 4, head: 'sigmoid', classes: 2 });
+    const p = await predictProbabilities(model, image, {
+      patch: [8, 8, 4],
+      divisor: 4,
+      head: 'sigmoid',
+      classes: 2,
+    });
     expect(model.shapes).toHaveLength(3 * 2 * 4);
     expect(model.shapes.every((s) => s.join() === '1,8,8,4,1')).toBe(true);
     const v = gridSize(image.shape);

@@ -8,10 +8,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from './serve-process.ts';
+import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const HIPPOCAMPUS = '/work/shared/data/Task04_Hippocampus';
+const HIPPOCAMPUS = realHippocampusFolder();
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
 let serve: ServeProcess;

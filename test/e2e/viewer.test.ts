@@ -4,6 +4,7 @@
 // map's, physical aspect in the sagittal view, the cine with ED and ES. Then a finished tiny run on the
 // real Task04 hippocampus data: the review opened from a Pareto point, image, ground truth and prediction
 // side by side, a second candidate, exports and the HTML report opened in Chromium.
+import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { startServe, type ServeProcess } from './serve-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const HIPPOCAMPUS = '/work/shared/data/Task04_Hippocampus';
+const HIPPOCAMPUS = realHippocampusFolder();
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 /** Cornerstone logs this for every local volume (stack-notes section 5, pitfall 5); it is harmless. */
 const KNOWN_NOISE = /No imageId found within the specified criteria/;

@@ -1,3 +1,4 @@
+import { realHippocampusFolder } from '../../fixtures/hippocampus.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { fromCanonical, toCanonical } from '../../../core/io/orientation.ts';
 import { readVolume, readVolumeHeader, writeVolume } from '../../../core/io/volume-files.ts';
 import { makeTempDir, requirePython, runPython } from './helpers.ts';
 
-const ROOT = process.env.EMONAS_HIPPOCAMPUS ?? '/work/shared/data/Task04_Hippocampus';
+const ROOT = realHippocampusFolder();
 
 interface Seen {
   shape: number[];

@@ -1,17 +1,17 @@
 // End to end: the built renderer in Debian's Chromium, driven with playwright-core, against the real
 // `emonas serve` command, importing the real Task04 hippocampus data through the wizard.
+import { CHROMIUM, launchChromium } from './chromium.ts';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from './serve-process.ts';
 import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const HIPPOCAMPUS = realHippocampusFolder();
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
@@ -33,22 +33,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   serve = await startServe(mkdtempSync(join(tmpdir(), 'emonas-e2e-')));
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'emonas-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--enable-unsafe-swiftshader',
-    ],
-  });
+  context = await launchChromium();
   page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text());

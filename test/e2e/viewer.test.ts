@@ -4,12 +4,13 @@
 // map's, physical aspect in the sagittal view, the cine with ED and ES. Then a finished tiny run on the
 // real Task04 hippocampus data: the review opened from a Pareto point, image, ground truth and prediction
 // side by side, a second candidate, exports and the HTML report opened in Chromium.
+import { CHROMIUM, launchChromium } from './chromium.ts';
 import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVolume } from '../../core/io/volume-files.ts';
@@ -20,7 +21,6 @@ import { writeCandidateModel, writeFormulaRun, writeSyntheticAcdc } from '../uni
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const HIPPOCAMPUS = realHippocampusFolder();
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 /** Cornerstone logs this for every local volume (stack-notes section 5, pitfall 5); it is harmless. */
@@ -69,22 +69,7 @@ beforeAll(async () => {
 
   await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   serve = await startServe(dataDir);
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'emonas-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--enable-unsafe-swiftshader',
-    ],
-  });
+  context = await launchChromium();
   page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => {
     if ((m.type() === 'error' || m.type() === 'warning') && !KNOWN_NOISE.test(m.text())) {

@@ -6,6 +6,7 @@
 // the memory bound, so any patch trains as long as one plane fits.
 
 import { EmonasError } from '../base/errors.ts';
+import { winogradApplies, winogradConvolution, winogradFilterGrad, type FilterWeight } from './winograd.ts';
 import {
   JOB_CONV,
   JOB_FILTER_GRAD,
@@ -45,9 +46,12 @@ export function convForward(
   filter: Float32Array,
   g: ConvGeometry,
 ): Float32Array {
-  const K = g.kd * g.kh * g.kw * g.inC;
-  return runConvolution(engine, x, g, 'a 3D convolution', (f32, at) =>
-    packColumns(f32, at, K, g.outC, (k, n) => filter[k * g.outC + n] ?? 0),
+  return runConvolution(
+    engine,
+    x,
+    g,
+    'a 3D convolution',
+    (tap, ci, co) => filter[(tap * g.inC + ci) * g.outC + co] ?? 0,
   );
 }
 
@@ -88,16 +92,13 @@ export function convInputGrad(
     ph: kh - 1 - g.ph,
     pw: kw - 1 - g.pw,
   };
-  return runConvolution(engine, dy, flipped, 'the input gradient of a 3D convolution', (f32, at) =>
-    packColumns(f32, at, kd * kh * kw * outC, inC, (k, n) => {
-      const co = k % outC;
-      const tap = (k - co) / outC;
-      const c = tap % kw;
-      const b = ((tap - c) / kw) % kh;
-      const a = (tap - c - b * kw) / (kw * kh);
-      const source = ((kd - 1 - a) * kh + (kh - 1 - b)) * kw + (kw - 1 - c);
-      return filter[(source * inC + n) * outC + co] ?? 0;
-    }),
+  const taps = kd * kh * kw;
+  return runConvolution(
+    engine,
+    dy,
+    flipped,
+    'the input gradient of a 3D convolution',
+    (tap, co, ci) => filter[((taps - 1 - tap) * inC + ci) * outC + co] ?? 0,
   );
 }
 
@@ -108,6 +109,10 @@ export function convFilterGrad(
   dy: Float32Array,
   g: ConvGeometry,
 ): Float32Array {
+  if (winogradApplies(g)) {
+    const dw = orWhenShort(() => winogradFilterGrad(engine, x, dy, g));
+    if (dw !== undefined) return dw;
+  }
   const scratch = engine.scratch();
   try {
     const { kd, kh, kw, inC, outC } = g;
@@ -245,51 +250,51 @@ function stridedInputGrad(
     engine.i32[taps / 4] = 0;
     const planeIn = outH * outW * outC;
     const planeOut = outH * outW * N;
-    const dx = engine.newTensor(g.batch * g.inD * g.inH * g.inW * inC, purpose);
-    const dyAt = engine.addressOf(dy);
-    const dxAt = engine.addressOf(dx);
-    const { planes, blocks } = reserveSlabs(scratch, g.outD, purpose, (n) => [
-      n * planeOut * 4,
-      dyAt === undefined ? n * planeIn * 4 : 0,
-      dxAt === undefined ? n * planeOut * 4 : 0,
-    ]);
-    const [products = 0, staged = 0, spread = 0] = blocks;
-    for (let b = 0; b < g.batch; b++) {
-      for (let o0 = 0; o0 < g.outD; o0 += planes) {
-        const n = Math.min(planes, g.outD - o0);
-        const start = (b * g.outD + o0) * planeIn;
-        let source = staged;
-        if (dyAt === undefined) engine.f32.set(dy.subarray(start, start + n * planeIn), staged / 4);
-        else source = dyAt + start * 4;
-        const V = n * outH * outW;
-        const per = voxelsPerChunk(engine, V);
-        engine.run(JOB_CONV, Math.ceil(V / per), [
-          source,
-          outH,
-          outW,
-          outC,
-          1,
-          1,
-          1,
-          products,
-          outH,
-          outW,
-          V,
-          N,
-          taps,
-          1,
-          outC,
-          packed,
-          nblk,
-          per,
-        ]);
-        const to = (b * g.outD + o0) * planeOut;
-        const target = dxAt === undefined ? spread : dxAt + to * 4;
-        engine.run(JOB_SCATTER, n, [products, outH, outW, kd, kh, kw, inC, target]);
-        if (dxAt === undefined) dx.set(engine.f32.subarray(spread / 4, spread / 4 + n * planeOut), to);
+    return engine.newTensorFilled(g.batch * g.inD * g.inH * g.inW * inC, purpose, (dx) => {
+      const dyAt = engine.addressOf(dy);
+      const dxAt = engine.addressOf(dx);
+      const { planes, blocks } = scratch.reserveSlabs(g.outD, purpose, (n) => [
+        n * planeOut * 4,
+        dyAt === undefined ? n * planeIn * 4 : 0,
+        dxAt === undefined ? n * planeOut * 4 : 0,
+      ]);
+      const [products = 0, staged = 0, spread = 0] = blocks;
+      for (let b = 0; b < g.batch; b++) {
+        for (let o0 = 0; o0 < g.outD; o0 += planes) {
+          const n = Math.min(planes, g.outD - o0);
+          const start = (b * g.outD + o0) * planeIn;
+          let source = staged;
+          if (dyAt === undefined) engine.f32.set(dy.subarray(start, start + n * planeIn), staged / 4);
+          else source = dyAt + start * 4;
+          const V = n * outH * outW;
+          const per = voxelsPerChunk(engine, V);
+          engine.run(JOB_CONV, Math.ceil(V / per), [
+            source,
+            outH,
+            outW,
+            outC,
+            1,
+            1,
+            1,
+            products,
+            outH,
+            outW,
+            V,
+            N,
+            taps,
+            1,
+            outC,
+            packed,
+            nblk,
+            per,
+          ]);
+          const to = (b * g.outD + o0) * planeOut;
+          const target = dxAt === undefined ? spread : dxAt + to * 4;
+          engine.run(JOB_SCATTER, n, [products, outH, outW, kd, kh, kw, inC, target]);
+          if (dxAt === undefined) dx.set(engine.f32.subarray(spread / 4, spread / 4 + n * planeOut), to);
+        }
       }
-    }
-    return dx;
+    });
   } finally {
     scratch.release();
   }
@@ -346,38 +351,9 @@ function planSlabs(
       ...extras(planes),
     ];
   };
-  const { planes, blocks } = reserveSlabs(scratch, g.outD, purpose, sizes);
+  const { planes, blocks } = scratch.reserveSlabs(g.outD, purpose, sizes);
   const [staged = 0, padded = 0, ...extra] = blocks;
   return { planes, inputAt: xAt ?? staged, stagedCopy: xAt === undefined, padded, extra };
-}
-
-/**
- * The most planes (up to `most`) whose blocks of `sizes(planes)` bytes (0: none) the scratch can hold,
- * and those blocks; halves the planes when the heap, though large enough in total, has no block that
- * large, and throws out_of_memory only when one plane does not fit.
- */
-function reserveSlabs(
-  scratch: Scratch,
-  most: number,
-  purpose: string,
-  sizes: (planes: number) => number[],
-): { planes: number; blocks: number[] } {
-  let planes = most;
-  const room = scratch.available();
-  while (planes > 1 && sizes(planes).reduce((a, b) => a + b + 4096, 0) > room) planes = Math.ceil(planes / 2);
-  for (;;) {
-    const mark = scratch.mark();
-    try {
-      return {
-        planes,
-        blocks: sizes(planes).map((bytes) => (bytes > 0 ? scratch.alloc(bytes, purpose) : 0)),
-      };
-    } catch (err) {
-      if (planes === 1 || !(err instanceof EmonasError) || err.code !== 'out_of_memory') throw err;
-      scratch.releaseTo(mark);
-      planes = Math.ceil(planes / 2);
-    }
-  }
 }
 
 /** The address of the (padded) input planes under output planes [o0, o0 + planes) of batch item b. */
@@ -421,63 +397,84 @@ function stageInput(
   return slab.padded;
 }
 
+/**
+ * A stride-1 or strided convolution of x through the filter weight(tap, input channel, output channel),
+ * taps numbered (a * kh + b) * kw + c; 3x3x3 stride-1 'same' ones by Winograd's algorithm.
+ */
 function runConvolution(
   engine: WasmEngine,
   x: Float32Array,
   g: ConvGeometry,
   purpose: string,
-  pack: (f32: Float32Array, at: number) => void,
+  weight: FilterWeight,
 ): Float32Array {
+  if (winogradApplies(g)) {
+    const y = orWhenShort(() => winogradConvolution(engine, x, g, purpose, weight));
+    if (y !== undefined) return y;
+  }
   const scratch = engine.scratch();
   try {
     const K = g.kd * g.kh * g.kw * g.inC;
     const nblk = Math.ceil(g.outC / 8);
     const packed = scratch.alloc(nblk * K * 32, `the packed filter of ${purpose}`);
-    pack(engine.f32, packed / 4);
+    packColumns(engine.f32, packed / 4, K, g.outC, (k, n) => weight(Math.floor(k / g.inC), k % g.inC, n));
     const padded = paddedExtents(g);
     const taps = writeTaps(engine, scratch, g, padded);
     const planeOut = g.outH * g.outW * g.outC;
-    const y = engine.newTensor(g.batch * g.outD * planeOut, purpose);
-    const yAt = engine.addressOf(y);
-    const slab = planSlabs(engine, scratch, x, g, padded, purpose, (planes) => [
-      yAt === undefined ? planes * planeOut * 4 : 0,
-    ]);
-    const [outStage = 0] = slab.extra;
-    for (let b = 0; b < g.batch; b++) {
-      for (let o0 = 0; o0 < g.outD; o0 += slab.planes) {
-        const planes = Math.min(slab.planes, g.outD - o0);
-        const xp = stageInput(engine, x, g, padded, slab, b, o0, planes);
-        const V = planes * g.outH * g.outW;
-        const per = voxelsPerChunk(engine, V);
-        const first = (b * g.outD + o0) * planeOut;
-        const out = yAt === undefined ? outStage : yAt + first * 4;
-        engine.run(JOB_CONV, Math.ceil(V / per), [
-          xp,
-          padded.Hp,
-          padded.Wp,
-          g.inC,
-          g.sd,
-          g.sh,
-          g.sw,
-          out,
-          g.outH,
-          g.outW,
-          V,
-          g.outC,
-          taps,
-          g.kd * g.kh,
-          g.kw * g.inC,
-          packed,
-          nblk,
-          per,
-        ]);
-        if (yAt === undefined)
-          y.set(engine.f32.subarray(outStage / 4, outStage / 4 + planes * planeOut), first);
+    return engine.newTensorFilled(g.batch * g.outD * planeOut, purpose, (y) => {
+      const yAt = engine.addressOf(y);
+      const slab = planSlabs(engine, scratch, x, g, padded, purpose, (planes) => [
+        yAt === undefined ? planes * planeOut * 4 : 0,
+      ]);
+      const [outStage = 0] = slab.extra;
+      for (let b = 0; b < g.batch; b++) {
+        for (let o0 = 0; o0 < g.outD; o0 += slab.planes) {
+          const planes = Math.min(slab.planes, g.outD - o0);
+          const xp = stageInput(engine, x, g, padded, slab, b, o0, planes);
+          const V = planes * g.outH * g.outW;
+          const per = voxelsPerChunk(engine, V);
+          const first = (b * g.outD + o0) * planeOut;
+          const out = yAt === undefined ? outStage : yAt + first * 4;
+          engine.run(JOB_CONV, Math.ceil(V / per), [
+            xp,
+            padded.Hp,
+            padded.Wp,
+            g.inC,
+            g.sd,
+            g.sh,
+            g.sw,
+            out,
+            g.outH,
+            g.outW,
+            V,
+            g.outC,
+            taps,
+            g.kd * g.kh,
+            g.kw * g.inC,
+            packed,
+            nblk,
+            per,
+          ]);
+          if (yAt === undefined)
+            y.set(engine.f32.subarray(outStage / 4, outStage / 4 + planes * planeOut), first);
+        }
       }
-    }
-    return y;
+    });
   } finally {
     scratch.release();
+  }
+}
+
+/**
+ * Winograd's working memory (a few hundred KiB per thread) does not shrink with the slab: where the
+ * memory bound leaves less, the direct convolution, which needs only its slab, does the work.
+ */
+function orWhenShort(winograd: () => Float32Array): Float32Array | undefined {
+  try {
+    return winograd();
+  } catch (err) {
+    if (err instanceof EmonasError && err.code === 'out_of_memory') return undefined;
+    throw err;
   }
 }
 

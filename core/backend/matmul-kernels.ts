@@ -68,18 +68,19 @@ export function matmulKernels(
     }
     const A = operand(av, a.shape, transposeA, true);
     const B = operand(bv, b.shape, transposeB, false);
-    const out = engine.newTensor(batch * M * N, 'a matrix product');
-    for (let i = 0; i < batch; i++) {
-      const aAt = (i % ba) * M * K;
-      const bAt = (i % bb) * K * N;
-      if (M >= 16 && N >= 4 && M * N * K >= WASM_MIN_WORK) {
-        const product = wasmProduct(engine, A, aAt, B, bAt, M, K, N);
-        out.set(product, i * M * N);
-        engine.release(product);
-      } else {
-        streamProduct(A, aAt, B, bAt, M, K, N, out, i * M * N);
+    const out = engine.newTensorFilled(batch * M * N, 'a matrix product', (product) => {
+      for (let i = 0; i < batch; i++) {
+        const aAt = (i % ba) * M * K;
+        const bAt = (i % bb) * K * N;
+        if (M >= 16 && N >= 4 && M * N * K >= WASM_MIN_WORK) {
+          const part = wasmProduct(engine, A, aAt, B, bAt, M, K, N);
+          product.set(part, i * M * N);
+          engine.release(part);
+        } else {
+          streamProduct(A, aAt, B, bAt, M, K, N, product, i * M * N);
+        }
       }
-    }
+    });
     return backend.makeTensorInfo([batch, M, N], 'float32', out);
   };
 
@@ -96,25 +97,22 @@ function vectorTimesMatrix(
   N: number,
 ): Float32Array | undefined {
   if (batch === 1) return reduceOp(engine, 'dot', b, 1, K, N, a);
-  const out = engine.newTensor(batch * N, 'a matrix product');
-  for (let i = 0; i < batch; i++) {
-    const row = reduceOp(
-      engine,
-      'dot',
-      b.subarray(i * K * N, (i + 1) * K * N),
-      1,
-      K,
-      N,
-      a.subarray(i * K, (i + 1) * K),
-    );
-    if (row === undefined) {
-      engine.release(out);
-      return undefined;
+  let declined = false;
+  const out = engine.newTensorFilled(batch * N, 'a matrix product', (rows) => {
+    for (let i = 0; i < batch && !declined; i++) {
+      const part = b.subarray(i * K * N, (i + 1) * K * N);
+      const row = reduceOp(engine, 'dot', part, 1, K, N, a.subarray(i * K, (i + 1) * K));
+      if (row === undefined) {
+        declined = true;
+      } else {
+        rows.set(row, i * N);
+        engine.release(row);
+      }
     }
-    out.set(row, i * N);
-    engine.release(row);
-  }
-  return out;
+  });
+  if (!declined) return out;
+  engine.release(out);
+  return undefined;
 }
 
 /** out[m, :] = sum_k A[m, k] B[k, :], accumulated in double precision one output row at a time. */

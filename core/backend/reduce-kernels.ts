@@ -17,7 +17,7 @@ import {
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { forEachRun, planBroadcast } from './broadcast.ts';
 import type { WasmEngine } from './wasm-engine.ts';
-import { reduceOp } from './wasm-ops.ts';
+import { expInPlace, reduceOp } from './wasm-ops.ts';
 
 type Reducer = 'sum' | 'mean' | 'max' | 'min';
 
@@ -127,18 +127,19 @@ function softmax(engine: WasmEngine, fallback: KernelFunc): KernelFunc {
     const n = logits.shape[rank - 1] as number;
     const out = engine.newTensor(xv.length, 'a softmax');
     const fround = Math.fround;
+    // x - max per row, then e^x over the whole tensor on the engine when it takes it, then the row sums.
     for (let row = 0; row < xv.length; row += n) {
       let m = -Infinity;
       for (let i = 0; i < n; i++) {
         const v = xv[row + i]!;
         if (v !== v || v > m) m = v;
       }
+      for (let i = 0; i < n; i++) out[row + i] = xv[row + i]! - m;
+    }
+    if (!expInPlace(engine, out)) for (let i = 0; i < out.length; i++) out[i] = Math.exp(out[i]!);
+    for (let row = 0; row < xv.length; row += n) {
       let s = 0;
-      for (let i = 0; i < n; i++) {
-        const e = fround(Math.exp(fround(xv[row + i]! - m)));
-        out[row + i] = e;
-        s += e;
-      }
+      for (let i = 0; i < n; i++) s += out[row + i]!;
       const total = fround(s);
       for (let i = 0; i < n; i++) out[row + i] = out[row + i]! / total;
     }

@@ -30,6 +30,8 @@ export const JOB_UNARY = 6;
 export const JOB_REDUCE = 7;
 export const JOB_MAX_POOL = 8;
 export const JOB_MAX_POOL_GRAD = 9;
+export const JOB_WINOGRAD = 10;
+export const JOB_WINOGRAD_FILTER_GRAD = 11;
 
 export interface EngineOptions {
   /** Threads that run kernels, the calling one included. Default: the machine's cores, at most 8. */
@@ -170,6 +172,18 @@ export class WasmEngine {
     return this.tryTensor(length) ?? allocOutput(length, purpose);
   }
 
+  /** A new tensor filled by fill(tensor), released again if fill throws so a failed kernel leaks nothing. */
+  newTensorFilled(length: number, purpose: string, fill: (tensor: Float32Array) => void): Float32Array {
+    const tensor = this.newTensor(length, purpose);
+    try {
+      fill(tensor);
+      return tensor;
+    } catch (err) {
+      this.release(tensor);
+      throw err;
+    }
+  }
+
   /** Frees a block from tryTensor/newTensor that never became a tensor's. */
   release(values: Float32Array): void {
     const at = this.addressOf(values);
@@ -250,6 +264,32 @@ export class Scratch {
 
   releaseTo(mark: number): void {
     while (this.blocks.length > mark) this.engine.heap.release(this.blocks.pop() as number);
+  }
+
+  /**
+   * The most planes (up to `most`) whose blocks of `sizes(planes)` bytes (0: none) fit, and those blocks;
+   * halves the planes when the heap, though large enough in total, has no block that large, and throws
+   * out_of_memory only when one plane does not fit.
+   */
+  reserveSlabs(
+    most: number,
+    purpose: string,
+    sizes: (planes: number) => number[],
+  ): { planes: number; blocks: number[] } {
+    let planes = most;
+    const room = this.available();
+    while (planes > 1 && sizes(planes).reduce((a, b) => a + b + 4096, 0) > room)
+      planes = Math.ceil(planes / 2);
+    for (;;) {
+      const mark = this.mark();
+      try {
+        return { planes, blocks: sizes(planes).map((bytes) => (bytes > 0 ? this.alloc(bytes, purpose) : 0)) };
+      } catch (err) {
+        if (planes === 1 || !(err instanceof EmonasError) || err.code !== 'out_of_memory') throw err;
+        this.releaseTo(mark);
+        planes = Math.ceil(planes / 2);
+      }
+    }
   }
 
   release(): void {

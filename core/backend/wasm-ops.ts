@@ -38,9 +38,27 @@ export const UNARY_OPS = {
   Abs: 6,
   Reciprocal: 7,
   ClipByValue: 8,
+  Exp: 9,
+  Sigmoid: 10,
 };
 export type ReduceOp = 'sum' | 'max' | 'min' | 'dot';
 const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, dot: 3 };
+
+/** e^x in place over a tensor in the heap (the exponential step of a softmax); false when declined. */
+export function expInPlace(engine: WasmEngine, values: Float32Array): boolean {
+  const at = engine.addressOf(values);
+  if (at === undefined || values.length < MIN_ELEMENTS) return false;
+  engine.run(JOB_UNARY, Math.ceil(values.length / CHUNK_FLOATS), [
+    UNARY_OPS.Exp,
+    at,
+    at,
+    values.length,
+    0,
+    0,
+    CHUNK_FLOATS,
+  ]);
+  return true;
+}
 
 /** The address of values for a job: in place when in the heap, else a scratch copy. */
 function addressFor(engine: WasmEngine, scratch: Scratch, values: Float32Array): number {
@@ -59,16 +77,16 @@ function intoTensor(
   purpose: string,
   fill: (address: number) => void,
 ): Float32Array {
-  const out = engine.newTensor(length, purpose);
-  const at = engine.addressOf(out);
-  if (at !== undefined) {
-    fill(at);
-    return out;
-  }
-  const staged = scratch.alloc(length * 4, purpose);
-  fill(staged);
-  out.set(engine.f32.subarray(staged / 4, staged / 4 + length));
-  return out;
+  return engine.newTensorFilled(length, purpose, (out) => {
+    const at = engine.addressOf(out);
+    if (at !== undefined) {
+      fill(at);
+      return;
+    }
+    const staged = scratch.alloc(length * 4, purpose);
+    fill(staged);
+    out.set(engine.f32.subarray(staged / 4, staged / 4 + length));
+  });
 }
 
 export function binaryOp(

@@ -112,11 +112,17 @@ export const trainCommand: Command = {
   },
 };
 
+/**
+ * Bars for reading, preparing and training. The training bar is sized after the first epoch, from how
+ * many more epochs fit the time budget (the worker's ETA), so its ETA is honest when the budget, not the
+ * epoch count, ends training.
+ */
 function progressDisplay(): { hooks: Parameters<typeof trainCandidate>[1]; finish: () => void } {
   let reading: ProgressBar | undefined;
   let preparing: ProgressBar | undefined;
   let training: ProgressBar | undefined;
   let steps = 1;
+  let offset = 0;
   let lastEpoch = '';
   const hooks: Parameters<typeof trainCandidate>[1] = {
     onInspect(done, total) {
@@ -147,10 +153,10 @@ function progressDisplay(): { hooks: Parameters<typeof trainCandidate>[1]; finis
         process.stderr.write(
           `Network: ${e.params.toLocaleString('en-US')} parameters; ${e.trainCases} training and ${e.valCases} validation cases; up to ${e.epochs} epochs of ${e.stepsPerEpoch} steps.\n`,
         );
-        training = new ProgressBar({ label: 'Training', total: e.epochs * e.stepsPerEpoch });
+        training = new ProgressBar({ label: 'Epoch 1', total: steps });
       } else if (e.type === 'step') {
         training?.update(
-          e.epoch * steps + e.step + 1,
+          e.epoch * steps + e.step + 1 - offset,
           `epoch ${e.epoch + 1} loss ${e.loss.toFixed(3)}${lastEpoch}`,
         );
       } else if (e.type === 'epoch') {
@@ -158,7 +164,14 @@ function progressDisplay(): { hooks: Parameters<typeof trainCandidate>[1]; finis
           .map(([name, d]) => `${name} ${d.toFixed(3)}`)
           .join(', ');
         lastEpoch = `  val Dice ${dice}${e.best ? ' (best)' : ''}`;
-        training?.update((e.record.epoch + 1) * steps, `epoch ${e.record.epoch + 1}${lastEpoch}`);
+        if (e.record.epoch === 0) {
+          training?.finish(lastEpoch.trim());
+          const more = Math.round(e.etaSeconds / Math.max(e.record.seconds, 1e-3));
+          offset = steps;
+          training = more > 0 ? new ProgressBar({ label: 'Training', total: more * steps }) : undefined;
+        } else {
+          training?.update((e.record.epoch + 1) * steps - offset, `epoch ${e.record.epoch + 1}${lastEpoch}`);
+        }
       }
     },
   };

@@ -72,6 +72,17 @@ describe('3D convolution kernels against the cpu backend', () => {
     },
   );
 
+  // 3x3x3 with channel counts divisible by 4 goes through Winograd's F(2x2x2, 3x3x3): odd sides leave
+  // partial 2x2x2 tiles at every edge.
+  it.each([
+    { shape: [2, 5, 7, 9, 8], cin: 8, cout: 12 },
+    { shape: [1, 6, 5, 4, 16], cin: 16, cout: 8 },
+    { shape: [2, 9, 4, 7, 4], cin: 4, cout: 32 },
+  ])('3x3x3 by Winograd: $cin -> $cout channels, input $shape', async ({ shape, cin, cout }) => {
+    const [cpu, fast] = await onBoth(convAndGrads(shape, [3, 3, 3], cin, cout, 1, 'same', cin + cout));
+    expect(worstError(cpu, fast)).toBeLessThan(1e-4);
+  });
+
   it('also takes valid padding and anisotropic kernels with even sizes', async () => {
     const [cpu, fast] = await onBoth(convAndGrads([2, 7, 8, 9, 3], [2, 3, 2], 3, 9, 1, 'valid', 5));
     expect(worstError(cpu, fast)).toBeLessThan(1e-4);

@@ -68,6 +68,32 @@ describe('element-wise kernels against the cpu backend', () => {
     expect(Number.isNaN(fast[0]?.[0])).toBe(true);
   });
 
+  it('exp and sigmoid to about one ulp over the whole float range, with infinities, subnormals and NaN', async () => {
+    const n = 40000;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = -106 + (196 * i) / n;
+    x.set([Infinity, -Infinity, NaN, 0, -0, 88.72, 88.73, -87.5, -103.9], 0);
+    const [cpu, fast] = await onBoth(() => [tf.exp(tf.tensor(x)), tf.sigmoid(tf.tensor(x))]);
+    for (let k = 0; k < 2; k++) {
+      const r = cpu[k] as Float32Array;
+      const f = fast[k] as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const a = r[i] as number;
+        const b = f[i] as number;
+        if (Number.isNaN(a) || !Number.isFinite(a) || a === 0) {
+          expect(Object.is(b, a) || (a === 0 && b === 0)).toBe(true);
+        } else if (a < 2 ** -126) {
+          // Subnormal results round twice (the two halves of 2^n): a few units of the last subnormal place.
+          expect(Math.abs(b - a)).toBeLessThan(2 ** -126 * 1e-5);
+        } else {
+          worst = Math.max(worst, Math.abs(b - a) / a);
+        }
+      }
+      expect(worst).toBeLessThan(3e-7);
+    }
+  });
+
   it('comparisons, logic and selection', async () => {
     const shape = [4, 5, 6];
     const av = values(shape, 4);

@@ -89,6 +89,7 @@ describe('the memory bound (on the plain SIMD build, so both builds are checked)
     g.pd = 0;
     const x = new Float32Array(128 * 128 * 64);
     const w = new Float32Array(9 * 64 * 64);
+    const blocks = small.heap.blocksInUse;
     let error: unknown;
     try {
       convForward(small, x, w, g);
@@ -98,6 +99,7 @@ describe('the memory bound (on the plain SIMD build, so both builds are checked)
     expect(error).toBeInstanceOf(EmonasError);
     expect((error as EmonasError).code).toBe('out_of_memory');
     expect((error as EmonasError).message).toMatch(/working memory .* use a smaller patch/);
+    expect(small.heap.blocksInUse).toBe(blocks);
   });
 
   it('still computes right when tensors no longer fit and slabs must be small', () => {

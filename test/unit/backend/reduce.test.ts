@@ -40,7 +40,7 @@ describe('reductions against the cpu backend', () => {
   });
 
   it('softmax over the last axis, and its gradient', async () => {
-    const shape = [2, 12, 10, 8, 3];
+    const shape = [2, 24, 20, 16, 3];
     const x = values(shape, 9).map((v) => 4 * v);
     const [cpu, fast] = await onBoth(() => {
       const t = tf.tensor(x, shape);

@@ -142,6 +142,22 @@ describe('buildModel', () => {
     expect(max(abs(bias)).dataSync()[0]).toBe(0);
   });
 
+  it('gives the head and the up-convolutions Glorot-uniform kernels, as Keras does where the reference names none', () => {
+    const model = buildModel(builtinGenome('small'), OPTIONS);
+    const config = (name: string): unknown => model.getLayer(name).getConfig()['kernelInitializer'];
+    // tfjs serialises both as VarianceScaling: Glorot is fanAvg with scale 1, He is fanIn with scale 2.
+    const glorot = {
+      className: 'VarianceScaling',
+      config: { scale: 1, mode: 'fanAvg', distribution: 'uniform' },
+    };
+    expect(config('head')).toMatchObject(glorot);
+    expect(config('up1')).toMatchObject(glorot);
+    expect(config('cell0_node1_conv1')).toMatchObject({ config: { scale: 2, mode: 'fanIn' } });
+    // Glorot bound sqrt(6 / (fan_in + fan_out)) for the 1x1x1 head from 8 channels to 3 classes.
+    const head = model.getLayer('head').getWeights()[0] as Tensor;
+    expect(max(abs(head)).dataSync()[0]).toBeLessThanOrEqual(Math.sqrt(6 / (8 + 3)));
+  });
+
   it('ends in a softmax over the classes, or a sigmoid for one foreground class', () => {
     const genome = builtinGenome('small');
     const x = image([2, 8, 8, 8, 1], 3);

@@ -128,12 +128,6 @@ export function computePlan(cases: readonly CaseGeometry[], options: PlanOptions
   const medianShape = [0, 1, 2].map((d) => median(shapes.map((s) => s[d] as number))) as Shape3;
   const maxShape = [0, 1, 2].map((d) => Math.max(...shapes.map((s) => s[d] as number))) as Shape3;
   const patch = choosePatch(maxShape, medianShape, divisor, maxVoxels);
-  const covers = patch.every((p, d) => p >= (maxShape[d] as number));
-  notes.push(
-    covers
-      ? `Patch ${patch.join(' x ')} covers every whole case (largest ${maxShape.join(' x ')}), so inference is one window.`
-      : `Patch ${patch.join(' x ')} (multiple of ${divisor}); larger cases are predicted with overlapping sliding windows.`,
-  );
   return {
     format: 'emonas-plan-1',
     dataset: options.dataset,

@@ -1,7 +1,6 @@
 // Runs in: the emonas command's process. `emonas predict`: applies a trained model to new images and
 // writes one label map per image, with the image's own file name, format and geometry.
 import { EmonasError } from '../base/errors.ts';
-import { predict } from '../service/predict.ts';
 import { parse, printJson, requireOption, type Command } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
@@ -13,7 +12,8 @@ label map written to <folder> under the image's own file name, on the image's ow
 spacing and size undone exactly), so it opens on top of the image in any viewer.
 
 Options:
-  --model <dir>     the --out folder of emonas train
+  --model <dir>     a model folder: the --out folder of emonas train, a search candidate's folder
+                    (<run>/candidates/<id>) or a run's final model (<run>/final, after emonas finalize)
   --input <path>    one image (.nii, .nii.gz, .mhd, .mha) or a folder of them
   --out <folder>    where the label maps go (must not be the input folder)
   --split <side>    with --input the dataset folder the model was trained on: predict only its test
@@ -47,6 +47,8 @@ export const predictCommand: Command = {
       );
     }
     let bar: ProgressBar | undefined;
+    // Loaded here, not at the top: tfjs takes seconds to import, which every other command would pay.
+    const { predict } = await import('../service/predict.ts');
     const response = await predict(
       {
         model: requireOption('predict', values.model, '--model'),

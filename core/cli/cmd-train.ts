@@ -1,18 +1,26 @@
 // Runs in: the emonas command's process. `emonas train`: trains one candidate network on a dataset in a
 // worker process, with the preprocessing plan shown first and a progress bar while it runs.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import type { Shape3 } from '../datasets/pipeline/grid.ts';
 import { describePlan } from '../datasets/pipeline/plan.ts';
-import { trainCandidate, TRAIN_DEFAULTS, type TrainRequest, type TrainResponse } from '../service/train.ts';
+import type { TrainHooks, TrainRequest, TrainResponse } from '../service/train.ts';
+import { TRAIN_DEFAULTS } from '../service/train-defaults.ts';
+import { TRAINING_CHECKPOINT_FILE } from '../train/checkpoint.ts';
 import { parse, printJson, requireOption, type Command } from './command.ts';
 import { formatSeconds, ProgressBar } from './progress.ts';
 
 const usage = `Usage: emonas train --dataset <folder> --genome <genome> --out <dir> [options]
+       emonas train --resume --out <dir> [--json]
 
 Trains one candidate network on a dataset folder (Decathlon task, ACDC or PROMISE12 as distributed) and
 writes a model folder that emonas predict can use: the best epoch's weights (TensorFlow.js format), the
 genome, the preprocessing plan and label table (emonas-model.json), the split (split.json), the per-epoch
 log (training-log.csv) and the result (result.json). The candidate trains in a worker process of its own.
+After every epoch it saves a checkpoint (training-checkpoint.bin, removed when training ends); if training
+is interrupted (Ctrl-C, a killed worker, a reboot), --resume continues it after its last completed epoch
+with the settings, weights, optimizer and sampling state recorded there.
 
 <genome> is a built-in name (prostate, hippocampus, cardiac, small), a JSON file, or inline JSON such as
 '{"learningRate":4e-4,"filters":8,"cells":5,"inputs":[0,1,1],"ops":["conv3d_3x3x3","convP3d_3x3","convP3d_3x3","conv2d_5x5"]}'.
@@ -29,6 +37,7 @@ Options:
   --max-minutes M      stop cleanly, keeping the best weights, before M minutes of training have passed
                        (default ${TRAIN_DEFAULTS.maxMinutes}; 0 for no limit)
   --cache <dir>        where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas)
+  --resume             continue the interrupted training in --out (no other training options)
   --json               print the result as one JSON object (f1, f2, params, bestEpoch, valDice, outDir, ...)
 
 Exit status: 0 when the candidate trained, 1 when it failed (the reason is printed and in result.json).`;
@@ -74,12 +83,27 @@ export const trainCommand: Command = {
         seed: { type: 'string' },
         'max-minutes': { type: 'string' },
         cache: { type: 'string' },
+        resume: { type: 'boolean' },
         json: { type: 'boolean' },
       },
       false,
     );
     if (positionals.length > 0)
       throw new EmonasError('bad_request', 'emonas train takes no positional arguments');
+    // Loaded here, not at the top: `emonas --help` and the other commands need none of training.
+    const { resumeTraining, trainCandidate } = await import('../service/train.ts');
+    if (values.resume) {
+      const others = Object.keys(values).filter((k) => !['resume', 'out', 'json'].includes(k));
+      if (others.length > 0) {
+        throw new EmonasError(
+          'bad_request',
+          `emonas train --resume continues with the settings recorded in --out; leave out ${others.map((k) => `--${k}`).join(', ')}`,
+        );
+      }
+      const progress = progressDisplay();
+      const out = requireOption('train', values.out, '--out');
+      return finish(await resumeTraining({ out }, progress.hooks), progress, values.json === true);
+    }
     const request: TrainRequest = {
       dataset: requireOption('train', values.dataset, '--dataset'),
       genome: requireOption('train', values.genome, '--genome'),
@@ -102,29 +126,37 @@ export const trainCommand: Command = {
     if (values.cache !== undefined) request.cacheDir = values.cache;
 
     const progress = progressDisplay();
-    const result = await trainCandidate(request, progress.hooks);
-    progress.finish();
-    if (values.json) printJson(result);
-    else process.stdout.write(formatResult(result));
-    if (result.status === 'completed') return 0;
-    process.stderr.write(`emonas: the candidate failed: ${result.reason?.message ?? 'no reason recorded'}\n`);
-    return 1;
+    return finish(await trainCandidate(request, progress.hooks), progress, values.json === true);
   },
 };
+
+function finish(result: TrainResponse, progress: { finish: () => void }, json: boolean): number {
+  progress.finish();
+  if (json) printJson(result);
+  else process.stdout.write(formatResult(result));
+  if (result.status === 'completed') return 0;
+  process.stderr.write(`emonas: the candidate failed: ${result.reason?.message ?? 'no reason recorded'}\n`);
+  if (existsSync(join(result.modelDir, TRAINING_CHECKPOINT_FILE))) {
+    process.stderr.write(`emonas: continue it with: emonas train --resume --out ${result.modelDir}\n`);
+  }
+  return 1;
+}
 
 /**
  * Bars for reading, preparing and training. The training bar is sized after the first epoch, from how
  * many more epochs fit the time budget (the worker's ETA), so its ETA is honest when the budget, not the
  * epoch count, ends training.
  */
-function progressDisplay(): { hooks: Parameters<typeof trainCandidate>[1]; finish: () => void } {
+function progressDisplay(): { hooks: TrainHooks; finish: () => void } {
   let reading: ProgressBar | undefined;
   let preparing: ProgressBar | undefined;
   let training: ProgressBar | undefined;
   let steps = 1;
   let offset = 0;
+  /** The first epoch of this run (after a resume, the one after the checkpoint's). */
+  let firstEpoch = 0;
   let lastEpoch = '';
-  const hooks: Parameters<typeof trainCandidate>[1] = {
+  const hooks: TrainHooks = {
     onInspect(done, total) {
       reading ??= new ProgressBar({ label: 'Reading dataset', total });
       if (done < total) reading.update(done);
@@ -150,10 +182,16 @@ function progressDisplay(): { hooks: Parameters<typeof trainCandidate>[1]; finis
         else preparing.finish(`${e.fromCache} from the cache`);
       } else if (e.type === 'started') {
         steps = e.stepsPerEpoch;
+        firstEpoch = e.resumedEpochs ?? 0;
+        offset = firstEpoch * steps;
         process.stderr.write(
           `Network: ${e.params.toLocaleString('en-US')} parameters; ${e.trainCases} training and ${e.valCases} validation cases; up to ${e.epochs} epochs of ${e.stepsPerEpoch} steps.\n`,
         );
-        training = new ProgressBar({ label: 'Epoch 1', total: steps });
+        if (e.checkpointIgnored) process.stderr.write(`Not resuming: ${e.checkpointIgnored}\n`);
+        if (firstEpoch > 0) {
+          process.stderr.write(`Resuming after epoch ${firstEpoch}, from its checkpoint.\n`);
+        }
+        training = new ProgressBar({ label: `Epoch ${firstEpoch + 1}`, total: steps });
       } else if (e.type === 'step') {
         training?.update(
           e.epoch * steps + e.step + 1 - offset,
@@ -164,10 +202,10 @@ function progressDisplay(): { hooks: Parameters<typeof trainCandidate>[1]; finis
           .map(([name, d]) => `${name} ${d.toFixed(3)}`)
           .join(', ');
         lastEpoch = `  val Dice ${dice}${e.best ? ' (best)' : ''}`;
-        if (e.record.epoch === 0) {
+        if (e.record.epoch === firstEpoch) {
           training?.finish(lastEpoch.trim());
           const more = Math.round(e.etaSeconds / Math.max(e.record.seconds, 1e-3));
-          offset = steps;
+          offset = (firstEpoch + 1) * steps;
           training = more > 0 ? new ProgressBar({ label: 'Training', total: more * steps }) : undefined;
         } else {
           training?.update((e.record.epoch + 1) * steps - offset, `epoch ${e.record.epoch + 1}${lastEpoch}`);

@@ -1,7 +1,7 @@
 // Runs in: the engine. Training one candidate as plain functions on JSON-able data, for the emonas
 // command and the desktop app alike: read the dataset, plan its preprocessing (shown before training),
 // split it by patient (recorded in the output folder), then train in a worker process of its own and
-// record the result there too.
+// record the result there too; or resume such a training from its last epoch's checkpoint.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,10 +27,12 @@ import {
   type TrainJob,
   type TrainSettings,
 } from '../train/job.ts';
+import { readCheckpoint, TRAINING_CHECKPOINT_FILE } from '../train/checkpoint.ts';
 import { REFERENCE_OBJECTIVES } from '../train/objectives.ts';
 import { REFERENCE_EARLY_STOPPING, REFERENCE_PLATEAU } from '../train/schedule.ts';
 import { trainInWorker } from '../train/worker-host.ts';
 import { inspectDataset } from './datasets.ts';
+import { TRAIN_DEFAULTS } from './train-defaults.ts';
 
 export interface TrainRequest {
   /** Dataset folder (MSD, ACDC or PROMISE12 as distributed). */
@@ -51,22 +53,7 @@ export interface TrainRequest {
   cacheDir?: string;
 }
 
-/**
- * The train command's own defaults, sized so the small genome on the hippocampus dataset trains within
- * 20 minutes on 2 CPU cores: a 17-minute training budget (reading and caching the cases, starting the
- * worker and writing the model fit in the rest), epochs of 50 steps so validating 20 whole cases costs
- * little. The search keeps the reference's (C = 120 epochs of 20 steps, ...).
- */
-export const TRAIN_DEFAULTS = {
-  epochs: 40,
-  stepsPerEpoch: 50,
-  batchSize: 2,
-  maxMinutes: 17,
-  valFraction: 0.1,
-  testFraction: 0.1,
-  seed: 0,
-  foregroundProbability: 0.33,
-} as const;
+export { TRAIN_DEFAULTS } from './train-defaults.ts';
 
 export interface TrainHooks {
   onInspect?: (done: number, total: number) => void;
@@ -226,10 +213,71 @@ export async function prepareTraining(
 /** Trains one candidate in its own worker process; a failed candidate is a result, not an exception. */
 export async function trainCandidate(request: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResponse> {
   const { job, split, splitFile } = await prepareTraining(request, hooks);
+  return trainPrepared(job, split, splitFile, hooks, false);
+}
+
+export interface ResumeTrainingRequest {
+  /** The --out folder of an interrupted training. */
+  out: string;
+}
+
+/**
+ * Continues an interrupted training (a killed worker, a cancel, a closed terminal) in its output folder
+ * from the checkpoint of its last completed epoch, with the job recorded there: same genome, settings,
+ * split and seed, weights, optimizer and sampling state, so it continues where the training stopped.
+ */
+export async function resumeTraining(
+  request: ResumeTrainingRequest,
+  hooks: TrainHooks = {},
+): Promise<TrainResponse> {
+  const outDir = resolve(request.out);
+  const path = join(outDir, TRAINING_CHECKPOINT_FILE);
+  const lookup = await readCheckpoint(path);
+  if (!lookup.found) {
+    const finished = await readFile(join(outDir, 'result.json'), 'utf8').then(
+      (text) => (JSON.parse(text) as { status?: unknown }).status === 'completed',
+      () => false,
+    );
+    throw new EmonasError(
+      'not_found',
+      lookup.reason !== null
+        ? `The training in ${outDir} cannot be resumed: ${lookup.reason} Start it again without --resume.`
+        : finished
+          ? `The training in ${outDir} has finished already (see result.json); there is nothing to resume.`
+          : `${outDir} holds no training checkpoint to resume from (${path} is missing): the training there ` +
+            'stopped before its first epoch ended, or the folder is not an emonas train --out folder. Start it ' +
+            'again without --resume.',
+      { file: path },
+    );
+  }
+  const job: TrainJob = { ...lookup.checkpoint.job, outDir };
+  const splitFile = join(outDir, 'split.json');
+  let split: Split;
+  try {
+    split = JSON.parse(await readFile(splitFile, 'utf8')) as Split;
+  } catch {
+    throw new EmonasError(
+      'not_found',
+      `${splitFile} is missing or damaged, so the training in ${outDir} cannot be resumed; start it again without --resume.`,
+      { file: splitFile },
+    );
+  }
+  hooks.onPlan?.(job.plan, split);
+  return trainPrepared(job, split, splitFile, hooks, true);
+}
+
+async function trainPrepared(
+  job: TrainJob,
+  split: Split,
+  splitFile: string,
+  hooks: TrainHooks,
+  resume: boolean,
+): Promise<TrainResponse> {
   if (hooks.signal?.aborted) throw new EmonasError('cancelled', 'Training was cancelled before it started.');
   const run = trainInWorker(job, {
     ...(hooks.onEvent && { onEvent: hooks.onEvent }),
     ...(hooks.onBackend && { onBackend: hooks.onBackend }),
+    resume,
   });
   hooks.onWorker?.(run.pid);
   const abort = (): void => run.cancel();

@@ -3,6 +3,8 @@
 // (a task may run twice), resumes from the checkpoint of an earlier run, saves the checkpoint after every
 // epoch, and writes the result file atomically on shared storage. Aborting (the job was sent SIGTERM at
 // its time limit, or on preemption) stops at once without a result, so the next run resumes.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { EmonasError, toErrorData } from '../base/errors.ts';
@@ -22,6 +24,7 @@ import {
 import { countParams } from '../nn/param-count.ts';
 import { sanitiseOutcome } from '../search/archive.ts';
 import { formulaEvaluator } from '../search/formula-problem.ts';
+import { TRAINING_CHECKPOINT_FILE } from '../train/checkpoint.ts';
 import type { EvaluationOutcome } from '../search/protocol.ts';
 
 export interface WorkerRequest {
@@ -124,6 +127,9 @@ export async function runWorker(request: WorkerRequest, hooks: WorkerHooks = {})
   };
   writeFileAtomic(spec.resultPath, JSON.stringify(file, null, 2) + '\n');
   log(`Wrote the result of candidate ${spec.id} (${file.outcome.status}) to ${spec.resultPath}.`);
+  // The result is the truth now; the training's weights checkpoint would only take space.
+  if (spec.evaluator.kind === 'training')
+    rmSync(join(spec.workDir, TRAINING_CHECKPOINT_FILE), { force: true });
   return {
     status: 'done',
     id: spec.id,
@@ -172,16 +178,14 @@ async function evaluateFormula(
 /**
  * Trains the candidate with core/train in this process. The dataset's split comes from the run's split
  * seed, the same for every candidate; the candidate's own seed drives its weights and patch sampling.
- * core/train has no per-epoch checkpoint to resume from yet, so a requeued training starts again.
+ * core/train checkpoints every epoch in the candidate's folder; a requeued task resumes from it (when it
+ * was made for this same training) and ends as the uninterrupted training would have.
  */
 async function evaluateTraining(
   spec: TaskSpec,
   evaluator: TrainingEvaluatorSpec,
   context: EvaluatorContext,
 ): Promise<EvaluationOutcome> {
-  if (context.resume !== null) {
-    context.log('Training cannot resume from a checkpoint yet (core/train keeps none); it starts again.');
-  }
   // Loaded here: tfjs and the dataset pipeline cost seconds that the other evaluators need not pay.
   const [{ prepareTraining }, { selectBackend }, { loadCanonicalCase }, { runTraining }] = await Promise.all([
     import('./train.ts'),
@@ -211,7 +215,22 @@ async function evaluateTraining(
     load: loadCanonicalCase,
     backend: choice.backend,
     signal: context.signal,
+    resume: true,
+    // Removed by runWorker once the result file is written: a kill before that still resumes.
+    keepCheckpoint: true,
+    onCheckpoint: (epoch) => {
+      context.save({ epoch: epoch + 1 });
+      context.log(`Checkpoint saved after epoch ${epoch + 1}.`);
+    },
     onEvent: (event) => {
+      if (event.type === 'started') {
+        if (event.resumedEpochs !== undefined) {
+          context.log(
+            `Resuming the training after epoch ${event.resumedEpochs} of ${event.epochs}, from its checkpoint.`,
+          );
+        }
+        if (event.checkpointIgnored) context.log(`Not resuming: ${event.checkpointIgnored}`);
+      }
       if (event.type === 'epoch') {
         context.log(`Epoch ${event.record.epoch + 1}: validation loss ${event.record.valLoss.toFixed(4)}.`);
       }

@@ -64,6 +64,10 @@ export type TrainEvent =
       valCases: number;
       epochs: number;
       stepsPerEpoch: number;
+      /** Epochs a resumed training took from its checkpoint; the next epoch is this one (0-based). */
+      resumedEpochs?: number;
+      /** Why a checkpoint that was there could not be resumed from (another job's, damaged). */
+      checkpointIgnored?: string;
     }
   | { type: 'step'; epoch: number; step: number; steps: number; loss: number }
   | { type: 'epoch'; record: EpochRecord; best: boolean; etaSeconds: number };

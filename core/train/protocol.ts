@@ -5,7 +5,9 @@ import type { ErrorData } from '../base/errors.ts';
 import type { BackendChoice } from './backend.ts';
 import type { CandidateResult, TrainEvent, TrainJob } from './job.ts';
 
-export type HostMessage = { type: 'train'; job: TrainJob } | { type: 'cancel' };
+export type HostMessage =
+  /** resume: continue from the job's checkpoint when it was made for this job. */
+  { type: 'train'; job: TrainJob; resume?: boolean } | { type: 'cancel' };
 
 export type WorkerMessage =
   | { type: 'backend'; choice: BackendChoice }

@@ -2,7 +2,7 @@
 // the Keras 2.3 callbacks the reference attaches (method.md section 5.1): early stopping on the
 // validation loss (min_delta 0.001, patience 20, no weight restore), ReduceLROnPlateau on the training
 // loss (x0.5, patience 30, min_delta 1e-4, floor 1e-7). Both are plain state machines fed one epoch at a
-// time.
+// time, whose state a checkpoint saves and a resumed training restores.
 
 export interface EarlyStoppingSettings {
   patience: number;
@@ -24,11 +24,30 @@ export const REFERENCE_PLATEAU: PlateauSettings = {
   minLearningRate: 1e-7,
 };
 
+/** Best loss so far (null: none yet, as JSON has no Infinity) and epochs waited since. */
+export interface ScheduleState {
+  best: number | null;
+  wait: number;
+}
+
+export interface PlateauState extends ScheduleState {
+  learningRate: number;
+}
+
 export class EarlyStopping {
   private best = Infinity;
   private wait = 0;
 
   constructor(private readonly s: EarlyStoppingSettings) {}
+
+  state(): ScheduleState {
+    return { best: Number.isFinite(this.best) ? this.best : null, wait: this.wait };
+  }
+
+  restore(state: ScheduleState): void {
+    this.best = state.best ?? Infinity;
+    this.wait = state.wait;
+  }
 
   /** Feeds one epoch's validation loss; true when training should stop after this epoch. */
   update(valLoss: number): boolean {
@@ -53,6 +72,16 @@ export class LearningRatePlateau {
 
   get learningRate(): number {
     return this.rate;
+  }
+
+  state(): PlateauState {
+    return { best: Number.isFinite(this.best) ? this.best : null, wait: this.wait, learningRate: this.rate };
+  }
+
+  restore(state: PlateauState): void {
+    this.best = state.best ?? Infinity;
+    this.wait = state.wait;
+    this.rate = state.learningRate;
   }
 
   /** Feeds one epoch's training loss; returns the learning rate for the next epoch. */

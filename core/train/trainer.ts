@@ -2,6 +2,7 @@
 // from the cache, the genome's network, Adam at the genome's learning rate on 1 - MCDice over augmented
 // patches, validation on whole volumes after every epoch, the best epoch's weights kept on disk, early
 // stopping and learning-rate reduction as the reference (method.md section 5.1), and f1 / f2 at the end.
+// After every epoch a checkpoint (checkpoint.ts) lets a new process resume the run as if never stopped.
 // Every tensor it makes is disposed: a search trains hundreds of candidates in one worker's lifetime.
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -14,6 +15,16 @@ import type { PreparedCase } from '../datasets/pipeline/prepared-case.ts';
 import { samplePatch } from '../datasets/pipeline/sampling.ts';
 import { buildModel } from '../nn/build-model.ts';
 import { saveModel } from '../nn/save-load.ts';
+import {
+  checkpointPath,
+  jobFingerprint,
+  readCheckpoint,
+  removeCheckpoint,
+  writeCheckpoint,
+  type LoopState,
+  type SavedTensor,
+  type TrainingCheckpoint,
+} from './checkpoint.ts';
 import { caseDice } from './dice.ts';
 import { appendEpochLog, startEpochLog } from './epoch-log.ts';
 import { predictProbabilities } from './inference.ts';
@@ -28,6 +39,7 @@ import {
 import { softDiceLoss } from './loss.ts';
 import { writeModelCard, type ModelCard } from './model-card.ts';
 import { computeObjectives, worstF1 } from './objectives.ts';
+import { AdjustableAdam } from './optimizer.ts';
 import { EarlyStopping, LearningRatePlateau } from './schedule.ts';
 
 export interface TrainHooks {
@@ -36,15 +48,16 @@ export interface TrainHooks {
   /** The tfjs backend already selected in this process, for the record. */
   backend: string;
   onEvent?: (event: TrainEvent) => void;
-  /** Aborting cancels at the next step. */
+  /** Aborting cancels at the next step; the last completed epoch's checkpoint stays for a resume. */
   signal?: AbortSignal;
-}
-
-/** Adam whose learning rate the plateau schedule can lower between epochs. */
-class AdjustableAdam extends tf.AdamOptimizer {
-  setLearningRate(rate: number): void {
-    this.learningRate = rate;
-  }
+  /** Continue from the checkpoint when it was made for this same job; any other one is ignored. */
+  resume?: boolean;
+  /** Where the per-epoch checkpoint goes (default: TRAINING_CHECKPOINT_FILE in job.outDir). */
+  checkpointPath?: string;
+  /** After each epoch, once its checkpoint is on disk; `epoch` is 0-based. */
+  onCheckpoint?: (epoch: number, path: string) => void;
+  /** Keep the checkpoint once training has ended (default: remove it; a finished candidate needs none). */
+  keepCheckpoint?: boolean;
 }
 
 function batchTensors(patches: Patch[], patch: Shape3, channels: number, head: 'softmax' | 'sigmoid') {
@@ -68,14 +81,58 @@ function checkCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new EmonasError('cancelled', 'Training was cancelled.');
 }
 
+/** The checkpoint to resume from, or why there is none to use (null: no file, or no resume asked). */
+async function findCheckpoint(
+  job: TrainJob,
+  path: string,
+  resume: boolean | undefined,
+): Promise<{ checkpoint: TrainingCheckpoint | null; ignored: string | null }> {
+  if (!resume) return { checkpoint: null, ignored: null };
+  const lookup = await readCheckpoint(path, jobFingerprint(job));
+  return lookup.found
+    ? { checkpoint: lookup.checkpoint, ignored: null }
+    : { checkpoint: null, ignored: lookup.reason };
+}
+
+/** Puts the checkpoint's weights into the network; false when they do not fit it. */
+function restoreWeights(model: LayersModel, weights: SavedTensor[]): boolean {
+  const targets = model.weights;
+  if (
+    targets.length !== weights.length ||
+    targets.some((w, i) => w.shape.join() !== (weights[i] as SavedTensor).shape.join())
+  ) {
+    return false;
+  }
+  const tensors = weights.map((w) => tf.tensor(w.values, w.shape, 'float32'));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+  return true;
+}
+
+async function snapshotWeights(model: LayersModel): Promise<SavedTensor[]> {
+  return Promise.all(
+    model.weights.map(async (w) => ({
+      name: w.name,
+      shape: [...w.shape] as number[],
+      values: Float32Array.from((await w.read().data()) as Float32Array),
+    })),
+  );
+}
+
 export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<CandidateResult> {
   const started = Date.now();
-  const elapsed = (): number => (Date.now() - started) / 1000;
   const { genome, plan, settings: s } = job;
   const labelNames = plan.labels.slice(1).map((l) => l.name);
   const classes = plan.labels.length;
   const channels = outputChannels(plan.head, classes);
   const emit = (e: TrainEvent): void => hooks.onEvent?.(e);
+  const path = hooks.checkpointPath ?? checkpointPath(job);
+  const found = await findCheckpoint(job, path, hooks.resume);
+  let checkpoint = found.checkpoint;
+  let ignored = found.ignored;
+  // A resumed training's time budget counts the runs before it.
+  const before = checkpoint?.loop.seconds ?? 0;
+  const elapsed = (): number => before + (Date.now() - started) / 1000;
 
   const total = job.train.length + job.val.length;
   const prepared = await loadPreparedCases(
@@ -97,8 +154,15 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
     head: plan.head,
     seed: RandomStream.fromSeed(s.seed, 'init').nextUint32(),
   });
-  const optimizer = new AdjustableAdam(genome.learningRate, 0.9, 0.999, 1e-8);
+  const optimizer = new AdjustableAdam(genome.learningRate);
   try {
+    if (checkpoint && !restoreWeights(model, checkpoint.weights)) {
+      ignored = `${path} holds weights of another network; training starts again.`;
+      checkpoint = null;
+    }
+    if (checkpoint) optimizer.restoreState(checkpoint.optimizer);
+    // A fresh start: an earlier training's checkpoint must not be resumed in place of this one's.
+    else await removeCheckpoint(path);
     const params = model.countParams();
     const card: ModelCard = {
       format: 'emonas-model-1',
@@ -110,8 +174,22 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
       valDice: {},
       createdAt: new Date().toISOString(),
     };
-    await writeModelCard(job.outDir, card);
     await startEpochLog(job.outDir, labelNames);
+    const loop = checkpoint?.loop;
+    if (loop) {
+      // The log is rewritten from the checkpoint: a row appended after it belongs to an epoch run again.
+      for (const record of loop.records) await appendEpochLog(job.outDir, labelNames, record);
+      const best = loop.bestEpoch === null ? undefined : loop.records[loop.bestEpoch];
+      // Killed between this checkpoint and saving its epoch as the best: the network is that epoch's.
+      if (loop.bestEpoch === loop.epoch) await saveModel(model, job.outDir);
+      await writeModelCard(job.outDir, {
+        ...card,
+        bestEpoch: loop.bestEpoch,
+        valDice: best?.valDice ?? {},
+      });
+    } else {
+      await writeModelCard(job.outDir, card);
+    }
     emit({
       type: 'started',
       backend: hooks.backend,
@@ -121,35 +199,30 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
       valCases: valCases.length,
       epochs: s.epochs,
       stepsPerEpoch: s.stepsPerEpoch,
+      ...(loop && { resumedEpochs: loop.epoch + 1 }),
+      ...(ignored !== null && { checkpointIgnored: ignored }),
     });
 
-    const loop = await trainEpochs(
-      job,
-      hooks,
-      model,
-      optimizer,
-      trainCases,
-      valCases,
-      channels,
-      labelNames,
-      card,
-      elapsed,
+    const outcome = await trainEpochs(
+      { job, hooks, model, optimizer, trainCases, valCases, channels, labelNames, card, elapsed, path },
+      checkpoint?.loop ?? null,
     );
-    const objectives = computeObjectives(loop.epochs, params, s.objectives);
-    const best = loop.epochs[objectives.bestEpoch];
+    if (!hooks.keepCheckpoint) await removeCheckpoint(path);
+    const objectives = computeObjectives(outcome.epochs, params, s.objectives);
+    const best = outcome.epochs[objectives.bestEpoch];
     const base = {
       params,
       f2: objectives.f2,
-      epochsRun: loop.epochs.length,
+      epochsRun: outcome.epochs.length,
       backend: hooks.backend,
       outDir: job.outDir,
       seconds: elapsed(),
     };
-    if (loop.diverged !== undefined) {
+    if (outcome.diverged !== undefined) {
       return {
         ...base,
         status: 'failed',
-        reason: loop.diverged.toData(),
+        reason: outcome.diverged.toData(),
         f1: worstF1(s.objectives),
         bestEpoch: objectives.bestEpoch,
         valDice: best?.valDice ?? {},
@@ -165,7 +238,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
       valDice: best?.valDice ?? {},
       valLoss: objectives.valLoss,
       trainLoss: objectives.trainLoss,
-      stoppedBy: loop.stoppedBy,
+      stoppedBy: outcome.stoppedBy,
     };
   } finally {
     optimizer.dispose();
@@ -179,20 +252,25 @@ interface LoopOutcome {
   diverged?: EmonasError;
 }
 
-async function trainEpochs(
-  job: TrainJob,
-  hooks: TrainHooks,
-  model: LayersModel,
-  optimizer: AdjustableAdam,
-  trainCases: PreparedCase[],
-  valCases: PreparedCase[],
-  channels: number,
-  labelNames: string[],
-  card: ModelCard,
-  elapsed: () => number,
-): Promise<LoopOutcome> {
+interface LoopContext {
+  job: TrainJob;
+  hooks: TrainHooks;
+  model: LayersModel;
+  optimizer: AdjustableAdam;
+  trainCases: PreparedCase[];
+  valCases: PreparedCase[];
+  channels: number;
+  labelNames: string[];
+  card: ModelCard;
+  elapsed: () => number;
+  /** The checkpoint file. */
+  path: string;
+}
+
+async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<LoopOutcome> {
+  const { job, hooks, model, optimizer, trainCases, valCases, channels, labelNames, card, elapsed } = c;
   const { plan, settings: s } = job;
-  const rng = RandomStream.fromSeed(s.seed, 'data');
+  const rng = resumed ? RandomStream.fromState(resumed.data) : RandomStream.fromSeed(s.seed, 'data');
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stopper = s.earlyStopping ? new EarlyStopping(s.earlyStopping) : undefined;
   const plateau = s.plateau ? new LearningRatePlateau(s.plateau, job.genome.learningRate) : undefined;
@@ -201,18 +279,26 @@ async function trainEpochs(
     foregroundProbability: s.foregroundProbability,
     augmentation: s.augmentation,
   };
-  const epochs: EpochRecord[] = [];
-  let queue: PreparedCase[] = [];
-  let bestValLoss = Infinity;
+  const epochs: EpochRecord[] = resumed ? [...resumed.records] : [];
+  // Indices into trainCases, drawn from the end; refilled by a shuffle when empty.
+  let queue: number[] = resumed ? [...resumed.queue] : [];
+  let bestValLoss = resumed?.bestValLoss ?? Infinity;
+  let bestEpoch = resumed?.bestEpoch ?? null;
   let lastEpochSeconds = 0;
-  let stepSeconds = 0;
-  let validationSeconds = 0;
+  let stepSeconds = resumed?.stepSeconds ?? 0;
+  let validationSeconds = resumed?.validationSeconds ?? 0;
+  if (resumed) {
+    if (resumed.earlyStopping) stopper?.restore(resumed.earlyStopping);
+    if (resumed.plateau) plateau?.restore(resumed.plateau);
+    optimizer.setLearningRate(resumed.learningRate);
+    if (resumed.stoppedBy !== null) return { epochs, stoppedBy: resumed.stoppedBy };
+  }
   // Under a time budget the last epoch is cut short so that its validation still fits: the budget is
   // spent training, not waiting for an epoch that would overrun it. The first epoch always completes.
   const outOfTime = (epoch: number): boolean =>
     s.maxSeconds !== null && epoch > 0 && elapsed() + stepSeconds + validationSeconds > s.maxSeconds;
 
-  for (let epoch = 0; epoch < s.epochs; epoch++) {
+  for (let epoch = resumed ? resumed.epoch + 1 : 0; epoch < s.epochs; epoch++) {
     if (outOfTime(epoch)) return { epochs, stoppedBy: 'time-limit' };
     const epochStart = elapsed();
     let lossSum = 0;
@@ -227,8 +313,8 @@ async function trainEpochs(
       const stepStart = elapsed();
       const patches: Patch[] = [];
       for (let b = 0; b < s.batchSize; b++) {
-        if (queue.length === 0) queue = rng.shuffle([...trainCases]);
-        patches.push(samplePatch(queue.pop() as PreparedCase, rng, sampling));
+        if (queue.length === 0) queue = rng.shuffle(trainCases.map((_, i) => i));
+        patches.push(samplePatch(trainCases[queue.pop() as number] as PreparedCase, rng, sampling));
       }
       const { x, y } = batchTensors(patches, s.patch, channels, plan.head);
       const cost = optimizer.minimize(
@@ -263,6 +349,7 @@ async function trainEpochs(
       s.patch,
       2 ** ((job.genome.cells - 1) / 2),
       labelNames,
+      hooks.signal,
     );
     validationSeconds = elapsed() - validationStart;
     const record: EpochRecord = {
@@ -277,6 +364,44 @@ async function trainEpochs(
     const best = record.valLoss < bestValLoss;
     if (best) {
       bestValLoss = record.valLoss;
+      bestEpoch = epoch;
+    }
+    const stoppedBy: StopReason | null = cutShort
+      ? 'time-limit'
+      : stopper?.update(record.valLoss)
+        ? 'early-stopping'
+        : epoch + 1 === s.epochs
+          ? 'budget'
+          : null;
+    if (stoppedBy === null && plateau) optimizer.setLearningRate(plateau.update(trainLoss));
+
+    // The checkpoint first: a kill before the best weights are saved is repaired by the resume (the
+    // network it restores is this epoch's), while best weights saved ahead of their checkpoint could
+    // belong to an epoch the resume runs again.
+    await writeCheckpoint(c.path, {
+      fingerprint: jobFingerprint(job),
+      job,
+      weights: await snapshotWeights(model),
+      optimizer: await optimizer.captureState(),
+      loop: {
+        epoch,
+        records: epochs,
+        bestEpoch,
+        bestValLoss: Number.isFinite(bestValLoss) ? bestValLoss : null,
+        earlyStopping: stopper?.state() ?? null,
+        plateau: plateau?.state() ?? null,
+        learningRate: optimizer.rate,
+        data: rng.state(),
+        queue,
+        seconds: elapsed(),
+        stepSeconds,
+        validationSeconds,
+        stoppedBy,
+        backend: hooks.backend,
+      },
+    });
+    hooks.onCheckpoint?.(epoch, c.path);
+    if (best) {
       await saveModel(model, job.outDir);
       await writeModelCard(job.outDir, { ...card, bestEpoch: epoch, valDice: record.valDice });
     }
@@ -290,10 +415,7 @@ async function trainEpochs(
       best,
       etaSeconds: Math.min(remaining * lastEpochSeconds, budgetLeft),
     });
-
-    if (cutShort) return { epochs, stoppedBy: 'time-limit' };
-    if (stopper?.update(record.valLoss)) return { epochs, stoppedBy: 'early-stopping' };
-    if (plateau) optimizer.setLearningRate(plateau.update(trainLoss));
+    if (stoppedBy !== null) return { epochs, stoppedBy };
   }
   return { epochs, stoppedBy: 'budget' };
 }
@@ -305,11 +427,15 @@ async function validate(
   patch: Shape3,
   divisor: number,
   labelNames: string[],
+  signal: AbortSignal | undefined,
 ): Promise<{ valLoss: number; valDice: Record<string, number> }> {
   const classes = plan.labels.length;
   let softSum = 0;
   const hardSum = new Array<number>(classes - 1).fill(0);
   for (const c of cases) {
+    // Validating whole volumes takes seconds; a stop asked for meanwhile (a job's SIGTERM, with KillWait
+    // before its SIGKILL) must not wait for the rest. The epoch is then trained again after a resume.
+    checkCancelled(signal);
     const probabilities = await predictProbabilities(model, c.image, {
       patch,
       divisor,

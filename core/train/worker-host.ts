@@ -68,6 +68,8 @@ export interface WorkerOptions {
   onBackend?: (choice: BackendChoice) => void;
   /** Starts the worker process; Electron passes its utilityProcess adapter. */
   spawn?: () => WorkerHandle;
+  /** Continue from the checkpoint in job.outDir when it was made for this job (else start afresh). */
+  resume?: boolean;
 }
 
 export function trainInWorker(job: TrainJob, options: WorkerOptions = {}): WorkerRun {
@@ -75,6 +77,8 @@ export function trainInWorker(job: TrainJob, options: WorkerOptions = {}): Worke
   const handle = options.spawn ? options.spawn() : forkTrainingWorker(join(job.outDir, 'worker.log'));
   const epochs: EpochRecord[] = [];
   let position = 'before the first epoch';
+  /** Epochs whose checkpoint is on disk (the worker writes it before it reports the epoch). */
+  let checkpointed = 0;
   let backend = 'unknown';
   let stderr = '';
   let final: CandidateResult | undefined;
@@ -89,7 +93,11 @@ export function trainInWorker(job: TrainJob, options: WorkerOptions = {}): Worke
       backend = m.choice.backend;
       options.onBackend?.(m.choice);
     } else if (m.type === 'event') {
-      if (m.event.type === 'epoch') epochs.push(m.event.record);
+      if (m.event.type === 'started') checkpointed = m.event.resumedEpochs ?? 0;
+      if (m.event.type === 'epoch') {
+        epochs.push(m.event.record);
+        checkpointed = m.event.record.epoch + 1;
+      }
       if (m.event.type === 'step') {
         position = `in epoch ${m.event.epoch + 1} of ${job.settings.epochs} (step ${m.event.step + 1} of ${m.event.steps})`;
       }
@@ -104,10 +112,15 @@ export function trainInWorker(job: TrainJob, options: WorkerOptions = {}): Worke
       const reason: ErrorData = cancelled
         ? { code: 'cancelled', message: `Training was cancelled ${position}.` }
         : (error ?? crashReason(code, signal, stderr, position));
+      if (checkpointed > 0 && (cancelled || reason.code === 'worker_crashed')) {
+        reason.message +=
+          ` The checkpoint of epoch ${checkpointed} is kept in ${job.outDir}: resuming the training continues ` +
+          `from there.`;
+      }
       resolve(failedResult(job, reason, epochs, backend, (Date.now() - started) / 1000));
     });
   });
-  handle.send({ type: 'train', job });
+  handle.send({ type: 'train', job, ...(options.resume && { resume: true }) });
   return {
     pid: handle.pid,
     result,

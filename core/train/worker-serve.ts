@@ -46,6 +46,7 @@ export function serveTraining(port: WorkerPort, exit: (code: number) => void): v
           backend: choice.backend,
           onEvent: (event) => port.send({ type: 'event', event }),
           signal: abort.signal,
+          resume: message.resume === true,
         });
         port.send({ type: 'result', result }, () => exit(0));
       } catch (err) {

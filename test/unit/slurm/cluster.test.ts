@@ -2,7 +2,10 @@
 // executor contract suite (test/unit/executors/contract.ts) runs with every probe task an array task of
 // `emonas worker`; meanwhile, a small search runs through the cluster's GPUs with a task cancelled from
 // outside, one hung past its time limit and its coordinator killed and restarted (search-scenario.ts). The
-// two share the wall time, since the search spends most of it waiting for Slurm's shortest time limit.
+// two share the wall time, since the search spends most of it waiting for Slurm's shortest time limit; so
+// does a real training frozen past its time limit, which must resume from its checkpoint
+// (training-scenario.ts).
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,6 +16,12 @@ import { front } from '../../../core/service/search.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
 import { executorContract } from '../executors/contract.ts';
 import { describeWithSlurm, testConfig } from './availability.ts';
+import {
+  cleanUpTrainingScenario,
+  runTrainingScenario,
+  TRAINING_EPOCHS,
+  type TrainingScenarioOutcome,
+} from './training-scenario.ts';
 import {
   cleanUpScenario,
   placements,
@@ -25,15 +34,19 @@ const PROBE = fileURLToPath(new URL('../executors/probe-evaluator.ts', import.me
 const temp = tempDirs('slurm-cluster');
 afterAll(() => {
   cleanUpScenario();
+  cleanUpTrainingScenario();
   temp.cleanup();
 });
 
 describeWithSlurm('Slurm executor on the test cluster', () => {
   let scenario: Promise<ScenarioOutcome> | undefined;
+  let training: Promise<TrainingScenarioOutcome> | undefined;
   beforeAll(() => {
     scenario = runSearchScenario(temp.make());
-    // Its failure is reported by the test that awaits it.
+    training = runTrainingScenario(temp.make());
+    // Their failures are reported by the tests that await them.
     scenario.catch(() => undefined);
+    training.catch(() => undefined);
   });
 
   // One state folder for every executor of the suite, so reattach() finds what an earlier one submitted.
@@ -84,4 +97,28 @@ describeWithSlurm('Slurm executor on the test cluster', () => {
     expect(results).toHaveLength(12);
     expect(front({ runDir: s.runDir })).toEqual(s.localFront);
   }, 240_000);
+
+  it('resumes a training task killed past its time limit from its checkpoint, not from scratch', async () => {
+    const t = await (training as Promise<TrainingScenarioOutcome>);
+    expect(t.frozenAfter).toBeGreaterThanOrEqual(2);
+    expect(t.result.outcome).toMatchObject({ status: 'completed', epochs: TRAINING_EPOCHS });
+    expect(t.file.writtenBy).toBe('worker');
+    const resumedFrom = (t.file.resumedFrom as { epoch: number }).epoch;
+    expect(resumedFrom).toBeGreaterThanOrEqual(t.frozenAfter);
+    // The first run was stopped by Slurm's SIGTERM at its time limit; the second took up the checkpoint.
+    expect(t.log).toContain('Received SIGTERM; stopping after the last checkpoint.');
+    const resumedAt = /Resuming the training after epoch (\d+) of (\d+), from its checkpoint\./.exec(t.log);
+    expect(resumedAt, t.log).not.toBeNull();
+    expect(Number(resumedAt?.[1])).toBe(resumedFrom);
+    expect(Number(resumedAt?.[2])).toBe(TRAINING_EPOCHS);
+    // Every epoch was checkpointed once: none before the checkpoint trained again, none after it lost.
+    const saved = [...t.log.matchAll(/Checkpoint saved after epoch (\d+)\./g)].map((m) => Number(m[1]));
+    expect(saved).toEqual(Array.from({ length: TRAINING_EPOCHS }, (_, e) => e + 1));
+    const rows = readFileSync(join(t.workDir, 'training-log.csv'), 'utf8').trim().split('\n');
+    expect(rows.map((r) => r.split(',')[0])).toEqual([
+      'epoch',
+      ...Array.from({ length: TRAINING_EPOCHS }, (_, e) => String(e)),
+    ]);
+    expect(existsSync(join(t.workDir, 'training-checkpoint.bin'))).toBe(false);
+  }, 300_000);
 });

@@ -268,4 +268,54 @@ describe('emonas worker (the job step)', () => {
     const weights = (c: typeof a) => readFileSync(join(c.spec.workDir, 'weights.bin'));
     expect(weights(a).equals(weights(b))).toBe(false);
   }, 60_000);
+
+  it('stops a training on abort after a checkpoint, and the next run resumes it from there', async () => {
+    const dataset = temp.make();
+    await writeSyntheticMsd(dataset, 8, [12, 12, 12]);
+    const evaluator: EvaluatorSpec = {
+      kind: 'training',
+      dataset,
+      epochs: 3,
+      stepsPerEpoch: 2,
+      batchSize: 1,
+      patch: [12, 12, 12],
+      valFraction: 0.25,
+      testFraction: 0.25,
+      cacheDir: temp.make(),
+    };
+    const { path, spec } = candidate(evaluator, { indices: encode(SMALL_GENOME) });
+    const stop = new AbortController();
+    const first: string[] = [];
+    const report = await runWorker(
+      { candidate: path },
+      {
+        signal: stop.signal,
+        log: (line) => {
+          first.push(line);
+          if (line === 'Checkpoint saved after epoch 1.') stop.abort();
+        },
+      },
+    );
+    expect(report.status).toBe('interrupted');
+    expect(first.filter((l) => l.startsWith('Checkpoint saved'))).toEqual([
+      'Checkpoint saved after epoch 1.',
+    ]);
+    expect(existsSync(join(spec.workDir, 'training-checkpoint.bin'))).toBe(true);
+    expect(existsSync(spec.resultPath)).toBe(false);
+
+    const second: string[] = [];
+    const resumed = await runWorker({ candidate: path }, { log: (line) => second.push(line) });
+    expect(resumed).toMatchObject({ status: 'done', resumedFrom: { epoch: 1 } });
+    expect(second).toContain('Resuming the training after epoch 1 of 3, from its checkpoint.');
+    expect(second.filter((l) => l.startsWith('Checkpoint saved'))).toEqual([
+      'Checkpoint saved after epoch 2.',
+      'Checkpoint saved after epoch 3.',
+    ]);
+    expect(readJson<TaskResultFile>(spec.resultPath).outcome).toMatchObject({
+      status: 'completed',
+      epochs: 3,
+    });
+    // The result is written: the weights checkpoint is gone, the small resume marker stays.
+    expect(existsSync(join(spec.workDir, 'training-checkpoint.bin'))).toBe(false);
+  }, 60_000);
 });

@@ -98,14 +98,15 @@ describe('emonas train and predict', () => {
     expect([...new Set(label.data)].every((v) => v === 0 || v === 1 || v === 2)).toBe(true);
   });
 
-  it('turns a worker killed mid-epoch into a failed candidate with a readable reason and exits cleanly', async () => {
+  it('turns a worker killed mid-epoch into a failed candidate with a readable reason and exits cleanly, then resumes it', async () => {
     const out = join(temp.make(), 'killed');
     let killed = false;
-    // 20 epochs, so the worker cannot finish before the kill lands.
+    // Killed in its second epoch, once the first one's checkpoint is on disk; 6 epochs, so it cannot
+    // finish before the kill lands.
     const run = await emonas(
-      ['train', '--dataset', dataset, '--out', out, '--json', ...trainArgs(20)],
+      ['train', '--dataset', dataset, '--out', out, '--json', ...trainArgs(6)],
       (stderr, pid) => {
-        if (killed || !/Training \[.*epoch 1 loss/.test(stderr)) return;
+        if (killed || !/Training \[.*epoch 2 loss/.test(stderr)) return;
         const workers = readChildren(pid);
         if (workers.length === 1) {
           killed = true;
@@ -116,14 +117,36 @@ describe('emonas train and predict', () => {
     expect(killed).toBe(true);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(
-      /the candidate failed: The training worker was killed \(signal SIGKILL\) in epoch \d+ of 20 \(step \d of 2\)/,
+      /the candidate failed: The training worker was killed \(signal SIGKILL\) in epoch [2-6] of 6 \(step \d of 2\)/,
     );
+    expect(run.stderr).toMatch(/The checkpoint of epoch [1-5] is kept in /);
+    expect(run.stderr).toContain(`continue it with: emonas train --resume --out ${out}`);
+    // The engine side ended cleanly: a result, no stack trace.
+    expect(run.stderr).not.toMatch(/^\s+at /m);
     const result = JSON.parse(run.stdout);
     expect(result.status).toBe('failed');
     expect(result.reason.code).toBe('worker_crashed');
     expect(result.f1).toBe(1.5);
     expect(result.f2).toBeCloseTo(Math.log(result.params), 12);
     expect(JSON.parse(await readFile(join(out, 'result.json'), 'utf8')).status).toBe('failed');
+
+    const resumed = await emonas(['train', '--resume', '--out', out, '--json']);
+    expect(resumed.stderr).toMatch(/Resuming after epoch [1-5], from its checkpoint\./);
+    expect(resumed.status).toBe(0);
+    const done = JSON.parse(resumed.stdout);
+    expect(done).toMatchObject({ status: 'completed', epochsRun: 6, outDir: out });
+    const log = (await readFile(join(out, 'training-log.csv'), 'utf8')).trim().split('\n');
+    expect(log.map((row) => row.split(',')[0])).toEqual(['epoch', '0', '1', '2', '3', '4', '5']);
+    expect((await readdir(out)).includes('training-checkpoint.bin')).toBe(false);
+
+    const again = await emonas(['train', '--resume', '--out', out]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/has finished already \(see result.json\); there is nothing to resume/);
+    const mixed = await emonas(['train', '--resume', '--out', out, '--epochs', '3']);
+    expect(mixed.status).toBe(2);
+    expect(mixed.stderr).toMatch(
+      /--resume continues with the settings recorded in --out; leave out --epochs/,
+    );
   });
 
   it('cancels a worker from the engine side', async () => {

@@ -11,7 +11,7 @@ const UI_FOLDER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url)
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the engine API (and the app) on 127.0.0.1 over a WebSocket with a random token',
-  usage: `Usage: emonas serve [--port P] [--data-dir D]
+  usage: `Usage: emonas serve [--port P] [--data-dir D] [--token T]
 
 Runs the engine and exposes the same API as the desktop app over a WebSocket on 127.0.0.1 only. A random
 token is printed at start; a connection without it is refused. When the app's pages are built
@@ -20,13 +20,15 @@ from another machine, forward the port through SSH (ssh -L P:127.0.0.1:P server)
 
 Options:
   --port P       port to listen on (default: a free port)
-  --data-dir D   where the dataset library lives (default: $EMONAS_DATA_DIR or ~/.emonas)`,
+  --data-dir D   where the dataset library lives (default: $EMONAS_DATA_DIR or ~/.emonas)
+  --token T      use this token instead of a random one (16 to 128 letters, digits, - or _), so an app
+                 left open reconnects by itself when the engine is restarted on the same port`,
 
   async run(argv) {
     const { values } = parse(
       'serve',
       argv,
-      { port: { type: 'string' }, 'data-dir': { type: 'string' } },
+      { port: { type: 'string' }, 'data-dir': { type: 'string' }, token: { type: 'string' } },
       false,
     );
     const port = values.port === undefined ? 0 : Number(values.port);
@@ -36,13 +38,25 @@ Options:
         `emonas serve: --port must be a whole number from 0 to 65535, not '${values.port}'.`,
       );
     }
+    const token = values.token;
+    if (token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(token)) {
+      throw new EmonasError(
+        'bad_request',
+        'emonas serve: --token must be 16 to 128 letters, digits, dashes or underscores; leave it out for a random one.',
+      );
+    }
     // Loaded here, not at the top: the engine pulls in the dataset and search code, which other commands
     // need not wait for.
     const { createEngine, defaultDataDir } = await import('../service/index.ts');
     const { startServer } = await import('../service/serve.ts');
     const engine = createEngine({ dataDir: values['data-dir'] ?? defaultDataDir() });
     const uiFolder = existsSync(`${UI_FOLDER}index.html`) ? UI_FOLDER : undefined;
-    const server = await startServer({ endpoint: engine, port, ...(uiFolder ? { uiFolder } : {}) });
+    const server = await startServer({
+      endpoint: engine,
+      port,
+      ...(uiFolder ? { uiFolder } : {}),
+      ...(token ? { token } : {}),
+    });
 
     process.stdout.write(`emonas serve: engine API on ws://127.0.0.1:${server.port}/api\n`);
     process.stdout.write(`token: ${server.token}\n`);

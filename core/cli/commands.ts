@@ -7,6 +7,12 @@ import { trainCommand } from './cmd-train.ts';
 import { predictCommand } from './cmd-predict.ts';
 import { doctorCommand } from './cmd-doctor.ts';
 import { workerCommand } from './cmd-worker.ts';
+import { searchCommand } from './cmd-search.ts';
+import { resumeCommand } from './cmd-resume.ts';
+import { frontCommand } from './cmd-front.ts';
+import { runsCommand } from './cmd-runs.ts';
+import { finalizeCommand } from './cmd-finalize.ts';
+import { demoCommand } from './cmd-demo.ts';
 
 export const commands: Command[] = [
   datasetCommand,
@@ -16,4 +22,10 @@ export const commands: Command[] = [
   predictCommand,
   doctorCommand,
   workerCommand,
+  searchCommand,
+  resumeCommand,
+  frontCommand,
+  runsCommand,
+  finalizeCommand,
+  demoCommand,
 ];

@@ -12,7 +12,7 @@ import { IMAGE_EXTENSIONS, openVolume, writeVolume } from '../io/volume-files.ts
 import { loadModel } from '../nn/save-load.ts';
 import { selectBackend } from '../train/backend.ts';
 import { predictProbabilities } from '../train/inference.ts';
-import { readModelCard, type ModelCard } from '../train/model-card.ts';
+import { MODEL_CARD_FILE, readModelCard, type ModelCard } from '../train/model-card.ts';
 import { inspectDataset } from './datasets.ts';
 
 export interface PredictRequest {
@@ -143,8 +143,44 @@ export async function predictFile(
   await writeVolume(output, restored, opened.header, { dataType: 'uint8' });
 }
 
+/**
+ * A search's folders that are not model folders themselves get a sentence saying which folder to use: a
+ * run folder (its final/ or a candidate's folder) and a candidate that has no weights (failed or not
+ * trained yet).
+ */
+async function checkSearchFolder(modelDir: string): Promise<void> {
+  const exists = async (name: string): Promise<boolean> =>
+    stat(join(modelDir, name)).then(
+      () => true,
+      () => false,
+    );
+  if (await exists(MODEL_CARD_FILE)) return;
+  if (await exists('run.json')) {
+    throw new EmonasError(
+      'bad_request',
+      `${modelDir} is a search run, not a model: use its final model (--model ${join(modelDir, 'final')}, after emonas finalize) or a candidate's folder (--model ${join(modelDir, 'candidates', '<id>')}, see emonas front).`,
+      { file: modelDir },
+    );
+  }
+  if (await exists('candidate.json')) {
+    const record = JSON.parse(await readFile(join(modelDir, 'candidate.json'), 'utf8')) as {
+      outcome?: { status?: string; reason?: string };
+    };
+    const why =
+      record.outcome?.status === 'failed'
+        ? `its training failed (${record.outcome.reason ?? 'no reason recorded'})`
+        : 'its training kept no weights';
+    throw new EmonasError(
+      'not_found',
+      `The candidate in ${modelDir} has no trained model: ${why}. Choose another candidate (see emonas front).`,
+      { file: modelDir },
+    );
+  }
+}
+
 export async function predict(request: PredictRequest, hooks: PredictHooks = {}): Promise<PredictResponse> {
   const modelDir = resolve(request.model);
+  await checkSearchFolder(modelDir);
   const card = await readModelCard(modelDir);
   const inputs = request.split
     ? await splitImages(modelDir, resolve(request.input), request.split)

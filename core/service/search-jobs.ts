@@ -1,21 +1,39 @@
 // Runs in: the engine. Searches that run on inside the engine while clients come and go: started or resumed
-// through the API, paused on request, and reported through events. The search itself is core/service/
-// search.ts; this keeps track of which runs this engine is driving and what became of them.
+// through the API, paused or cancelled on request, and reported through events. The search itself is
+// core/service/search.ts; this keeps track of which runs this engine is driving and what became of them,
+// including runs whose engine died (their run.lock names a process that is gone: interrupted, resumable).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmonasError, toErrorData, type ErrorData } from '../base/errors.ts';
 import type { EventName, EventPayload } from '../api/events.ts';
-import type { FrontCandidate, RunState, RunSummary } from '../api/runs.ts';
+import type { EpochPoint, FrontCandidate, RunProgress, RunState, RunSummary } from '../api/runs.ts';
 import type { StudyEvent } from '../runs/study.ts';
-import { resolveSearchConfig } from '../search/config.ts';
-import { front, listRuns, parseFormulaProblem, resume, startSearch, type SearchSummary } from './search.ts';
+import { resolveSearchConfig, type SearchConfig } from '../search/config.ts';
+import { candidateCurves, planFromConfig, runProgress } from './run-progress.ts';
+import type { WorkerLauncher } from './search-estimate.ts';
+import {
+  front,
+  listRuns,
+  parseProblem,
+  resume,
+  startSearch,
+  type SearchDeps,
+  type SearchSummary,
+} from './search.ts';
+
+/** Written into a run folder when the user cancels it: the run is kept, but never resumed. */
+export const CANCELLED_FILE = 'cancelled.json';
 
 type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
 interface Job {
   controller: AbortController;
   done: Promise<void>;
+  /** Until the run folder exists (a dataset search prepares its cases first): what start answered. */
+  pending?: { summary: RunSummary; config: SearchConfig; workers: number; dataset: string | null };
+  /** The latest preparation step of a dataset search, shown while its cases are read and preprocessed. */
+  preparing: RunProgress['preparing'];
 }
 
 export class SearchJobs {
@@ -27,9 +45,20 @@ export class SearchJobs {
     readonly runsRoot: string,
     private readonly emit: Emit,
     private readonly log: (message: string) => void,
+    private readonly options: { launchWorker?: WorkerLauncher } = {},
   ) {}
 
+  /** The runs on disk, oldest first, then those still preparing their data (no folder yet). */
   list(): RunSummary[] {
+    const runs = this.onDisk();
+    const listed = new Set(runs.map((r) => r.runId));
+    for (const [runId, job] of this.jobs) {
+      if (job.pending && !listed.has(runId)) runs.push({ ...job.pending.summary });
+    }
+    return runs;
+  }
+
+  private onDisk(): RunSummary[] {
     mkdirSync(this.runsRoot, { recursive: true });
     return listRuns({ root: this.runsRoot }).map((r) => {
       const runId = r.runDir.slice(this.runsRoot.length + 1);
@@ -41,14 +70,22 @@ export class SearchJobs {
         problem: r.problem,
         evaluated: r.evaluated,
         failed: r.failed,
-        state: this.stateOf(runId, r.finished),
+        state: this.stateOf(runId, r.runDir, r.finished),
         lastActivity: r.lastActivity,
       };
     });
   }
 
   get(runId: string): { summary: RunSummary; front: FrontCandidate[] } {
-    const summary = this.list().find((r) => r.runId === runId);
+    const summary = this.onDisk().find((r) => r.runId === runId);
+    const pending = this.jobs.get(runId)?.pending;
+    if (!summary && pending) {
+      const job = this.jobs.get(runId) as Job;
+      return {
+        summary: { ...pending.summary, state: job.controller.signal.aborted ? 'stopping' : 'running' },
+        front: [],
+      };
+    }
     if (!summary) {
       throw new EmonasError(
         'not_found',
@@ -59,9 +96,14 @@ export class SearchJobs {
   }
 
   /** Checks the configuration and problem at once, so a mistake is answered, not reported later. */
-  start(request: { config?: Record<string, unknown>; problem?: Record<string, unknown> }): RunSummary {
+  start(request: {
+    config?: Record<string, unknown> | undefined;
+    problem?: Record<string, unknown> | undefined;
+    workers?: number | undefined;
+  }): RunSummary {
     const config = resolveSearchConfig(request.config ?? {});
-    const problem = parseFormulaProblem(request.problem ?? {});
+    const problem = parseProblem(request.problem ?? {}, config);
+    const workers = request.workers ?? 1;
     mkdirSync(this.runsRoot, { recursive: true });
     const runId = newRunId();
     const runDir = join(this.runsRoot, runId);
@@ -77,8 +119,10 @@ export class SearchJobs {
       lastActivity: null,
     };
     this.emit('run.started', { run: summary });
-    this.drive(runId, (deps) =>
-      startSearch({ runDir, config: request.config ?? {}, problem: request.problem ?? {} }, deps),
+    this.drive(
+      runId,
+      (deps) => startSearch({ runDir, config: request.config ?? {}, problem, workers }, deps),
+      { summary, config, workers, dataset: problem.kind === 'dataset' ? problem.dataset : null },
     );
     return summary;
   }
@@ -88,8 +132,21 @@ export class SearchJobs {
     if (this.jobs.has(runId)) {
       throw new EmonasError('conflict', `Run '${runId}' is already running in this engine.`);
     }
+    if (summary.state === 'running') {
+      throw new EmonasError(
+        'conflict',
+        `Run '${runId}' is being driven by another process (its run.lock names it); stop that one first.`,
+        { file: join(summary.runDir, 'run.lock') },
+      );
+    }
     if (summary.state === 'finished') {
       throw new EmonasError('conflict', `Run '${runId}' has finished; there is nothing left to resume.`);
+    }
+    if (summary.state === 'cancelled') {
+      throw new EmonasError(
+        'conflict',
+        `Run '${runId}' was cancelled, so it cannot be resumed; start a new search instead.`,
+      );
     }
     this.failures.delete(runId);
     const running = { ...summary, state: 'running' as const };
@@ -109,6 +166,47 @@ export class SearchJobs {
     return this.get(runId).summary;
   }
 
+  /** Stops a run for good; a running one is stopped first (what it evaluated stays in the run). */
+  async cancel(runId: string): Promise<RunSummary> {
+    const { summary } = this.get(runId);
+    if (summary.state === 'finished' || summary.state === 'cancelled') {
+      throw new EmonasError('conflict', `Run '${runId}' has ${summary.state}; there is nothing to cancel.`);
+    }
+    const job = this.jobs.get(runId);
+    if (job) {
+      job.controller.abort();
+      await job.done;
+    }
+    // A search cancelled before its folder was written leaves nothing to keep.
+    if (!existsSync(join(summary.runDir, 'run.json'))) return { ...summary, state: 'cancelled' };
+    writeFileSync(
+      join(summary.runDir, CANCELLED_FILE),
+      JSON.stringify({ cancelledAt: new Date().toISOString() }) + '\n',
+    );
+    return this.get(runId).summary;
+  }
+
+  progress(runId: string): RunProgress {
+    const { summary } = this.get(runId);
+    const job = this.jobs.get(runId);
+    if (job?.pending && !existsSync(join(summary.runDir, 'run.json'))) {
+      const { config, workers, dataset } = job.pending;
+      return {
+        summary,
+        plan: planFromConfig(config, workers, dataset),
+        generations: [],
+        candidates: [],
+        meanCandidateSeconds: null,
+        preparing: job.preparing,
+      };
+    }
+    return { ...runProgress(summary, job !== undefined), preparing: job?.preparing ?? null };
+  }
+
+  curves(runId: string, candidateId: string): EpochPoint[] {
+    return candidateCurves(this.get(runId).summary.runDir, candidateId);
+  }
+
   /** Pauses every running search and waits until each has written its journal. */
   async close(): Promise<void> {
     const running = [...this.jobs.values()];
@@ -116,20 +214,44 @@ export class SearchJobs {
     await Promise.all(running.map((job) => job.done));
   }
 
-  private stateOf(runId: string, finished: boolean): RunState {
+  private stateOf(runId: string, runDir: string, finished: boolean): RunState {
     const job = this.jobs.get(runId);
     if (job) return job.controller.signal.aborted ? 'stopping' : 'running';
     if (finished) return 'finished';
-    return this.failures.has(runId) ? 'failed' : 'paused';
+    if (existsSync(join(runDir, CANCELLED_FILE))) return 'cancelled';
+    if (this.failures.has(runId)) return 'failed';
+    const holder = lockHolder(runDir);
+    if (holder === 'dead') return 'interrupted';
+    // Another live process (e.g. `emonas resume` in a terminal) drives it.
+    if (holder === 'alive') return 'running';
+    return 'paused';
   }
 
   private drive(
     runId: string,
-    run: (deps: { signal: AbortSignal; onEvent: (event: StudyEvent) => void }) => Promise<SearchSummary>,
+    run: (deps: SearchDeps) => Promise<SearchSummary>,
+    pending?: Job['pending'],
   ): void {
     const controller = new AbortController();
-    const onEvent = (event: StudyEvent) => this.relay(runId, event);
-    const done = run({ signal: controller.signal, onEvent }).then(
+    const onEvent = (event: StudyEvent) => {
+      if (event.type === 'candidate.started') job.preparing = null;
+      this.relay(runId, event);
+    };
+    const job: Job = { controller, done: Promise.resolve(), preparing: null, ...(pending && { pending }) };
+    const deps: SearchDeps = {
+      signal: controller.signal,
+      onEvent,
+      onProgress: (progress) => {
+        if (progress.type === 'preparing') {
+          const { stage, done, total } = progress;
+          job.preparing = { stage, done, total };
+        } else if (progress.type === 'training' && progress.event.type === 'started') {
+          job.preparing = null;
+        }
+      },
+      ...(this.options.launchWorker && { spawnWorker: this.options.launchWorker }),
+    };
+    job.done = run(deps).then(
       (outcome) => {
         this.jobs.delete(runId);
         const { summary } = this.get(runId);
@@ -145,7 +267,7 @@ export class SearchJobs {
         this.emit('run.failed', { run: this.summaryAfterFailure(runId), error });
       },
     );
-    this.jobs.set(runId, { controller, done });
+    this.jobs.set(runId, job);
   }
 
   /** The run's summary, or what is known of it when it failed before its folder was written. */
@@ -187,4 +309,28 @@ export class SearchJobs {
 function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `run-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Who holds the run's lock: nobody (no lock, or this engine's own released one), a live other process, or
+ * a process that is gone without releasing it (the engine crashed or was killed).
+ */
+function lockHolder(runDir: string): 'none' | 'alive' | 'dead' {
+  const path = join(runDir, 'run.lock');
+  if (!existsSync(path)) return 'none';
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path, 'utf8'));
+  } catch {
+    return 'none';
+  }
+  // An empty lock (killed while writing it) reads as 0: a dead holder all the same.
+  if (!Number.isInteger(pid) || pid <= 0) return 'dead';
+  if (pid === process.pid) return 'none';
+  try {
+    process.kill(pid, 0);
+    return 'alive';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
+  }
 }

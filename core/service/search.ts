@@ -1,12 +1,17 @@
 // Runs in: the engine. Searches as plain functions on JSON-able data, for the emonas command and the
 // desktop app (over IPC): start a search in a new run folder, resume one, read a run's front, list runs.
-// The evaluation is injected (an executor); without one, the formula problem runs in process, which is
-// what these functions can search until real training is wired in.
+// Two problems: a dataset folder, whose candidates are trained in a local worker pool (or on Slurm), and
+// the formula problem, evaluated in process (benchmarks, tests, demos of the machinery). run.json and
+// training.json record everything, so resume needs only the run folder.
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import { InProcessExecutor } from '../executors/in-process.ts';
 import type { Executor } from '../executors/executor.ts';
+import { formulaEvaluatorSpec, reopenSlurmExecutor, slurmExecutorForRun } from '../executors/slurm/create.ts';
+import type { EvaluatorSpec } from '../executors/slurm/worker-files.ts';
+import { WorkerPoolExecutor } from '../executors/worker-pool.ts';
 import { countParams } from '../nn/param-count.ts';
 import { readJournal } from '../runs/journal.ts';
 import {
@@ -19,7 +24,7 @@ import {
 } from '../runs/run-folder.ts';
 import { runStudy, type StudyEvent, type SurrogateHost } from '../runs/study.ts';
 import { Archive, frontOf } from '../search/archive.ts';
-import { resolveSearchConfig } from '../search/config.ts';
+import { presetConfig, resolveSearchConfig, type SearchConfig } from '../search/config.ts';
 import { createStrategy } from '../search/create-strategy.ts';
 import { DEFAULT_FORMULA, formulaEvaluator, type FormulaProblemConfig } from '../search/formula-problem.ts';
 import { referenceNormalisation } from '../search/normalisation.ts';
@@ -28,6 +33,20 @@ import { RandomForestSurrogate } from '../search/surrogate.ts';
 import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
 import type { Genome } from '../searchspace/genome.ts';
 import { cachedParamCounter, type ParamCounter } from '../searchspace/param-counter.ts';
+import type { TrainEvent } from '../train/job.ts';
+import { SurrogateProcess } from './search-surrogate.ts';
+import {
+  datasetSummary,
+  fillCache,
+  parseDatasetProblem,
+  prepareSearchTraining,
+  readTrainingSetup,
+  trainingLauncher,
+  writeTrainingSetup,
+  type DatasetProblem,
+  type TrainingSetup,
+  type WorkerSpawner,
+} from './search-training.ts';
 
 export interface FormulaProblem extends FormulaProblemConfig {
   kind: 'formula';
@@ -35,23 +54,50 @@ export interface FormulaProblem extends FormulaProblemConfig {
   delayMs: number;
 }
 
+export type SearchProblem = FormulaProblem | DatasetProblem;
+export type { DatasetProblem } from './search-training.ts';
+
 export interface StartSearchRequest {
   /** Folder of the new run; created, and refused if it already holds a run. */
   runDir: string;
   /** Algorithm, preset and overrides, e.g. {"algorithm": "samea", "preset": "quick", "seed": 3}. */
   config?: unknown;
-  /** The problem to search; only the formula problem until real training is wired in. */
+  /**
+   * What to search: {"kind": "dataset", "dataset": <folder>, ...training settings} or the formula problem
+   * {"kind": "formula", ...} (the default).
+   */
   problem?: unknown;
+  /** Candidates evaluated at once by the local executor (default 1). */
+  workers?: number;
+  /** local (default): a worker pool for a dataset, in process for the formula; slurm: job arrays. */
+  executor?: 'local' | 'slurm';
+  /** With executor slurm: a --slurm-config file, or the settings themselves. */
+  slurmConfig?: string | Record<string, unknown>;
 }
 
+export interface ResumeRequest {
+  runDir: string;
+  /** Candidates evaluated at once by the local executor (default: as many as the run had). */
+  workers?: number;
+}
+
+/** What a search reports besides the study's events, for progress displays. */
+export type SearchProgress =
+  | { type: 'preparing'; stage: 'reading' | 'preprocessing'; done: number; total: number }
+  | { type: 'training'; id: string; event: TrainEvent }
+  | { type: 'surrogate'; generation: number; milliseconds: number };
+
 export interface SearchDeps {
-  /** Runs the evaluations; by default the formula problem in this process, one at a time. */
+  /** Runs the evaluations; by default the one the request or the run's folder calls for. */
   executor?: Executor;
-  /** By default countParams for one input channel and one class. */
+  /** By default countParams for the run's input channels and classes. */
   paramCounter?: ParamCounter;
   /** Answers surrogate predictions; by default the random forest in this thread. */
   surrogate?: SurrogateHost;
   onEvent?: (event: StudyEvent) => void;
+  onProgress?: (progress: SearchProgress) => void;
+  /** Starts a dataset search's training workers; by default a forked Node process per candidate. */
+  spawnWorker?: WorkerSpawner;
   /** Stops the search; a stopped run is continued by resume(). */
   signal?: AbortSignal;
 }
@@ -90,23 +136,49 @@ export interface RunSummary {
   failed: number;
   finished: boolean;
   lastActivity: string | null;
+  /** Candidates the configuration plans for (infill and duplicates can change it a little). */
+  planned: number;
+  /** Another process has the run open now. */
+  running: boolean;
+  /** `emonas finalize` has stored a final model in <run>/final. */
+  finalized: boolean;
 }
 
-const TASK = { inChannels: 1, classes: 1 };
+/** What the formula problem counts parameters for. */
+const FORMULA_TASK = { inChannels: 1, classes: 1 };
 
-function defaultCounter(): ParamCounter {
-  return (genome) => countParams(genome, TASK);
+function counterFor(task: { inChannels: number; classes: number }): ParamCounter {
+  return (genome) => countParams(genome, task);
+}
+
+function problemObject(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new EmonasError(
+      'bad_request',
+      'A problem is an object, e.g. {"kind": "dataset", "dataset": "/data/Task04_Hippocampus"}.',
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Checks a problem from user input at once: a dataset search (its `epochs` falls back to the search
+ * configuration's C) or the formula problem.
+ */
+export function parseProblem(value: unknown = {}, config?: SearchConfig): SearchProblem {
+  const object = problemObject(value);
+  if (object.kind === 'dataset') {
+    return parseDatasetProblem(object, (config ?? presetConfig()).objective.epochs);
+  }
+  return parseFormulaProblem(object);
 }
 
 export function parseFormulaProblem(value: unknown = {}): FormulaProblem {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new EmonasError('bad_request', 'A problem is an object, e.g. {"kind": "formula", "noise": 0.01}.');
-  }
-  const { kind = 'formula', ...rest } = value as Record<string, unknown>;
+  const { kind = 'formula', ...rest } = problemObject(value);
   if (kind !== 'formula') {
     throw new EmonasError(
       'bad_request',
-      `Problem kind ${JSON.stringify(kind)} cannot be searched yet; only the formula problem can, until training is wired in.`,
+      `Unknown problem kind ${JSON.stringify(kind)}; use "dataset" (with a dataset folder) or "formula".`,
     );
   }
   const problem: FormulaProblem = { kind: 'formula', ...DEFAULT_FORMULA, delayMs: 0 };
@@ -145,15 +217,92 @@ export function formulaExecutor(problem: FormulaProblem, paramCounter: ParamCoun
   );
 }
 
+function workersOf(value: number | undefined, fallback: number): number {
+  const workers = value ?? fallback;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new EmonasError(
+      'bad_request',
+      `The number of workers must be a whole number of at least 1, not ${workers}.`,
+    );
+  }
+  return workers;
+}
+
+/** What a Slurm job step runs for this problem (core/service/worker.ts). */
+function slurmEvaluator(problem: SearchProblem): EvaluatorSpec {
+  if (problem.kind === 'formula') return formulaEvaluatorSpec(problem);
+  return {
+    kind: 'training',
+    dataset: problem.dataset,
+    epochs: problem.epochs,
+    stepsPerEpoch: problem.stepsPerEpoch,
+    batchSize: problem.batchSize,
+    ...(problem.patch && { patch: problem.patch }),
+    valFraction: problem.valFraction,
+    testFraction: problem.testFraction,
+    splitSeed: problem.splitSeed,
+    maxMinutes: problem.maxMinutes,
+    ...(problem.cacheDir !== null && { cacheDir: problem.cacheDir }),
+  };
+}
+
+/** The local executor for a problem: a training worker pool for a dataset, in process for the formula. */
+function localExecutor(
+  problem: SearchProblem,
+  setup: TrainingSetup | null,
+  paramCounter: ParamCounter,
+  workers: number,
+  deps: SearchDeps,
+): Executor {
+  if (problem.kind === 'formula') return formulaExecutor(problem, paramCounter, workers);
+  const launcher = trainingLauncher(
+    setup as TrainingSetup,
+    ({ id, event }) => deps.onProgress?.({ type: 'training', id, event }),
+    deps.spawnWorker,
+    problem.maxParams ?? null,
+  );
+  return new WorkerPoolExecutor(launcher, { slots: workers });
+}
+
 export async function startSearch(
   request: StartSearchRequest,
   deps: SearchDeps = {},
 ): Promise<SearchSummary> {
-  const problem = parseFormulaProblem(request.problem);
-  const paramCounter = cachedParamCounter(deps.paramCounter ?? defaultCounter());
-  const executor = deps.executor ?? formulaExecutor(problem, paramCounter);
+  if (existsSync(join(request.runDir, RUN_FILES.manifest))) {
+    throw new EmonasError(
+      'conflict',
+      `A run already exists in ${request.runDir}; resume it, or choose an empty folder for a new run.`,
+      { file: join(request.runDir, RUN_FILES.manifest) },
+    );
+  }
+  const rawConfig = request.config ?? {};
+  const problem = parseProblem(request.problem, resolveSearchConfig(rawConfig));
+  const workers = workersOf(request.workers, 1);
+  if (request.executor === 'slurm' && request.slurmConfig === undefined) {
+    throw new EmonasError('bad_request', 'A search on Slurm needs its settings: give --slurm-config <file>.');
+  }
+  let setup: TrainingSetup | null = null;
+  if (problem.kind === 'dataset') {
+    const config = resolveSearchConfig(rawConfig);
+    setup = await prepareSearchTraining(problem, config.objective, {
+      onProgress: (stage, done, total) => deps.onProgress?.({ type: 'preparing', stage, done, total }),
+    });
+  }
+  const task = setup?.task ?? FORMULA_TASK;
+  const paramCounter = cachedParamCounter(deps.paramCounter ?? counterFor(task));
+  const executor =
+    deps.executor ??
+    (request.executor === 'slurm'
+      ? slurmExecutorForRun({
+          runDir: request.runDir,
+          slurmConfig: request.slurmConfig as string | Record<string, unknown>,
+          evaluator: slurmEvaluator(problem),
+        })
+      : localExecutor(problem, setup, paramCounter, workers, deps));
   const capabilities = await executor.capabilities();
-  const config = resolveSearchConfig(withEvaluationOrder(request.config ?? {}, capabilities.slots));
+  const config = resolveSearchConfig(withEvaluationOrder(rawConfig, capabilities.slots));
+  // The search's epoch budget C and the candidates' training epochs are one number.
+  if (problem.kind === 'dataset') config.objective.epochs = problem.epochs;
   const manifest: RunManifest = {
     format: 'emonas-run',
     formatVersion: 1,
@@ -161,13 +310,14 @@ export async function startSearch(
     createdAt: new Date().toISOString(),
     search: config,
     problem: { ...problem },
-    dataset: null,
-    task: TASK,
+    dataset: setup ? datasetSummary(setup) : null,
+    task,
     normalisation: referenceNormalisation(paramCounter, config.objective.alpha, config.objective.beta),
     software: softwareVersions(),
     executor: capabilities,
   };
   createRunFolder(request.runDir, manifest);
+  if (setup) writeTrainingSetup(request.runDir, setup);
   return drive(request.runDir, manifest, { ...deps, executor, paramCounter });
 }
 
@@ -182,11 +332,42 @@ function withEvaluationOrder(config: unknown, slots: number): unknown {
   return { ...c, evaluationOrder: 'generation' };
 }
 
-export async function resume(request: { runDir: string }, deps: SearchDeps = {}): Promise<SearchSummary> {
+export async function resume(request: ResumeRequest, deps: SearchDeps = {}): Promise<SearchSummary> {
   const manifest = readRunManifest(request.runDir);
-  const paramCounter = cachedParamCounter(deps.paramCounter ?? defaultCounter());
-  const executor = deps.executor ?? formulaExecutor(parseFormulaProblem(manifest.problem), paramCounter);
+  const problem =
+    manifest.problem.kind === 'dataset'
+      ? (manifest.problem as unknown as DatasetProblem)
+      : parseFormulaProblem(manifest.problem);
+  const paramCounter = cachedParamCounter(deps.paramCounter ?? counterFor(manifest.task));
+  let executor = deps.executor ?? reopenSlurmExecutor(request.runDir);
+  if (!executor) {
+    let setup: TrainingSetup | null = null;
+    if (problem.kind === 'dataset') {
+      setup = readTrainingSetup(request.runDir);
+      await fillCache(setup, {
+        onProgress: (stage, done, total) => deps.onProgress?.({ type: 'preparing', stage, done, total }),
+      });
+    }
+    const workers = workersOf(request.workers, manifest.executor?.slots ?? 1);
+    executor = localExecutor(problem, setup, paramCounter, workers, deps);
+  }
   return drive(request.runDir, manifest, { ...deps, executor, paramCounter });
+}
+
+/** Reports how long each surrogate answer kept the engine busy. */
+function timedSurrogate(host: SurrogateHost, deps: SearchDeps): SurrogateHost {
+  return {
+    async predict(request) {
+      const started = performance.now();
+      const answer = await host.predict(request);
+      deps.onProgress?.({
+        type: 'surrogate',
+        generation: request.generation,
+        milliseconds: performance.now() - started,
+      });
+      return answer;
+    },
+  };
 }
 
 async function drive(
@@ -198,12 +379,15 @@ async function drive(
     paramCounter: deps.paramCounter,
     normalisation: manifest.normalisation,
   });
+  // A dataset search fits off the engine's thread; the formula problem, whose evaluations cost nothing,
+  // fits in it (benchmarks and tests run thousands of fits, each cheaper than a message round trip).
+  const helper = !deps.surrogate && manifest.problem.kind === 'dataset' ? new SurrogateProcess() : null;
   try {
     const outcome = await runStudy({
       dir: runDir,
       strategy,
       executor: deps.executor,
-      surrogate: deps.surrogate ?? new RandomForestSurrogate(),
+      surrogate: timedSurrogate(deps.surrogate ?? helper ?? new RandomForestSurrogate(), deps),
       onEvent: deps.onEvent,
       signal: deps.signal,
     });
@@ -217,6 +401,7 @@ async function drive(
       notes: outcome.notes,
     };
   } finally {
+    helper?.close();
     await deps.executor.close();
   }
 }
@@ -277,6 +462,60 @@ export function listRuns(request: { root: string }): RunSummary[] {
       failed: results.filter((r) => r.outcome.status === 'failed').length,
       finished: records.some((r) => r.t === 'finished'),
       lastActivity: stamped.length > 0 ? (stamped[stamped.length - 1] as { at: string }).at : null,
+      planned: plannedEvaluations(manifest.search),
+      running: isOpenElsewhere(runDir),
+      finalized: existsSync(join(runDir, 'final', 'result.json')),
     };
   });
+}
+
+/** Candidates a configuration plans for: one batch per generation, capped by maxEvaluations. */
+export function plannedEvaluations(search: SearchConfig): number {
+  const perGeneration = search.algorithm === 'random' ? search.batch : search.population;
+  const planned = perGeneration * search.generations;
+  return search.maxEvaluations === null ? planned : Math.min(planned, search.maxEvaluations);
+}
+
+function isOpenElsewhere(runDir: string): boolean {
+  const path = join(runDir, 'run.lock');
+  if (!existsSync(path)) return false;
+  const pid = Number(readFileSync(path, 'utf8'));
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface FrontDetail extends FrontRow {
+  /** Validation Dice per label at the candidate's best epoch (from its result.json), when trained. */
+  valDice: Record<string, number> | null;
+  /** The candidate's folder, which `emonas predict --model` takes. */
+  folder: string;
+}
+
+/** The front with what each candidate's training folder adds (validation Dice per label). */
+export function frontDetails(request: { runDir: string }): FrontDetail[] {
+  return front(request).map((row) => {
+    const folder = join(request.runDir, RUN_FILES.candidatesDir, row.id);
+    return { ...row, valDice: readValDice(join(folder, 'result.json')), folder };
+  });
+}
+
+function readValDice(path: string): Record<string, number> | null {
+  if (!existsSync(path)) return null;
+  try {
+    const result = JSON.parse(readFileSync(path, 'utf8')) as { valDice?: unknown };
+    const dice = result.valDice;
+    if (dice === null || typeof dice !== 'object') return null;
+    return Object.fromEntries(
+      Object.entries(dice as Record<string, unknown>).filter(
+        (e): e is [string, number] => typeof e[1] === 'number',
+      ),
+    );
+  } catch {
+    return null;
+  }
 }

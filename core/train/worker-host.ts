@@ -24,12 +24,17 @@ const ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const STDERR_TAIL = 4000;
 
-/** A worker under child_process.fork, running the TypeScript entry through tsx. */
-export function forkTrainingWorker(logFile?: string): WorkerHandle {
+/**
+ * A worker under child_process.fork, running the TypeScript entry through tsx. `detached` puts it in a
+ * process group of its own, so a terminal's Ctrl-C reaches only its parent, which then stops it; it still
+ * ends with the parent, whose IPC channel closes.
+ */
+export function forkTrainingWorker(logFile?: string, options: { detached?: boolean } = {}): WorkerHandle {
   const child = fork(ENTRY, [], {
     execArgv: ['--import', TSX_LOADER],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: process.env,
+    detached: options.detached ?? false,
   });
   const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   // An unwritable log must not take the engine down; the crash reason still comes from the stderr tail.

@@ -1,0 +1,104 @@
+// Runs in: the emonas command's process. `emonas demo`: the headless main job. A quick search on the
+// bundled hippocampus subset, then the final training of the most accurate network, ending with the
+// front, the final model's validation Dice and where the run folder is.
+import { EmonasError } from '../base/errors.ts';
+import { DEMO_DATASET, DEMO_DEFAULTS, runDemo } from '../service/search-demo.ts';
+import { plannedEvaluations } from '../service/search.ts';
+import { presetConfig } from '../search/config.ts';
+import { finalizeProgress, formatFinalize } from './cmd-finalize.ts';
+import { formatFront } from './cmd-front.ts';
+import { SearchDisplay, withInterrupt } from './cmd-search.ts';
+import { parse, printJson, type Command } from './command.ts';
+import { formatSeconds } from './progress.ts';
+
+const usage = `Usage: emonas demo [--out <run folder>] [--workers N] [--search-minutes M] [--finalize-minutes M] [--json]
+
+Runs the whole method on the bundled demo dataset (40 hippocampus cases of the Medical Segmentation
+Decathlon, in resources/demo):
+a quick SaMEA search (6 subproblems, 4 generations; each candidate trained for up to
+${DEMO_DEFAULTS.candidateMinutes} minutes, networks above ${DEMO_DEFAULTS.maxParams.toLocaleString('en-US')} parameters skipped as too slow for a CPU; the search
+stops after ${DEMO_DEFAULTS.searchMinutes} minutes at the latest), then the final training of the front's most accurate
+network for ${DEMO_DEFAULTS.finalizeMinutes} minutes. About 20 minutes on two CPU cores. It ends by printing the Pareto front,
+the final model's validation Dice and the run folder; <run folder>/final is a model folder for
+emonas predict --model. Ctrl-C stops it; running it again with the same --out continues.
+
+Options:
+  --out <folder>          run folder (default ./${DEMO_DEFAULTS.out})
+  --workers N             candidates trained at once (default ${DEMO_DEFAULTS.workers})
+  --search-minutes M      the search's time budget (default ${DEMO_DEFAULTS.searchMinutes})
+  --finalize-minutes M    the final training's time (default ${DEMO_DEFAULTS.finalizeMinutes})
+  --json                  print the summary (front, final model, run folder) as JSON`;
+
+function number(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new EmonasError('bad_request', `emonas demo: ${flag} takes a positive number, not "${text}"`);
+  }
+  return n;
+}
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'search and finalize on the bundled hippocampus subset (about 20 minutes)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(
+      'demo',
+      argv,
+      {
+        out: { type: 'string' },
+        workers: { type: 'string' },
+        'search-minutes': { type: 'string' },
+        'finalize-minutes': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      false,
+    );
+    if (positionals.length > 0)
+      throw new EmonasError('bad_request', 'emonas demo takes no positional arguments');
+    const workers = number(values.workers, '--workers');
+    const searchMinutes = number(values['search-minutes'], '--search-minutes');
+    const finalizeMinutes = number(values['finalize-minutes'], '--finalize-minutes');
+    const out = values.out ?? DEMO_DEFAULTS.out;
+    process.stderr.write(`Demo: a quick search on ${DEMO_DATASET}, then the final training, into ${out}.\n`);
+    const display = new SearchDisplay(plannedEvaluations(presetConfig('samea', 'quick')));
+    const progress = finalizeProgress(finalizeMinutes ?? DEMO_DEFAULTS.finalizeMinutes);
+    const summary = await withInterrupt(
+      `the demo stops; run emonas demo --out ${out} again to continue it`,
+      (signal) =>
+        runDemo(
+          {
+            out,
+            ...(workers !== undefined && { workers }),
+            ...(searchMinutes !== undefined && { searchMinutes }),
+            ...(finalizeMinutes !== undefined && { finalizeMinutes }),
+          },
+          {
+            signal,
+            onEvent: display.onEvent,
+            onProgress: display.onProgress,
+            onSearchDone(search, byBudget) {
+              display.finish();
+              process.stderr.write(
+                `Search ${byBudget ? 'stopped at its time budget' : search.status}: ${search.evaluated} candidates evaluated, ${search.front.length} on the front${display.surrogateMs > 0 ? `; the longest surrogate fit took ${Math.round(display.surrogateMs)} ms` : ''}.\n`,
+              );
+            },
+            onFinalize: progress,
+          },
+        ),
+    );
+    progress.finish();
+    if (values.json) {
+      printJson(summary);
+      return summary.status === 'finished' ? 0 : 130;
+    }
+    process.stdout.write(`\nPareto front (${summary.front.length} networks, most accurate first):\n`);
+    process.stdout.write(formatFront(summary.front));
+    if (summary.final) process.stdout.write('\n' + formatFinalize(summary.final));
+    process.stdout.write(
+      `\nRun folder: ${summary.runDir} (${formatSeconds(summary.seconds)})${summary.status === 'stopped' ? `; stopped: run emonas demo --out ${out} again to continue` : ''}.\n`,
+    );
+    return summary.status === 'finished' && summary.final?.status === 'completed' ? 0 : 1;
+  },
+};

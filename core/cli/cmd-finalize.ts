@@ -1,0 +1,134 @@
+// Runs in: the emonas command's process. `emonas finalize <run folder>`: trains the chosen network of a
+// search again, for longer, into <run folder>/final, with a progress bar and a clean Ctrl-C.
+import { EmonasError } from '../base/errors.ts';
+import {
+  FINALIZE_DEFAULTS,
+  finalize,
+  type FinalizeHooks,
+  type FinalizeSummary,
+} from '../service/search-finalize.ts';
+import { withInterrupt } from './cmd-search.ts';
+import { parse, printJson, type Command } from './command.ts';
+import { formatSeconds, ProgressBar } from './progress.ts';
+
+const usage = `Usage: emonas finalize <run folder> [--candidate <id>] [--epochs N] [--max-minutes M] [--json]
+
+The search's final-training step: trains the chosen network (default: the front's most accurate) again,
+for longer, on the run's own split and preprocessing, and stores it as the run's final model in
+<run folder>/final, a model folder for emonas predict --model. Finalizing again replaces it.
+
+Options:
+  --candidate <id>      a candidate that completed (see emonas front <run folder>)
+  --epochs N            epochs (default ${FINALIZE_DEFAULTS.epochs}, the reference's)
+  --steps-per-epoch N   training steps per epoch (default ${FINALIZE_DEFAULTS.stepsPerEpoch})
+  --max-minutes M       stop cleanly, keeping the best weights, before M minutes (default: no limit)
+  --json                print the summary (candidate, valDice, epochs, modelDir, ...) as JSON`;
+
+function number(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) {
+    throw new EmonasError('bad_request', `emonas finalize: ${flag} takes a number, not "${text}"`);
+  }
+  return n;
+}
+
+/** A bar over the time limit when there is one (it ends training), else over the epochs. */
+export function finalizeProgress(
+  maxMinutes: number,
+): Pick<FinalizeHooks, 'onPreparing' | 'onEvent'> & { finish(): void } {
+  let bar: ProgressBar | undefined;
+  let preparing: ProgressBar | undefined;
+  let started = 0;
+  let epochs = 0;
+  let best = '';
+  return {
+    onPreparing(done, total) {
+      preparing ??= new ProgressBar({ label: 'Preprocessing', total });
+      if (done < total) preparing.update(done);
+      else preparing.finish();
+    },
+    onEvent(e) {
+      if (e.type === 'started') {
+        started = Date.now();
+        epochs = e.epochs;
+        process.stderr.write(
+          `Final training: ${e.params.toLocaleString('en-US')} parameters, ${e.trainCases} training and ${e.valCases} validation cases, up to ${e.epochs} epochs of ${e.stepsPerEpoch} steps${maxMinutes > 0 ? ` or ${maxMinutes} minutes` : ''}.\n`,
+        );
+        bar = new ProgressBar({
+          label: 'Final training',
+          total: maxMinutes > 0 ? Math.round(maxMinutes * 60) : epochs,
+        });
+      } else if (e.type === 'epoch') {
+        if (e.best) {
+          const dice = Object.entries(e.record.valDice)
+            .map(([l, d]) => `${l} ${d.toFixed(3)}`)
+            .join(' ');
+          best = ` | best epoch ${e.record.epoch + 1}: Dice ${dice}`;
+        }
+        const done = maxMinutes > 0 ? Math.round((Date.now() - started) / 1000) : e.record.epoch + 1;
+        bar?.update(done, `epoch ${e.record.epoch + 1}${best}`);
+      }
+    },
+    finish() {
+      bar?.finish(best.slice(3));
+    },
+  };
+}
+
+export function formatFinalize(s: FinalizeSummary): string {
+  const dice = Object.entries(s.valDice)
+    .map(([l, d]) => `${l} ${d.toFixed(3)}`)
+    .join(', ');
+  if (s.status === 'failed')
+    return `The final training of ${s.candidate} failed: ${s.reason ?? 'no reason recorded'}\n`;
+  return (
+    `Final model (candidate ${s.candidate}, ${s.params.toLocaleString('en-US')} parameters): validation Dice ${dice}` +
+    `${s.meanValDice === null ? '' : ` (mean ${s.meanValDice.toFixed(3)})`}, best of ${s.epochsRun} epochs at epoch ${s.bestEpoch + 1}` +
+    `${s.stoppedBy ? `, stopped by ${s.stoppedBy}` : ''}, ${formatSeconds(s.seconds)}.\nModel folder: ${s.modelDir}\n`
+  );
+}
+
+export const finalizeCommand: Command = {
+  name: 'finalize',
+  summary: "train a search's chosen network for longer as the run's final model",
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse('finalize', argv, {
+      candidate: { type: 'string' },
+      epochs: { type: 'string' },
+      'steps-per-epoch': { type: 'string' },
+      'max-minutes': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const [runDir, ...rest] = positionals;
+    if (runDir === undefined || rest.length > 0) {
+      throw new EmonasError(
+        'bad_request',
+        'emonas finalize takes one run folder (see emonas finalize --help)',
+      );
+    }
+    const epochs = number(values.epochs, '--epochs');
+    const stepsPerEpoch = number(values['steps-per-epoch'], '--steps-per-epoch');
+    const maxMinutes = number(values['max-minutes'], '--max-minutes');
+    const progress = finalizeProgress(maxMinutes ?? 0);
+    const summary = await withInterrupt(
+      `the final training is cancelled; run emonas finalize ${runDir} again to train it`,
+      (signal) =>
+        finalize(
+          {
+            runDir,
+            ...(values.candidate !== undefined && { candidate: values.candidate }),
+            ...(epochs !== undefined && { epochs }),
+            ...(stepsPerEpoch !== undefined && { stepsPerEpoch }),
+            ...(maxMinutes !== undefined && { maxMinutes }),
+          },
+          { ...progress, signal },
+        ),
+    );
+    progress.finish();
+    if (values.json) printJson(summary);
+    else process.stdout.write(formatFinalize(summary));
+    return summary.status === 'completed' ? 0 : 1;
+  },
+};

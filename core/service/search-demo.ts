@@ -1,0 +1,155 @@
+// Runs in: the engine. The demo: a `quick` SaMEA search on the bundled hippocampus subset followed by
+// the final training of the front's most accurate network, sized to end in about 20 minutes on two CPU
+// cores. The search has a wall-clock budget (per-candidate time limits keep each candidate short; the
+// budget stops the search at a clean point if the machine is slower), and the final training gets the
+// rest. Running the demo again on the same folder continues it: the search resumes, a final model that
+// exists is kept.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RUN_FILES } from '../runs/run-folder.ts';
+import { readJournal } from '../runs/journal.ts';
+import {
+  frontDetails,
+  resume,
+  startSearch,
+  type FrontDetail,
+  type SearchDeps,
+  type SearchSummary,
+} from './search.ts';
+import {
+  finalize,
+  hasFinalModel,
+  readFinalSummary,
+  type FinalizeHooks,
+  type FinalizeSummary,
+} from './search-finalize.ts';
+
+export const DEMO_DATASET = fileURLToPath(
+  new URL('../../resources/demo/Task04_Hippocampus_demo', import.meta.url),
+);
+
+/**
+ * Sized on this 2-core machine, shared: a candidate trains 6 epochs of 15 steps on the plan's 32x48x32
+ * patch (enough that a network that learns fast shows it in f1: the `small` genome passes 0.7 validation
+ * Dice within its first 50 steps) or stops at its 75-second limit, two at a time; a network too slow for
+ * that fails at the hard limit. The search's budget caps it whatever the candidates cost, and the final
+ * training of the front's most accurate network gets about as long.
+ */
+export const DEMO_DEFAULTS = {
+  out: 'emonas-demo',
+  workers: 2,
+  searchMinutes: 9,
+  finalizeMinutes: 9,
+  candidateMinutes: 1.25,
+  stepsPerEpoch: 15,
+  /** Networks above this cannot finish an epoch of 15 steps within the time limit on two cores. */
+  maxParams: 1_500_000,
+  valFraction: 0.2,
+  testFraction: 0.1,
+  /**
+   * The search's seed: its first generation holds four networks under maxParams, two of them with a
+   * learning rate that learns within a candidate's minute (the quick preset's own seed draws only
+   * learning rates of 1e-4 and below among its trainable ones, which no network of it overcomes in the
+   * final training's minutes).
+   */
+  seed: 34,
+} as const;
+
+export interface DemoRequest {
+  /** Run folder (default ./emonas-demo); a folder holding a demo run is continued. */
+  out?: string;
+  workers?: number;
+  searchMinutes?: number;
+  finalizeMinutes?: number;
+  candidateMinutes?: number;
+}
+
+export interface DemoHooks extends Pick<SearchDeps, 'onEvent' | 'onProgress'> {
+  /** The search is over (finished, or stopped by its budget); the final training starts. */
+  onSearchDone?: (summary: SearchSummary, stoppedByBudget: boolean) => void;
+  onFinalize?: Pick<FinalizeHooks, 'onPreparing' | 'onEvent'>;
+  signal?: AbortSignal;
+}
+
+export interface DemoSummary {
+  runDir: string;
+  /** stopped: the user stopped the demo; running it again continues. */
+  status: 'finished' | 'stopped';
+  search: SearchSummary | null;
+  /** The search's budget ended it before its last generation (`emonas resume` would continue it). */
+  searchStoppedByBudget: boolean;
+  front: FrontDetail[];
+  final: FinalizeSummary | null;
+  seconds: number;
+}
+
+export async function runDemo(request: DemoRequest = {}, hooks: DemoHooks = {}): Promise<DemoSummary> {
+  const started = performance.now();
+  const runDir = resolve(request.out ?? DEMO_DEFAULTS.out);
+  const searchMinutes = request.searchMinutes ?? DEMO_DEFAULTS.searchMinutes;
+  const budget = new AbortController();
+  const timer = setTimeout(() => budget.abort(), searchMinutes * 60_000);
+  const stopSearch = (): void => budget.abort();
+  hooks.signal?.addEventListener('abort', stopSearch, { once: true });
+  const deps: SearchDeps = {
+    signal: budget.signal,
+    ...(hooks.onEvent && { onEvent: hooks.onEvent }),
+    ...(hooks.onProgress && { onProgress: hooks.onProgress }),
+  };
+  let search: SearchSummary | null = null;
+  try {
+    if (!existsSync(join(runDir, RUN_FILES.manifest))) {
+      search = await startSearch(
+        {
+          runDir,
+          config: { algorithm: 'samea', preset: 'quick', seed: DEMO_DEFAULTS.seed },
+          problem: {
+            kind: 'dataset',
+            dataset: DEMO_DATASET,
+            stepsPerEpoch: DEMO_DEFAULTS.stepsPerEpoch,
+            maxMinutes: request.candidateMinutes ?? DEMO_DEFAULTS.candidateMinutes,
+            maxParams: DEMO_DEFAULTS.maxParams,
+            valFraction: DEMO_DEFAULTS.valFraction,
+            testFraction: DEMO_DEFAULTS.testFraction,
+          },
+          workers: request.workers ?? DEMO_DEFAULTS.workers,
+        },
+        deps,
+      );
+    } else if (!isFinished(runDir)) {
+      search = await resume({ runDir, ...(request.workers && { workers: request.workers }) }, deps);
+    }
+  } finally {
+    clearTimeout(timer);
+    hooks.signal?.removeEventListener('abort', stopSearch);
+  }
+  const stoppedByUser = hooks.signal?.aborted ?? false;
+  const stoppedByBudget = !stoppedByUser && search?.status === 'stopped';
+  if (search) hooks.onSearchDone?.(search, stoppedByBudget);
+  let final = readFinalSummary(runDir);
+  if (!stoppedByUser && !hasFinalModel(runDir)) {
+    const finalizeMinutes = request.finalizeMinutes ?? DEMO_DEFAULTS.finalizeMinutes;
+    try {
+      final = await finalize(
+        { runDir, maxMinutes: finalizeMinutes },
+        { ...hooks.onFinalize, ...(hooks.signal && { signal: hooks.signal }) },
+      );
+    } catch (err) {
+      if (!hooks.signal?.aborted) throw err;
+    }
+  }
+  return {
+    runDir,
+    status: hooks.signal?.aborted ? 'stopped' : 'finished',
+    search,
+    searchStoppedByBudget: stoppedByBudget,
+    front: frontDetails({ runDir }),
+    final,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function isFinished(runDir: string): boolean {
+  return readJournal(join(runDir, RUN_FILES.journal)).records.some((r) => r.t === 'finished');
+}

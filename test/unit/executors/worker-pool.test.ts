@@ -1,0 +1,70 @@
+// The local worker pool: the executor contract with the probe evaluator in worker processes, and what only
+// a pool of processes can show: a crashed process is a failed candidate with its reason, and cancel kills
+// the process.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { moduleLauncher } from '../../../core/executors/module-worker.ts';
+import { WorkerPoolExecutor } from '../../../core/executors/worker-pool.ts';
+import { collectAll, executorContract, probeTask } from './contract.ts';
+
+const PROBE = fileURLToPath(new URL('./probe-evaluator.ts', import.meta.url));
+const CRASH = fileURLToPath(new URL('./crash-evaluator.ts', import.meta.url));
+
+// Each task starts a process (tsx and the module, about half a second here), so tasks overlap whatever
+// their own delay; the timeout allows for a loaded machine.
+executorContract('worker pool, two processes', {
+  create: async () => new WorkerPoolExecutor(moduleLauncher(PROBE, 'probeEvaluate'), { slots: 2 }),
+  delayMs: 100,
+  timeoutMs: 60_000,
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('worker pool processes', () => {
+  it('records a process that dies as a failed candidate with its reason, and goes on', async () => {
+    const pool = new WorkerPoolExecutor(moduleLauncher(CRASH, 'crash'), { slots: 1 });
+    try {
+      await pool.submit([probeTask('dies'), probeTask('dies-too')]);
+      const results = await collectAll(pool, ['dies', 'dies-too'], 60_000);
+      expect(results.map((r) => r.id)).toEqual(['dies', 'dies-too']);
+      for (const r of results) {
+        expect(r.outcome).toMatchObject({ status: 'failed', code: 'worker_crashed' });
+        expect(r.outcome.status === 'failed' && r.outcome.reason).toContain('exited with code 3');
+        expect(r.outcome.status === 'failed' && r.outcome.reason).toContain(
+          `segfault-like failure in ${r.id}`,
+        );
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('kills the process of a cancelled candidate', async () => {
+    const pool = new WorkerPoolExecutor(moduleLauncher(CRASH, 'forever'), { slots: 1 });
+    try {
+      await pool.submit([probeTask('stuck')]);
+      let pid: number | undefined;
+      for (let i = 0; i < 200 && pid === undefined; i++) {
+        pid = pool.processes().stuck;
+        if (pid === undefined) await sleep(20);
+      }
+      expect(pid).toBeGreaterThan(0);
+      expect(alive(pid as number)).toBe(true);
+      await pool.cancel(['stuck']);
+      const [result] = await pool.collect();
+      expect(result).toMatchObject({ id: 'stuck', outcome: { status: 'failed', code: 'cancelled' } });
+      for (let i = 0; i < 100 && alive(pid as number); i++) await sleep(20);
+      expect(alive(pid as number)).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -1,13 +1,19 @@
-// Runs in: a plain Node process (npm run build:electron). Bundles the main process and the preload into
-// dist/electron/: Electron runs JavaScript, not the TypeScript the rest of the project runs through tsx, and
-// a sandboxed preload must be one CommonJS file that requires nothing but 'electron'.
+// Runs in: a plain Node process (npm run build:electron). Bundles the main process, the preload and the
+// training worker into dist/electron/: Electron runs JavaScript, not the TypeScript the rest of the project
+// runs through tsx (a packaged app has no tsx to fork workers through), and a sandboxed preload must be one
+// CommonJS file that requires nothing but 'electron'.
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Where the bundles go, relative to the project; main.ts finds the preload and renderer relative to itself. */
-export const OUTPUT = { folder: 'dist/electron', main: 'main.mjs', preload: 'preload.cjs' } as const;
+export const OUTPUT = {
+  folder: 'dist/electron',
+  main: 'main.mjs',
+  preload: 'preload.cjs',
+  worker: 'training-worker.mjs',
+} as const;
 
 /** The preload as one CommonJS file; returns its path. */
 export async function buildPreload(outDir = `${root}${OUTPUT.folder}`): Promise<string> {
@@ -27,8 +33,8 @@ export async function buildPreload(outDir = `${root}${OUTPUT.folder}`): Promise<
   return `${outDir}/${OUTPUT.preload}`;
 }
 
-/** The main process as an ES module; its npm dependencies stay outside the bundle (they ship in the asar). */
-export async function buildMain(outDir = `${root}${OUTPUT.folder}`): Promise<string> {
+/** An entry as an ES module; its npm dependencies stay outside the bundle (they ship in the asar). */
+async function buildModule(entry: string, fileName: string, outDir: string): Promise<string> {
   await build({
     configFile: false,
     root,
@@ -38,15 +44,25 @@ export async function buildMain(outDir = `${root}${OUTPUT.folder}`): Promise<str
       emptyOutDir: false,
       minify: false,
       target: 'node20',
-      ssr: `${root}electron/main.ts`,
-      rollupOptions: { external: ['electron'], output: { format: 'es', entryFileNames: OUTPUT.main } },
+      ssr: `${root}${entry}`,
+      rollupOptions: { external: ['electron'], output: { format: 'es', entryFileNames: fileName } },
     },
   });
-  return `${outDir}/${OUTPUT.main}`;
+  return `${outDir}/${fileName}`;
+}
+
+export function buildMain(outDir = `${root}${OUTPUT.folder}`): Promise<string> {
+  return buildModule('electron/main.ts', OUTPUT.main, outDir);
+}
+
+/** The training worker that utility processes run (electron/training-worker.ts). */
+export function buildWorker(outDir = `${root}${OUTPUT.folder}`): Promise<string> {
+  return buildModule('electron/training-worker.ts', OUTPUT.worker, outDir);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const preload = await buildPreload();
   const main = await buildMain();
-  process.stdout.write(`built ${main}\nbuilt ${preload}\n`);
+  const worker = await buildWorker();
+  process.stdout.write(`built ${main}\nbuilt ${preload}\nbuilt ${worker}\n`);
 }

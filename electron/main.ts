@@ -2,14 +2,16 @@
 // the renderer sit next to it in dist/). Hosts the engine, serves the renderer on app://emonas, binds the
 // API to IPC, and applies the security settings of electron/security.ts before any window exists.
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, utilityProcess } from 'electron';
 import { createEngine, defaultDataDir } from '../core/service/index.ts';
 import { APP_ENTRY, APP_SCHEME, isAppUrl, respondFromFolder } from './app-protocol.ts';
 import { bindIpc, relayEvents } from './ipc.ts';
 import { hardenContents, hardenSession, secureWebPreferences } from './security.ts';
+import { chooseWorkerLauncher } from './worker-launcher.ts';
 
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../renderer/', import.meta.url));
+const TRAINING_WORKER = fileURLToPath(new URL('./training-worker.mjs', import.meta.url));
 
 // Must happen before 'ready': app:// becomes a standard, secure origin with fetch, like https.
 protocol.registerSchemesAsPrivileged([
@@ -38,8 +40,10 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession);
   session.defaultSession.protocol.handle(APP_SCHEME, (request) => respondFromFolder(RENDERER, request.url));
 
+  const launchWorker = chooseWorkerLauncher({ utilityProcess }, TRAINING_WORKER);
   const engine = createEngine({
     dataDir: defaultDataDir(),
+    ...(launchWorker && { launchWorker }),
     host: {
       async chooseFolder(title) {
         const parent = BrowserWindow.getFocusedWindow();

@@ -4,7 +4,7 @@
 import type { ChosenFolder, DoctorReport } from './app.ts';
 import type { CaseVolume, DatasetRecord, DatasetReport } from './datasets.ts';
 import type { CandidateReview, CineSlice, ExportedFiles, ReviewCase } from './review.ts';
-import type { FrontCandidate, RunSummary } from './runs.ts';
+import type { EpochPoint, FrontCandidate, RunProgress, RunSummary, SearchEstimate } from './runs.ts';
 import {
   boolean,
   jsonObject,
@@ -52,6 +52,8 @@ export const CANDIDATE_ID = pattern(
 );
 
 const CASE_ID = () => string({ minLength: 1, maxLength: 256 });
+/** Training processes at once; more than the machine's cores only slows each one down. */
+const WORKERS = () => number({ min: 1, max: 64, integer: true });
 const SLICE = () => number({ min: 0, max: 100_000, integer: true });
 
 export const methods = {
@@ -91,9 +93,25 @@ export const methods = {
     summary: "One slice of an ACDC patient's 4D cine through every frame, with the ED and ES frames.",
     input: object({ dataset: DATASET_NAME, caseId: CASE_ID(), slice: SLICE() }),
   }),
+  'search.estimate': method<SearchEstimate>()({
+    summary:
+      "Estimates a dataset search's time and disk from a short measured probe (two training steps of a typical network on the chosen patch); `problem` holds the training settings of search.start.",
+    input: object({
+      dataset: DATASET_NAME,
+      config: optional(jsonObject()),
+      problem: optional(jsonObject()),
+      workers: optional(WORKERS()),
+    }),
+  }),
   'search.start': method<RunSummary>()({
-    summary: 'Starts a search in a new run; it goes on in the engine, reporting through events.',
-    input: object({ config: optional(jsonObject()), problem: optional(jsonObject()) }),
+    summary:
+      'Starts a search in a new run, over a library dataset (`dataset`, with training settings in `problem`: epochs, stepsPerEpoch, patch, maxMinutes, splitSeed) or the formula problem; it goes on in the engine, reporting through events.',
+    input: object({
+      config: optional(jsonObject()),
+      problem: optional(jsonObject()),
+      dataset: optional(DATASET_NAME),
+      workers: optional(WORKERS()),
+    }),
   }),
   'search.pause': method<RunSummary>()({
     summary: 'Stops a running search where it is; the run keeps everything evaluated and can be resumed.',
@@ -103,6 +121,10 @@ export const methods = {
     summary: 'Continues a paused or interrupted run exactly where its journal ends.',
     input: object({ runId: RUN_ID }),
   }),
+  'search.cancel': method<RunSummary>()({
+    summary: 'Stops a search for good: what it evaluated is kept, but it cannot be resumed.',
+    input: object({ runId: RUN_ID }),
+  }),
   'run.list': method<RunSummary[]>()({
     summary: "The runs in the engine's runs folder, oldest first.",
     input: object({}),
@@ -110,6 +132,15 @@ export const methods = {
   'run.get': method<{ summary: RunSummary; front: FrontCandidate[] }>()({
     summary: "A run's summary and its current Pareto front, lowest error first.",
     input: object({ runId: RUN_ID }),
+  }),
+  'run.progress': method<RunProgress>()({
+    summary:
+      "A run's plan, every candidate it asked for (with failures and their reasons), and its figures per generation.",
+    input: object({ runId: RUN_ID }),
+  }),
+  'candidate.curves': method<EpochPoint[]>()({
+    summary: "A candidate's learning curves: training and validation loss and Dice per epoch, so far.",
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID }),
   }),
   'candidate.review': method<CandidateReview>()({
     summary:

@@ -25,9 +25,12 @@ export interface Genome {
 
 /**
  * running: this engine is searching; stopping: asked to pause, finishing what it must; paused: stopped
- * part-way, resumable; finished: done; failed: stopped by an error (see the run.failed event), resumable.
+ * part-way, resumable; interrupted: the process driving it died (a crash, a kill, a power cut), resumable;
+ * cancelled: stopped for good on request; finished: done; failed: stopped by an error (see the run.failed
+ * event), resumable.
  */
-export type RunState = 'running' | 'stopping' | 'paused' | 'finished' | 'failed';
+export type RunState =
+  'running' | 'stopping' | 'paused' | 'interrupted' | 'cancelled' | 'finished' | 'failed';
 
 export interface RunSummary {
   /** The run's folder name under the engine's runs folder. */
@@ -69,3 +72,95 @@ export type CandidateOutcome =
       bestEpoch?: number;
     }
   | { status: 'failed'; code: string; reason: string };
+
+/** What a run is set to do, from its run.json: the dashboard's denominators. */
+export interface RunPlan {
+  generations: number;
+  /** Candidates per generation (SaMEA's N, NSGA-II's population, random search's batch). */
+  population: number;
+  maxEvaluations: number | null;
+  /** The epoch budget C of each candidate. */
+  epochs: number;
+  /** At most this many candidates are trained (the surrogate may skip some). */
+  expectedCandidates: number;
+  surrogate: boolean;
+  /** Candidates trained at the same time (the executor's slots). */
+  workers: number;
+  /** The dataset folder searched, or null for the formula problem. */
+  dataset: string | null;
+}
+
+/** One generation's figures, as the search logged them. */
+export interface GenerationRow {
+  generation: number;
+  phase: string | null;
+  evaluated: number;
+  frontSize: number | null;
+  hypervolume: number | null;
+  /** How well the surrogate ranked this generation's candidates (null before it is used). */
+  kendallTau: number | null;
+}
+
+export type CandidateStatus = 'queued' | 'training' | 'completed' | 'failed';
+
+/** One candidate the search asked for, whatever became of it. */
+export interface CandidateRow {
+  id: string;
+  generation: number;
+  phase: string;
+  genome: Genome;
+  params: number;
+  status: CandidateStatus;
+  /** The search's f1 (a failed candidate gets the bound); null until evaluated. */
+  f1: number | null;
+  f1Norm: number | null;
+  f2Norm: number;
+  valLoss: number | null;
+  trainLoss: number | null;
+  epochs: number | null;
+  seconds: number | null;
+  /** Why it failed, a sentence, with its code. */
+  failure: { code: string; reason: string } | null;
+  predictedF1Norm: number | null;
+  predictedStd: number | null;
+  onFront: boolean;
+}
+
+/** Everything the dashboard shows about a run, read from its folder (so nothing depends on events). */
+export interface RunProgress {
+  summary: RunSummary;
+  plan: RunPlan;
+  generations: GenerationRow[];
+  candidates: CandidateRow[];
+  /** Mean seconds of a completed candidate's evaluation, for the ETA; null before the first. */
+  meanCandidateSeconds: number | null;
+  /** While a dataset search reads and preprocesses its cases, before its first candidate. */
+  preparing: { stage: 'reading' | 'preprocessing'; done: number; total: number } | null;
+}
+
+/** One epoch of a candidate's training log. */
+export interface EpochPoint {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  /** Validation Dice per foreground label. */
+  valDice: Record<string, number>;
+}
+
+/** The wizard's estimate before a search starts, from a short measured probe. */
+export interface SearchEstimate {
+  /** Measured: seconds of one training step of the probe's genome on the chosen patch. */
+  secondsPerStep: number;
+  /** Seconds to start a worker and load the cases, measured once. */
+  startupSeconds: number;
+  probeGenome: string;
+  patch: [number, number, number];
+  candidates: number;
+  secondsPerCandidate: number;
+  /** Wall time of the whole search with the chosen workers. */
+  totalSeconds: number;
+  /** Bytes the run folder and the preprocessed cases will take. */
+  diskBytes: number;
+  backend: string;
+  notes: string[];
+}

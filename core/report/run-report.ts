@@ -275,6 +275,8 @@ export function renderRunReport(data: RunReportData): string {
     parts.push(
       '<h3 id="definitions">Metric definitions</h3>',
       `<dl>${Object.entries(review.definitions)
+        // The evaluation names the HD95 in use under `hd95` as well as under its variant's own name.
+        .filter(([, v], n, all) => !all.slice(n + 1).some(([, later]) => later === v))
         .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
         .join('')}</dl>`,
     );

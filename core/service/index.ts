@@ -26,6 +26,7 @@ import { DatasetLibrary } from './library.ts';
 import type { CandidateRef } from './review-candidate.ts';
 import { cineSlice, reviewCandidate, reviewCase, reviewCine, reviewPrediction } from './review.ts';
 import { SearchJobs } from './search-jobs.ts';
+import { estimateSearch, type WorkerLauncher } from './search-estimate.ts';
 
 /** What only the process hosting the engine can do, e.g. the desktop app's native folder dialog. */
 export interface EngineHost {
@@ -38,6 +39,11 @@ export interface EngineOptions {
   host?: EngineHost;
   /** Where stack traces of unexpected errors go; they never cross the API. */
   log?: (message: string) => void;
+  /**
+   * Starts a training worker process: Electron passes its utilityProcess launcher (electron/
+   * worker-launcher.ts); absent, workers are forked with child_process (`emonas serve`, the command line).
+   */
+  launchWorker?: WorkerLauncher;
 }
 
 export interface Engine extends ApiClient, ApiEndpoint {
@@ -50,6 +56,7 @@ interface Context {
   library: DatasetLibrary<DatasetReport>;
   searches: SearchJobs;
   host: EngineHost;
+  launchWorker: WorkerLauncher | undefined;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
 
@@ -89,11 +96,34 @@ const handlers: Handlers = {
   },
   'case.cine': async ({ dataset, caseId, slice }, ctx) =>
     cineSlice(await libraryCase(dataset, caseId, ctx), slice),
-  'search.start': async (request, ctx) => ctx.searches.start(request),
+  'search.estimate': async ({ dataset, config, problem, workers }, ctx) => {
+    const { record } = await ctx.library.get(dataset);
+    return estimateSearch(
+      {
+        folder: record.root,
+        ...(config && { config }),
+        ...(problem && { problem }),
+        ...(workers && { workers }),
+      },
+      { ...(ctx.launchWorker && { launchWorker: ctx.launchWorker }) },
+    );
+  },
+  'search.start': async ({ config, problem, dataset, workers }, ctx) => {
+    if (dataset === undefined) return ctx.searches.start({ config, problem, workers });
+    const { record } = await ctx.library.get(dataset);
+    return ctx.searches.start({
+      config,
+      problem: { ...problem, kind: 'dataset', dataset: record.root },
+      workers,
+    });
+  },
+  'search.cancel': ({ runId }, ctx) => ctx.searches.cancel(runId),
   'search.pause': async ({ runId }, ctx) => ctx.searches.pause(runId),
   'search.resume': async ({ runId }, ctx) => ctx.searches.resume(runId),
   'run.list': async (_input, ctx) => ctx.searches.list(),
   'run.get': async ({ runId }, ctx) => ctx.searches.get(runId),
+  'run.progress': async ({ runId }, ctx) => ctx.searches.progress(runId),
+  'candidate.curves': async ({ runId, candidateId }, ctx) => ctx.searches.curves(runId, candidateId),
   'candidate.review': ({ runId, candidateId }, ctx) =>
     reviewCandidate(candidateRef(runId, candidateId, ctx), {
       onProgress: (done, total, caseId) =>
@@ -180,8 +210,11 @@ export function createEngine(options: EngineOptions): Engine {
   const emit: Context['emit'] = (event, payload) => throttle.push(event, payload);
   const ctx: Context = {
     library: new DatasetLibrary<DatasetReport>(options.dataDir),
-    searches: new SearchJobs(join(options.dataDir, 'runs'), emit, log),
+    searches: new SearchJobs(join(options.dataDir, 'runs'), emit, log, {
+      ...(options.launchWorker && { launchWorker: options.launchWorker }),
+    }),
     host: options.host ?? {},
+    launchWorker: options.launchWorker,
     emit,
   };
 

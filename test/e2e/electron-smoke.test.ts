@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _electron as electron, type ElectronApplication } from 'playwright-core';
-import { build } from 'vite';
+import { buildRendererOnce } from './renderer-build.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildMain, buildPreload } from '../../electron/build.ts';
 
@@ -32,7 +32,7 @@ afterAll(async () => {
 
 describe.skipIf(!present)(title, () => {
   it('opens a sandboxed, isolated window whose bridge reaches the engine and nothing else', async () => {
-    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+    await buildRendererOnce();
     await buildPreload();
     const main = await buildMain();
     app = await electron.launch({

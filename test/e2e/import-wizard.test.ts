@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { buildRendererOnce } from './renderer-build.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from './serve-process.ts';
 import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
@@ -31,7 +31,7 @@ beforeAll(async () => {
     throw new Error(`The end-to-end tests need the Task04 hippocampus data at ${HIPPOCAMPUS}.`);
   }
   mkdirSync(SHOTS, { recursive: true });
-  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  await buildRendererOnce();
   serve = await startServe(mkdtempSync(join(tmpdir(), 'emonas-e2e-')));
   context = await launchChromium();
   page = context.pages()[0] ?? (await context.newPage());

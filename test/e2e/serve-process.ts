@@ -9,14 +9,25 @@ export interface ServeProcess {
   token: string;
   output: () => string;
   stop(): Promise<void>;
+  /** Kills the engine at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/emonas.mjs', import.meta.url));
 
-export function startServe(dataDir: string): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startServe(
+  dataDir: string,
+  options: { port?: number; token?: string } = {},
+): Promise<ServeProcess> {
+  const args = [BIN, 'serve', '--port', String(options.port ?? 0), '--data-dir', dataDir];
+  if (options.token) args.push('--token', options.token);
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ended = (signal: NodeJS.Signals) =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', () => done());
+      child.kill(signal);
+    });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -27,7 +38,7 @@ export function startServe(dataDir: string): Promise<ServeProcess> {
     );
     child.once('exit', (code) => reject(new Error(`emonas serve exited with ${code}:\n${out}`)));
     child.stdout?.on('data', () => {
-      const app = /open the app: (http:\/\/127\.0\.0\.1:\d+\/\?token=([0-9a-f]+))/.exec(out);
+      const app = /open the app: (http:\/\/127\.0\.0\.1:\d+\/\?token=([A-Za-z0-9_-]+))/.exec(out);
       const api = /engine API on (ws:\/\/127\.0\.0\.1:\d+\/api)/.exec(out);
       if (!app || !api) return;
       clearTimeout(timer);
@@ -36,12 +47,8 @@ export function startServe(dataDir: string): Promise<ServeProcess> {
         token: app[2] as string,
         apiUrl: api[1] as string,
         output: () => out,
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
+        stop: () => ended('SIGTERM'),
+        kill: () => ended('SIGKILL'),
       });
     });
   });

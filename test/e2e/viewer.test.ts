@@ -1,27 +1,23 @@
-// End to end: the Cornerstone viewer and the review in Debian's Chromium (SwiftShader WebGL), driven with
+// End to end: the Cornerstone viewer in Debian's Chromium (SwiftShader WebGL), driven with
 // playwright-core against the real `emonas serve` command. First a dataset case with 10 mm slices (a
 // synthetic ACDC tree): panes in step after scroll, zoom and window, overlay voxel counts equal to the label
-// map's, physical aspect in the sagittal view, the cine with ED and ES. Then a finished tiny run on the
-// real Task04 hippocampus data: the review opened from a Pareto point, image, ground truth and prediction
-// side by side, a second candidate, exports and the HTML report opened in Chromium.
+// map's, physical aspect in the sagittal view, the cine with ED and ES. The review of a real search's
+// candidates is test/e2e/review.test.ts.
 import { CHROMIUM, launchChromium } from './chromium.ts';
-import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { buildRendererOnce } from './renderer-build.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVolume } from '../../core/io/volume-files.ts';
 import { createEngine } from '../../core/service/index.ts';
 import { labelCounts } from '../../renderer/src/viewer/viewer-model.ts';
-import { requirePython, runPython } from '../unit/io/helpers.ts';
-import { writeCandidateModel, writeFormulaRun, writeSyntheticAcdc } from '../unit/viewer/fixtures.ts';
+import { writeSyntheticAcdc } from '../unit/viewer/fixtures.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const HIPPOCAMPUS = realHippocampusFolder();
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 /** Cornerstone logs this for every local volume (stack-notes section 5, pitfall 5); it is harmless. */
 const KNOWN_NOISE = /No imageId found within the specified criteria/;
@@ -30,7 +26,6 @@ let serve: ServeProcess;
 let context: BrowserContext;
 let page: Page;
 let acdcRoot: string;
-let run: { id: string; chosen: string; second: string };
 const consoleProblems: string[] = [];
 const foreignRequests: string[] = [];
 
@@ -40,10 +35,6 @@ beforeAll(async () => {
       `The end-to-end tests need Debian's Chromium at ${CHROMIUM}: apt-get install chromium (CI does).`,
     );
   }
-  if (!existsSync(join(HIPPOCAMPUS, 'dataset.json'))) {
-    throw new Error(`The end-to-end tests need the Task04 hippocampus data at ${HIPPOCAMPUS}.`);
-  }
-  requirePython();
   mkdirSync(SHOTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'emonas-e2e-viewer-'));
   acdcRoot = (await writeSyntheticAcdc(mkdtempSync(join(tmpdir(), 'emonas-e2e-acdc-')), 1)).root;
@@ -52,22 +43,7 @@ beforeAll(async () => {
   if (!imported.ok) throw new Error(imported.error.message);
   await engine.close();
 
-  const runId = 'run-e2e-tiny';
-  const runDir = join(dataDir, 'runs', runId);
-  const { front } = await writeFormulaRun(runDir);
-  const [chosen, second] = [...front].sort((a, b) => a.params - b.params);
-  if (!chosen || !second) throw new Error('the tiny run should have a front of two or more');
-  const val = ['hippocampus_015', 'hippocampus_052', 'hippocampus_127'];
-  for (const [n, c] of [chosen, second].entries()) {
-    await writeCandidateModel(join(runDir, 'candidates', c.id), HIPPOCAMPUS, {
-      genome: c.genome,
-      val,
-      seed: n + 1,
-    });
-  }
-  run = { id: runId, chosen: chosen.id, second: second.id };
-
-  await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
+  await buildRendererOnce();
   serve = await startServe(dataDir);
   context = await launchChromium();
   page = context.pages()[0] ?? (await context.newPage());
@@ -250,115 +226,6 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
     await cine.getByText('Frame 6 of 10 – ES').waitFor();
     expect(await pixels()).not.toEqual(ed);
     await shot('05-case-cine-es');
-  });
-});
-
-describe('the review of a finished tiny run', () => {
-  it('opens from a Pareto point: ground truth, prediction and errors side by side, in step', async () => {
-    await page
-      .getByRole('button', { name: 'Searches' })
-      .or(page.getByRole('link', { name: 'Searches' }))
-      .first()
-      .click();
-    await page.getByRole('button', { name: `Open ${run.id}` }).click();
-    await page.getByTestId(`pareto-${run.chosen}`).waitFor();
-    await shot('06-run-front');
-    await page.getByTestId(`pareto-${run.chosen}`).click();
-    await page.getByRole('heading', { name: `Review of ${run.chosen}` }).waitFor();
-    const rows = page.getByTestId('metrics-table').locator('tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 120_000 }).toBe(3);
-    const meanDice = await rows.evaluateAll((trs) =>
-      trs.map((tr) => Number(tr.querySelectorAll('td')[0]?.textContent)),
-    );
-    expect(meanDice).toEqual([...meanDice].sort((a, b) => a - b));
-    await inStep(['truth', 'prediction', 'errors']);
-    expect(await page.locator('figcaption').allTextContents()).toEqual([
-      'Ground truth',
-      `Prediction of ${run.chosen}`,
-      'Errors of the prediction',
-    ]);
-    const counts = await page.getByTestId('count-errors-2').getAttribute('data-count');
-    expect(Number(counts)).toBeGreaterThan(0);
-    await shot('07-review-errors');
-
-    await page.getByTestId('pane-prediction').hover();
-    const before = (await paneStates(['prediction']))[0]!.slice;
-    await page.mouse.wheel(0, 120);
-    await expect
-      .poll(async () => (await paneStates(['truth']))[0]!.slice, { timeout: 20_000 })
-      .not.toBe(before);
-    await inStep(['truth', 'prediction', 'errors']);
-    await page.getByRole('button', { name: 'Go to the largest error' }).click();
-    await inStep(['truth', 'prediction', 'errors']);
-    await shot('08-review-largest-error');
-  });
-
-  it('sorts the table by another column and opens another case', async () => {
-    await page.getByTestId('metrics-table').getByRole('button', { name: 'Case' }).click();
-    const ids = await page.getByTestId('metrics-table').locator('tbody th').allTextContents();
-    expect(ids.map((s) => s.trim())).toEqual(['hippocampus_015', 'hippocampus_052', 'hippocampus_127']);
-    await page.getByRole('button', { name: 'View hippocampus_127' }).click();
-    await page.getByRole('heading', { name: 'hippocampus_127' }).waitFor();
-    await inStep(['truth', 'prediction', 'errors']);
-  });
-
-  it('shows a second candidate in the third pane', async () => {
-    await page.getByRole('radio', { name: 'Second candidate' }).check();
-    await page.getByRole('combobox', { name: 'Second candidate' }).selectOption(run.second);
-    await page
-      .locator('figcaption')
-      .filter({ hasText: `Prediction of ${run.second}` })
-      .waitFor({ timeout: 60_000 });
-    await inStep(['truth', 'prediction', 'second']);
-    await shot('09-review-second-candidate');
-  });
-
-  it('exports predictions that overlay their images, and a report that opens in Chromium with its plots and pictures', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'emonas-e2e-export-'));
-    await page.getByLabel('Predictions into the folder').fill(join(folder, 'predictions'));
-    await page.getByRole('button', { name: 'Export the predictions' }).click();
-    await page.getByText('Wrote 3 file(s)').waitFor({ timeout: 60_000 });
-    const same = runPython<boolean[]>(
-      `
-import json, sys, nibabel as nib, numpy as np
-folder, images = sys.argv[1], sys.argv[2]
-names = ["hippocampus_015.nii.gz", "hippocampus_052.nii.gz", "hippocampus_127.nii.gz"]
-print(json.dumps([bool(np.allclose(nib.load(f"{folder}/{n}").affine, nib.load(f"{images}/{n}").affine, atol=1e-6)) and nib.load(f"{folder}/{n}").shape == nib.load(f"{images}/{n}").shape for n in names]))
-`,
-      [join(folder, 'predictions'), join(HIPPOCAMPUS, 'imagesTr')],
-    );
-    expect(same).toEqual([true, true, true]);
-
-    const report = join(folder, 'report.html');
-    await page.getByLabel(/HTML report file/).fill(report);
-    await page.getByRole('button', { name: 'Write the report' }).click();
-    await page.getByText('Wrote 1 file(s)').waitFor({ timeout: 60_000 });
-    await shot('10-review-exports');
-
-    const reportPage = await context.newPage();
-    const reportProblems: string[] = [];
-    reportPage.on('console', (m) => reportProblems.push(m.text()));
-    reportPage.on('request', (r) => {
-      if (!r.url().startsWith('file://') && !r.url().startsWith('data:'))
-        reportProblems.push(`request ${r.url()}`);
-    });
-    await reportPage.goto(`file://${report}`);
-    expect(await reportPage.title()).toContain(run.id);
-    for (const id of ['pareto-plot', 'hypervolume-plot']) {
-      const svg = reportPage.locator(`#${id} svg`);
-      const size = await svg.boundingBox();
-      expect(size?.width, id).toBeGreaterThan(300);
-      expect(await svg.locator('circle').count(), id).toBeGreaterThan(1);
-    }
-    const pictures = reportPage.locator('img.failure');
-    expect(await pictures.count()).toBe(3);
-    const loaded = await pictures.evaluateAll((imgs) =>
-      (imgs as HTMLImageElement[]).map((img) => img.complete && img.naturalWidth > 0),
-    );
-    expect(loaded).toEqual([true, true, true]);
-    await reportPage.screenshot({ path: join(SHOTS, 'viewer-11-report.png'), fullPage: true });
-    expect(reportProblems).toEqual([]);
-    await reportPage.close();
   });
 
   it('made no request beyond this machine and logged no error', () => {

@@ -26,7 +26,7 @@ export class WebSocketClient implements ApiClient {
   state: ConnectionState = 'connecting';
 
   constructor(
-    private readonly url: string,
+    private url: string,
     private readonly open: SocketFactory = (u) => new WebSocket(u),
   ) {
     this.connect();
@@ -53,6 +53,28 @@ export class WebSocketClient implements ApiClient {
   onStateChange(listener: (state: ConnectionState) => void): Unsubscribe {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
+  }
+
+  /** Tries the engine again now instead of at the next retry. */
+  reconnectNow(): void {
+    if (this.stopped || this.state !== 'closed') return;
+    clearTimeout(this.reconnectTimer);
+    this.connect();
+  }
+
+  /**
+   * Switches to another engine address (e.g. an engine restarted with a new token); calls in flight on the
+   * old connection answer with the disconnection sentence.
+   */
+  retarget(url: string): void {
+    this.url = url;
+    clearTimeout(this.reconnectTimer);
+    const old = this.socket;
+    this.socket = undefined;
+    for (const resolve of this.pending.values()) resolve(this.disconnected());
+    this.pending.clear();
+    old?.close();
+    if (!this.stopped) this.connect();
   }
 
   close(): void {
@@ -141,6 +163,7 @@ export class WebSocketClient implements ApiClient {
     return fail({
       code: 'internal',
       message: `The connection to the engine at ${this.address} is lost; check that 'emonas serve' is still running there. The app reconnects on its own.`,
+      details: { disconnected: true },
     });
   }
 }

@@ -1,6 +1,5 @@
 // Runs in: the renderer. The review's plain logic, tested in Node: sorting the per-case table by any
-// column (worst case first by default), the columns it has, and a Pareto plot's scales.
-import type { FrontCandidate } from '../../../core/api/runs.ts';
+// column (worst case first by default) and the columns it has.
 import type { ReviewedCase, ScoreName } from '../../../core/api/review.ts';
 
 /** 'meanDice', 'id', or '<structure>:<score>'. */
@@ -70,33 +69,4 @@ export function nextOrder(
 ): SortOrder {
   if (current.key === column.key) return { key: column.key, ascending: !current.ascending };
   return { key: column.key, ascending: column.key === 'id' ? true : column.higherIsBetter };
-}
-
-export interface PlotPoint {
-  id: string;
-  /** Position in the plot, 0..1 from the left and from the bottom. */
-  x: number;
-  y: number;
-  candidate: FrontCandidate;
-}
-
-/** Front candidates placed by parameters (log scale) and f1, with a margin so no point sits on an edge. */
-export function plotPoints(front: readonly FrontCandidate[]): PlotPoint[] {
-  if (front.length === 0) return [];
-  const xs = front.map((c) => Math.log10(Math.max(1, c.params)));
-  const ys = front.map((c) => c.f1);
-  const span = (values: number[]) => {
-    const lo = Math.min(...values);
-    const hi = Math.max(...values);
-    const pad = hi > lo ? (hi - lo) * 0.08 : 0.5;
-    return [lo - pad, hi + pad] as const;
-  };
-  const [x0, x1] = span(xs);
-  const [y0, y1] = span(ys);
-  return front.map((c, n) => ({
-    id: c.id,
-    x: ((xs[n] as number) - x0) / (x1 - x0),
-    y: ((ys[n] as number) - y0) / (y1 - y0),
-    candidate: c,
-  }));
 }

@@ -1,15 +1,13 @@
-// Runs in: the renderer. One run opened from the Searches page: its summary and Pareto front (kept fresh by
-// the engine's generation events), and the candidate under review, if any.
+// Runs in: the renderer. The run a review was opened from (the dashboard's run): its Pareto front, kept
+// fresh by the engine's generation events, offers the second candidates to compare with; and the candidate
+// under review, if any.
 import type { ApiClient } from '../../../core/api/client.ts';
-import type { ErrorData } from '../../../core/api/envelope.ts';
-import type { FrontCandidate, RunSummary } from '../../../core/api/runs.ts';
+import type { FrontCandidate } from '../../../core/api/runs.ts';
 import { ReviewState } from './review.svelte.ts';
 
 export class RunView {
   runId = $state<string | null>(null);
-  summary = $state.raw<RunSummary | null>(null);
   front = $state.raw<FrontCandidate[]>([]);
-  error = $state.raw<ErrorData | null>(null);
   review = $state.raw<ReviewState | null>(null);
 
   constructor(private readonly client: ApiClient) {
@@ -21,23 +19,16 @@ export class RunView {
   async open(runId: string): Promise<void> {
     this.closeReview();
     this.runId = runId;
-    this.summary = null;
     this.front = [];
     await this.refresh();
   }
 
+  /** A failure leaves the last front: it only lists second candidates, and the review reports its own errors. */
   async refresh(): Promise<void> {
     const runId = this.runId;
     if (runId === null) return;
     const result = await this.client.call('run.get', { runId });
-    if (runId !== this.runId) return;
-    if (result.ok) {
-      this.summary = result.value.summary;
-      this.front = result.value.front;
-      this.error = null;
-    } else {
-      this.error = result.error;
-    }
+    if (runId === this.runId && result.ok) this.front = result.value.front;
   }
 
   close(): void {

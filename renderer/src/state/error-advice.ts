@@ -25,5 +25,8 @@ const ADVICE: Record<ErrorCode, string> = {
 
 /** The sentence to show under an error: what the user can do about it. */
 export function adviceFor(error: ErrorData): string {
+  if ((error.details as { disconnected?: unknown } | undefined)?.disconnected === true) {
+    return 'Start the engine again (emonas serve), or connect to its new address from the notice at the top; nothing is lost, and an interrupted search can be resumed.';
+  }
   return ADVICE[error.code] ?? ADVICE.internal;
 }

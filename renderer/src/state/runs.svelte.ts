@@ -1,5 +1,6 @@
-// Runs in: the renderer. The Searches page's data: the engine's runs and their states, kept fresh by the
-// engine's run and generation events, and the pause and resume actions.
+// Runs in: the renderer. The Searches page's data: the engine's runs and their states, fetched again on
+// the engine's run, generation and candidate events (which are throttled, so only a cue), and the pause,
+// resume and cancel actions.
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
 import type { RunSummary } from '../../../core/api/runs.ts';
@@ -8,6 +9,8 @@ export class RunsState {
   runs = $state.raw<RunSummary[]>([]);
   loaded = $state(false);
   error = $state.raw<ErrorData | null>(null);
+  /** The search wizard shown in place of the list. */
+  wizardOpen = $state(false);
   /** Why each run that failed in this session stopped, by run id. */
   failures = $state.raw<Record<string, ErrorData>>({});
 
@@ -17,6 +20,7 @@ export class RunsState {
     client.on('run.paused', refresh);
     client.on('run.finished', refresh);
     client.on('generation.completed', refresh);
+    client.on('candidate.completed', refresh);
     client.on('run.failed', ({ run, error }) => {
       this.failures = { ...this.failures, [run.runId]: error };
       refresh();
@@ -36,6 +40,12 @@ export class RunsState {
 
   async pause(runId: string): Promise<void> {
     const result = await this.client.call('search.pause', { runId });
+    if (!result.ok) this.error = result.error;
+    await this.refresh();
+  }
+
+  async cancel(runId: string): Promise<void> {
+    const result = await this.client.call('search.cancel', { runId });
     if (!result.ok) this.error = result.error;
     await this.refresh();
   }

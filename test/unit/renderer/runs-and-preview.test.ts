@@ -7,6 +7,8 @@ import type { RunSummary } from '../../../core/api/runs.ts';
 import SearchesPage from '../../../renderer/src/components/SearchesPage.svelte';
 import { RunView } from '../../../renderer/src/review/run-view.svelte.ts';
 import { CasePreview } from '../../../renderer/src/state/case-preview.svelte.ts';
+import { DashboardState } from '../../../renderer/src/state/dashboard.svelte.ts';
+import { SearchWizard } from '../../../renderer/src/state/search-wizard.svelte.ts';
 import { RunsState } from '../../../renderer/src/state/runs.svelte.ts';
 import { CLASS_COLOURS, intensityWindow, renderSlice } from '../../../renderer/src/state/slice-image.ts';
 import { FakeClient, ok } from './fake-client.ts';
@@ -17,6 +19,17 @@ const settle = async () => {
     await tick();
   }
 };
+
+function searchesPage(client: FakeClient) {
+  const runs = new RunsState(client);
+  return {
+    runs,
+    runView: new RunView(client),
+    dashboard: new DashboardState(client),
+    wizard: new SearchWizard(client, () => undefined),
+    onimport: () => undefined,
+  };
+}
 
 function run(runId: string, state: RunSummary['state']): RunSummary {
   return {
@@ -43,7 +56,7 @@ describe('the Searches page', () => {
       },
       'search.resume': ({ runId }) => ok(run(runId, 'running')),
     });
-    render(SearchesPage, { runs: new RunsState(client), runView: new RunView(client) });
+    render(SearchesPage, searchesPage(client));
     await settle();
     expect(screen.getAllByRole('row')).toHaveLength(4);
     expect(screen.getAllByText('12 (1 failed)')).toHaveLength(3);
@@ -61,7 +74,7 @@ describe('the Searches page', () => {
   it("shows why a run failed, from the engine's event, as a sentence", async () => {
     let runs = [run('run-a', 'running')];
     const client = new FakeClient({ 'run.list': () => ok(runs) });
-    render(SearchesPage, { runs: new RunsState(client), runView: new RunView(client) });
+    render(SearchesPage, searchesPage(client));
     await settle();
     runs = [run('run-a', 'failed')];
     client.emit('run.failed', {
@@ -76,7 +89,7 @@ describe('the Searches page', () => {
 
   it('says when there are no runs', async () => {
     const empty = new FakeClient({ 'run.list': () => ok([]) });
-    render(SearchesPage, { runs: new RunsState(empty), runView: new RunView(empty) });
+    render(SearchesPage, searchesPage(empty));
     await settle();
     expect(screen.getByText(/no searches yet/)).toBeTruthy();
   });

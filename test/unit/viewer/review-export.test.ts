@@ -214,6 +214,10 @@ print(json.dumps(out))
     expect(html).not.toMatch(/(src|href)="(?!data:)/i);
     expect(html).toContain("default-src 'none'");
     for (const id of dataset.ids.slice(0, 2)) expect(html).toContain(id);
+    // The HD95 in use is defined once, under hd95, not again under its variant's name.
+    expect(html).toContain('<dt>hd95</dt>');
+    expect(html).not.toContain('<dt>hd95Pooled</dt>');
+    expect(html).toContain('<dt>hd95MaxDirected</dt>');
     const pictures = [...html.matchAll(/src="data:image\/png;base64,([^"]+)" width="(\d+)" height="(\d+)"/g)];
     expect(pictures).toHaveLength(2);
     for (const [, base64, width, height] of pictures) {

@@ -14,13 +14,7 @@ import {
 import { failurePicture } from '../../../core/report/failure-picture.ts';
 import { niceTicks, paretoPlot } from '../../../core/report/plots.ts';
 import { encodePng } from '../../../core/report/png.ts';
-import {
-  columns,
-  nextOrder,
-  plotPoints,
-  sortCases,
-  WORST_FIRST,
-} from '../../../renderer/src/review/review-model.ts';
+import { columns, nextOrder, sortCases, WORST_FIRST } from '../../../renderer/src/review/review-model.ts';
 import {
   asLabels,
   errorPane,
@@ -153,17 +147,6 @@ describe('the per-case table', () => {
       'b',
       'c',
     ]);
-  });
-
-  it('places front candidates by size (log) and error inside the plot', () => {
-    const front = [
-      { id: 'x', params: 1000, f1: 0.3 },
-      { id: 'y', params: 100000, f1: 0.1 },
-    ] as unknown as Parameters<typeof plotPoints>[0];
-    const [x, y] = plotPoints(front);
-    expect(x!.x).toBeLessThan(y!.x);
-    expect(x!.y).toBeGreaterThan(y!.y);
-    for (const p of [x!, y!]) for (const v of [p.x, p.y]) expect(v > 0 && v < 1).toBe(true);
   });
 });
 

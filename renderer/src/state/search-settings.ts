@@ -1,0 +1,256 @@
+// Runs in: the renderer. The search wizard's settings: the presets, each setting's bounds and explanation,
+// the checks that explain an invalid combination before the search starts, and the request the engine is
+// sent. Plain logic (no runes), so it is tested in Node. The engine checks everything again
+// (core/search/config.ts); these checks are there to explain, early and in place.
+
+export type PresetName = 'quick' | 'paper' | 'custom';
+
+export interface SearchSettings {
+  population: number;
+  generations: number;
+  epochs: number;
+  stepsPerEpoch: number;
+  /** Empty: the dataset's planned patch. */
+  patch: string;
+  /** Minutes per candidate before its training stops cleanly; 0: no limit. */
+  maxMinutes: number;
+  workers: number;
+  surrogate: boolean;
+  alpha: number;
+  beta: number;
+  seed: number;
+}
+
+export type SettingKey = keyof SearchSettings;
+
+/** What the engine's presets fix beyond the wizard's settings (core/search/config.ts). */
+const LEARNING_GENERATIONS = { quick: 2, paper: 10 } as const;
+const NEIGHBOURHOOD = 3;
+/** A 9-cell network halves the patch four times. */
+export const PATCH_MULTIPLE = 16;
+
+export const PRESETS: Record<Exclude<PresetName, 'custom'>, SearchSettings> = {
+  quick: {
+    population: 6,
+    generations: 4,
+    epochs: 6,
+    stepsPerEpoch: 20,
+    patch: '',
+    maxMinutes: 0,
+    workers: 1,
+    surrogate: true,
+    alpha: 0.25,
+    beta: 0.25,
+    seed: 12,
+  },
+  paper: {
+    population: 10,
+    generations: 40,
+    epochs: 120,
+    stepsPerEpoch: 20,
+    patch: '',
+    maxMinutes: 0,
+    workers: 1,
+    surrogate: true,
+    alpha: 0.25,
+    beta: 0.25,
+    seed: 12,
+  },
+};
+
+export const PRESET_TEXT: Record<PresetName, { title: string; text: string }> = {
+  quick: {
+    title: 'Quick',
+    text: 'A short search to see the method work on your data: 6 networks per generation, 4 generations, 6 epochs each. Hours on a laptop CPU, minutes on a GPU.',
+  },
+  paper: {
+    title: 'Paper',
+    text: "The EMONAS-Net paper's settings: 10 networks per generation, 40 generations, 120 epochs each. Days on a GPU; meant for a workstation or a cluster.",
+  },
+  custom: {
+    title: 'Custom',
+    text: 'Start from the quick settings and choose every value yourself.',
+  },
+};
+
+export interface SettingSpec {
+  label: string;
+  min: number;
+  max: number;
+  step: number;
+  help: string;
+}
+
+export const SETTING_SPECS: Record<Exclude<SettingKey, 'patch' | 'surrogate'>, SettingSpec> = {
+  population: {
+    label: 'Population',
+    min: NEIGHBOURHOOD,
+    max: 50,
+    step: 1,
+    help: 'Networks per generation, each solving its own trade-off between error and size. More spreads the front more evenly.',
+  },
+  generations: {
+    label: 'Generations',
+    min: 2,
+    max: 200,
+    step: 1,
+    help: 'Rounds of the search: the first draws networks at random, the next ones learn which choices work.',
+  },
+  epochs: {
+    label: 'Epochs per candidate',
+    min: 1,
+    max: 500,
+    step: 1,
+    help: "Each candidate's training budget; the error measured after it ranks the networks. Early stopping may end a candidate sooner.",
+  },
+  stepsPerEpoch: {
+    label: 'Steps per epoch',
+    min: 1,
+    max: 1000,
+    step: 1,
+    help: 'Training batches per epoch; the validation cases are measured after each epoch.',
+  },
+  maxMinutes: {
+    label: 'Time limit per candidate (minutes)',
+    min: 0,
+    max: 1440,
+    step: 1,
+    help: 'A candidate still training after this long stops cleanly and keeps its best epoch; 0 means no limit.',
+  },
+  workers: {
+    label: 'Workers',
+    min: 1,
+    max: 16,
+    step: 1,
+    help: 'Candidates trained at the same time, one process each (one per GPU, or per few CPU cores).',
+  },
+  alpha: {
+    label: 'Alpha (weight of the training loss)',
+    min: 0,
+    max: 1,
+    step: 0.05,
+    help: 'f1 = validation loss + alpha x training loss + beta x late convergence. Alpha favours networks that fit their training data.',
+  },
+  beta: {
+    label: 'Beta (weight of late convergence)',
+    min: 0,
+    max: 1,
+    step: 0.05,
+    help: 'Beta penalises networks that reach their best epoch late, favouring those that learn quickly.',
+  },
+  seed: {
+    label: 'Seed',
+    min: 0,
+    max: 2_147_483_647,
+    step: 1,
+    help: 'The same seed, data and settings repeat the same search.',
+  },
+};
+
+export const PATCH_HELP = `The training patch in voxels (e.g. 32 x 48 x 32); every side a multiple of ${PATCH_MULTIPLE}, as the deepest networks halve it four times. Leave empty for the patch planned from the dataset's case sizes.`;
+
+export const SURROGATE_HELP =
+  'A random forest learns from the networks trained so far and skips children it predicts to be poor, saving training time after the learning generations.';
+
+/** The patch as three sides, null when empty (the planned patch), or a sentence saying what is wrong. */
+export function parsePatch(text: string): [number, number, number] | null | string {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  const sides = trimmed.split(/\s*[x×,\s]\s*/i).map(Number);
+  if (sides.length !== 3 || sides.some((s) => !Number.isInteger(s) || s <= 0)) {
+    return 'Give the patch as three whole numbers of voxels, e.g. 32 x 48 x 32.';
+  }
+  const bad = sides.filter((s) => s % PATCH_MULTIPLE !== 0);
+  if (bad.length > 0) {
+    const fixed = sides.map((s) => Math.max(PATCH_MULTIPLE, Math.round(s / PATCH_MULTIPLE) * PATCH_MULTIPLE));
+    return `Every side must be a multiple of ${PATCH_MULTIPLE} (${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not); try ${fixed.join(' x ')}.`;
+  }
+  if (sides.some((s) => s > 256))
+    return 'A side over 256 voxels will not fit in memory; choose a smaller patch.';
+  return sides as [number, number, number];
+}
+
+/** The engine's learning generations for the preset the settings start from. */
+export function learningGenerations(preset: PresetName, generations: number): number {
+  const base = LEARNING_GENERATIONS[preset === 'paper' ? 'paper' : 'quick'];
+  return Math.max(0, Math.min(base, generations - 1));
+}
+
+/**
+ * What is wrong, per setting, as sentences: values out of bounds, and combinations that cannot work.
+ * Empty when the search can start.
+ */
+export function settingProblems(
+  s: SearchSettings,
+  preset: PresetName,
+  usableCases: number | null,
+): Partial<Record<SettingKey | 'dataset', string>> {
+  const problems: Partial<Record<SettingKey | 'dataset', string>> = {};
+  for (const [key, spec] of Object.entries(SETTING_SPECS) as [keyof typeof SETTING_SPECS, SettingSpec][]) {
+    const value = s[key];
+    const whole = spec.step === 1;
+    if (!Number.isFinite(value) || (whole && !Number.isInteger(value))) {
+      problems[key] = `${spec.label} must be a ${whole ? 'whole ' : ''}number.`;
+    } else if (value < spec.min || value > spec.max) {
+      problems[key] = `${spec.label} must lie between ${spec.min} and ${spec.max}.`;
+    }
+  }
+  const patch = parsePatch(s.patch);
+  if (typeof patch === 'string') problems.patch = patch;
+  if (!problems.workers && !problems.population && s.workers > s.population) {
+    problems.workers = `Only ${s.population} networks train per generation, so more than ${s.population} workers would sit idle; lower the workers or raise the population.`;
+  }
+  const learning = LEARNING_GENERATIONS[preset === 'paper' ? 'paper' : 'quick'];
+  // Generation 0 draws at random and generations 1..learning learn, so the first one screened is learning + 1.
+  if (!problems.generations && s.surrogate && s.generations <= learning + 1) {
+    problems.surrogate = `The surrogate only screens networks after the ${learning} learning generations, so with ${s.generations} generations it would never be used: raise the generations to at least ${learning + 2}, or turn the surrogate off.`;
+  }
+  if (usableCases !== null && usableCases < 3) {
+    problems.dataset = `This dataset has ${usableCases} usable case${usableCases === 1 ? '' : 's'}; a search needs at least 3 (training, validation and test).`;
+  }
+  return problems;
+}
+
+/** What search.start and search.estimate are sent for these settings. */
+export function searchRequest(
+  s: SearchSettings,
+  preset: PresetName,
+): { config: Record<string, unknown>; problem: Record<string, unknown>; workers: number } {
+  const patch = parsePatch(s.patch);
+  return {
+    config: {
+      algorithm: 'samea',
+      preset: preset === 'paper' ? 'paper' : 'quick',
+      population: s.population,
+      neighbourhood: Math.min(NEIGHBOURHOOD, s.population),
+      generations: s.generations,
+      learningGenerations: learningGenerations(preset, s.generations),
+      seed: s.seed,
+      objective: { alpha: s.alpha, beta: s.beta, epochs: s.epochs },
+      surrogate: { enabled: s.surrogate },
+    },
+    problem: {
+      epochs: s.epochs,
+      stepsPerEpoch: s.stepsPerEpoch,
+      maxMinutes: s.maxMinutes,
+      ...(Array.isArray(patch) && { patch }),
+    },
+    workers: s.workers,
+  };
+}
+
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  const minutes = seconds / 60;
+  if (minutes < 90) return `${Math.round(minutes)} min`;
+  const hours = minutes / 60;
+  if (hours < 48) return `${hours.toFixed(1)} h`;
+  return `${(hours / 24).toFixed(1)} days`;
+}
+
+export function bytes(n: number): string {
+  if (n < 1024 * 1024) return `${Math.max(1, Math.round(n / 1024))} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(0)} MB`;
+  return `${(n / 1024 ** 3).toFixed(1)} GB`;
+}

@@ -1,0 +1,289 @@
+// End to end: the built renderer in Debian's Chromium, driven with playwright-core, against the real
+// `emonas serve` command on a copy of 12 real Task04 hippocampus cases: the failure messages of a folder
+// that is not a dataset and of a corrupt one, the search wizard step by step (with an invalid combination
+// explained before start), a tiny real search watched on the dashboard to its end with pause and resume,
+// its front, and the engine killed mid-run (the UI says so, reconnects to the restarted engine, and shows
+// the run as interrupted and resumable). Screenshots of every step go to test-artifacts/screenshots/.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { buildRendererOnce } from './renderer-build.ts';
+import WebSocket from 'ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
+import { CHROMIUM, launchChromium } from './chromium.ts';
+import { startServe, type ServeProcess } from './serve-process.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const TOKEN = 'e2e-search-dashboard-token-0123456789';
+
+let dataDir: string;
+let port: number;
+let serve: ServeProcess;
+let context: BrowserContext;
+let page: Page;
+const consoleProblems: string[] = [];
+const foreignRequests: string[] = [];
+
+/** A Decathlon folder with the first `count` cases of the real data, and its dataset.json. */
+function copyCases(count: number): string {
+  const source = realHippocampusFolder();
+  const meta = JSON.parse(readFileSync(join(source, 'dataset.json'), 'utf8')) as {
+    training: { image: string; label: string }[];
+  };
+  const root = join(mkdtempSync(join(tmpdir(), 'emonas-e2e-data-')), 'Task04_Hippocampus');
+  mkdirSync(join(root, 'imagesTr'), { recursive: true });
+  mkdirSync(join(root, 'labelsTr'));
+  const training = meta.training.slice(0, count);
+  for (const { image, label } of training) {
+    copyFileSync(join(source, image), join(root, image));
+    copyFileSync(join(source, label), join(root, label));
+  }
+  writeFileSync(
+    join(root, 'dataset.json'),
+    JSON.stringify({ ...meta, numTraining: training.length, training, test: [] }, null, 1),
+  );
+  return root;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port: p } = server.address() as { port: number };
+      server.close(() => resolve(p));
+    });
+  });
+}
+
+/** One call to the engine over its WebSocket, as any client of `emonas serve` would make it. */
+function callEngine(method: string, input: unknown): Promise<{ runId: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${serve.apiUrl}?token=${serve.token}`);
+    socket.once('open', () => socket.send(JSON.stringify({ id: 1, method, input })));
+    socket.once('error', reject);
+    socket.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString('utf8')) as {
+        id?: number;
+        result?: { ok: boolean; value?: unknown; error?: unknown };
+      };
+      if (message.id !== 1) return;
+      socket.close();
+      if (message.result?.ok) resolve(message.result.value as { runId: string });
+      else reject(new Error(JSON.stringify(message.result?.error)));
+    });
+  });
+}
+
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `The end-to-end tests need Debian's Chromium at ${CHROMIUM}: apt-get install chromium (CI does).`,
+    );
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  await buildRendererOnce();
+  dataDir = mkdtempSync(join(tmpdir(), 'emonas-e2e-search-'));
+  port = await freePort();
+  serve = await startServe(dataDir, { port, token: TOKEN });
+  context = await launchChromium();
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    // The engine is killed on purpose below; the browser logs the refused reconnections.
+    if ((m.type() === 'error' || m.type() === 'warning') && !/WebSocket connection/.test(m.text()))
+      consoleProblems.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleProblems.push(e.message));
+  page.on('request', (r) => {
+    if (!r.url().startsWith('http://127.0.0.1:') && !r.url().startsWith('ws://127.0.0.1:'))
+      foreignRequests.push(r.url());
+  });
+  await page.goto(serve.appUrl);
+  await page.getByText('Engine connected').waitFor();
+}, 180_000);
+
+afterEach(async (context) => {
+  // What the page showed when a step failed, to see why.
+  if (context.task.result?.state === 'fail') await shot(`failed-${context.task.name.slice(0, 40)}`);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await serve?.stop();
+});
+
+async function checkFolder(folder: string): Promise<void> {
+  await page.getByRole('button', { name: 'Import a dataset…' }).click();
+  await page.getByLabel('Dataset folder').fill(folder);
+  await page.getByRole('button', { name: 'Check the folder' }).click();
+}
+
+describe('datasets that cannot be used, in words', () => {
+  it('says a folder is not a dataset, and how to find the right one', async () => {
+    const notADataset = mkdtempSync(join(tmpdir(), 'emonas-e2e-notes-'));
+    writeFileSync(join(notADataset, 'notes.txt'), 'meeting notes');
+    mkdirSync(join(notADataset, 'scans'));
+    await checkFolder(notADataset);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toContain(notADataset);
+    expect(text).toMatch(/Point at the top folder of the dataset/);
+    await shot('search-00-not-a-dataset');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  it('says a corrupt dataset.json is corrupt, and lists a cut-short case as broken', async () => {
+    const corrupt = copyCases(3);
+    writeFileSync(join(corrupt, 'dataset.json'), '{"name": "Hippocampus", "training": [');
+    await checkFolder(corrupt);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('dataset.json');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    const damaged = copyCases(3);
+    const meta = JSON.parse(readFileSync(join(damaged, 'dataset.json'), 'utf8')) as {
+      training: { image: string }[];
+    };
+    const image = join(damaged, (meta.training[1] as { image: string }).image);
+    writeFileSync(image, readFileSync(image).subarray(0, 300));
+    await checkFolder(damaged);
+    await page.getByTestId('broken-count').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('broken-count').textContent()).toBe('1 case');
+    expect(await page.getByTestId('usable-count').textContent()).toBe('2 cases of 3');
+    await shot('search-00-corrupt-case');
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+  });
+});
+
+describe('a tiny search from the wizard to its front', () => {
+  it('imports 12 real cases', async () => {
+    await checkFolder(copyCases(12));
+    await page.getByTestId('usable-count').waitFor({ timeout: 60_000 });
+    await page.getByLabel('Name in the library').fill('Hippocampus12');
+    await page.getByRole('button', { name: 'Import 12 usable cases' }).click();
+    await page.getByRole('button', { name: 'Show the datasets' }).click({ timeout: 60_000 });
+  });
+
+  it('walks the wizard: dataset, preset, settings with an invalid combination explained, the estimate', async () => {
+    await page.getByRole('button', { name: 'Searches' }).click();
+    await page.getByRole('button', { name: 'New search…' }).click();
+    await page.getByRole('radio', { name: /^Hippocampus12/ }).check();
+    await shot('search-01-dataset');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('radio', { name: /^Custom/ }).check();
+    await shot('search-02-preset');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page.getByLabel('Population').fill('3');
+    await page.getByLabel('Generations').fill('2');
+    await page.getByLabel('Epochs per candidate').fill('1');
+    await page.getByLabel('Steps per epoch').fill('2');
+    await page.getByLabel('Patch size (voxels)').fill('16 x 16 x 16');
+    // Seed 107 draws small first networks here (5.3 million parameters in all), which keeps this test short.
+    await page.getByLabel('Seed').fill('107');
+    await page.getByLabel('Workers').fill('4');
+    await page.getByText(/Only 3 networks train per generation/).waitFor();
+    await page.getByText(/would never be used/).waitFor();
+    expect(await page.getByRole('button', { name: 'Next: estimate' }).isDisabled()).toBe(true);
+    await shot('search-03-settings-invalid');
+    await page.getByLabel('Workers').fill('1');
+    await page.getByLabel('Surrogate model on').uncheck();
+    expect(await page.getByRole('button', { name: 'Next: estimate' }).isEnabled()).toBe(true);
+    await shot('search-04-settings');
+
+    await page.getByRole('button', { name: 'Next: estimate' }).click();
+    const estimate = page.getByTestId('estimate');
+    await estimate.waitFor({ timeout: 120_000 });
+    const text = (await estimate.textContent()) ?? '';
+    expect(text).toMatch(/6 candidates/);
+    expect(text).toMatch(/16 × 16 × 16 patch/);
+    expect(text).toMatch(/s per training step/);
+    await shot('search-05-estimate');
+  }, 180_000);
+
+  it('starts, shows progress live, pauses and resumes, and ends with the front', async () => {
+    await page.getByRole('button', { name: 'Start the search' }).click();
+    await page.getByRole('heading', { name: /^Search run-/ }).waitFor();
+    await page.getByText('running', { exact: true }).waitFor();
+    await page.getByText(/Training now/).waitFor({ timeout: 60_000 });
+    await shot('search-06-dashboard-running');
+
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByText('paused', { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByText(/This search is paused/).waitFor();
+    await shot('search-07-dashboard-paused');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByText('running', { exact: true }).waitFor();
+
+    // Generous: six trainings on a shared 2-core machine can take minutes when others load it.
+    await page.getByText('finished', { exact: true }).waitFor({ timeout: 360_000 });
+    expect(await page.getByTestId('candidates-done').textContent()).toBe('6');
+    const front = page.getByRole('button', { name: /on the front/ });
+    expect(await front.count()).toBeGreaterThan(0);
+    await front.first().click();
+    await page.getByRole('heading', { name: /^Candidate g\d+-c\d+$/ }).waitFor();
+    await page.getByRole('group', { name: /^Learning curves of/ }).waitFor();
+    await shot('search-08-dashboard-finished');
+    await page.screenshot({ path: join(SHOTS, 'search-08-dashboard-finished-full.png'), fullPage: true });
+  }, 480_000);
+});
+
+describe('an engine that dies mid-run', () => {
+  it('says so, reconnects to the restarted engine, and shows the run interrupted and resumable', async () => {
+    // The wizard was walked above; this search is started the way a script would, over the API.
+    const run = await callEngine('search.start', {
+      dataset: 'Hippocampus12',
+      config: {
+        algorithm: 'samea',
+        preset: 'quick',
+        population: 3,
+        generations: 2,
+        learningGenerations: 1,
+        seed: 107,
+        surrogate: { enabled: false },
+      },
+      problem: { epochs: 3, stepsPerEpoch: 4, patch: [16, 16, 16] },
+    });
+    await page.getByRole('button', { name: '← All searches' }).click();
+    await page.getByRole('button', { name: `Open ${run.runId}` }).click();
+    await page.getByText(/Training now/).waitFor({ timeout: 60_000 });
+
+    await serve.kill();
+    const lost = page.getByRole('alert').filter({ hasText: 'The engine stopped answering' });
+    await lost.waitFor({ timeout: 30_000 });
+    expect(await lost.textContent()).toMatch(/interrupted, not lost/);
+    await shot('search-09-engine-lost');
+
+    // Reconnecting while the engine is still down tries, fails, and says so again.
+    await lost.getByRole('button', { name: 'Reconnect now' }).click();
+    await lost.waitFor({ timeout: 30_000 });
+    // Restarted on the same port with the same token, the app finds it again on its own.
+    serve = await startServe(dataDir, { port, token: TOKEN });
+    await page.getByText('Engine connected').waitFor({ timeout: 30_000 });
+    expect(await lost.count()).toBe(0);
+    await page.getByText('interrupted', { exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByText(/This search was interrupted/).waitFor();
+    await shot('search-10-interrupted');
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByText('running', { exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Cancel…' }).click();
+    await page.getByRole('button', { name: 'Cancel the search' }).click();
+    await page.getByText('cancelled', { exact: true }).waitFor({ timeout: 60_000 });
+  }, 180_000);
+
+  it('made no request beyond this machine and broke no content-security rule', () => {
+    expect(foreignRequests).toEqual([]);
+    expect(consoleProblems).toEqual([]);
+  });
+});

@@ -2,14 +2,9 @@
 // process (utilityProcess.fork), speaking the same messages (core/train/protocol.ts) as the
 // child_process.fork workers of `emonas serve`. The engine takes the launcher injected (createEngine's
 // launchWorker); without Electron's utilityProcess, none is chosen and the engine forks as it does headless.
-import { createWriteStream } from 'node:fs';
 import type { HostMessage, WorkerHandle, WorkerMessage } from '../core/train/protocol.ts';
 import type { WorkerLauncher } from '../core/service/search-estimate.ts';
-
-/** A child's piped output, as far as the launcher reads it. */
-export interface OutputStream {
-  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
-}
+import { pipeWorkerOutput, type OutputStream } from '../core/train/worker-output.ts';
 
 /** The part of Electron's UtilityProcess the launcher uses, so a test can stand in for it. */
 export interface UtilityChild {
@@ -38,21 +33,13 @@ export function utilityProcessLauncher(utility: UtilityProcessModule, entry: str
       serviceName: 'Emonas training worker',
       env: process.env,
     });
-    const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
-    // An unwritable log must not take the app down; the crash reason still comes from the stderr tail.
-    log?.on('error', () => undefined);
-    child.stdout?.on('data', (chunk: Buffer) => log?.write(chunk));
-    const stderrListeners: ((text: string) => void)[] = [];
-    child.stderr?.on('data', (chunk: Buffer) => {
-      log?.write(chunk);
-      for (const listener of stderrListeners) listener(chunk.toString('utf8'));
-    });
+    const output = pipeWorkerOutput(child.stdout, child.stderr, logFile);
     let exited = false;
     const exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
     child.on('exit', (code) => {
       if (exited) return;
       exited = true;
-      log?.end();
+      output.endLog();
       // A utility process reports no signal; a kill shows as a non-zero code.
       for (const listener of exitListeners) listener(code, null);
     });
@@ -63,7 +50,7 @@ export function utilityProcessLauncher(utility: UtilityProcessModule, entry: str
       },
       onMessage: (listener) => child.on('message', (m) => listener(m as WorkerMessage)),
       onExit: (listener) => exitListeners.push(listener),
-      onStderr: (listener) => stderrListeners.push(listener),
+      onStderr: output.onStderr,
       kill: () => {
         if (!exited) child.kill();
       },

@@ -8,7 +8,6 @@ import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import type { CaseEntry } from '../datasets/case-table.ts';
-import { DEFAULT_AUGMENTATION } from '../datasets/pipeline/augment.ts';
 import { cacheFolder, defaultCacheRoot, loadPreparedCases } from '../datasets/pipeline/cache.ts';
 import type { Shape3 } from '../datasets/pipeline/grid.ts';
 import type { PreprocessingPlan } from '../datasets/pipeline/plan.ts';
@@ -22,19 +21,12 @@ import { checkPatchShape } from '../nn/patch-shape.ts';
 import type { EvaluationOutcome } from '../search/protocol.ts';
 import type { Genome } from '../searchspace/genome.ts';
 import { loadCanonicalCase } from '../train/case-loader.ts';
-import {
-  outputChannels,
-  type CandidateResult,
-  type TrainEvent,
-  type TrainJob,
-  type TrainSettings,
-} from '../train/job.ts';
-import { REFERENCE_OBJECTIVES } from '../train/objectives.ts';
+import { outputChannels, type TrainEvent, type TrainJob, type TrainSettings } from '../train/job.ts';
 import type { WorkerHandle } from '../train/protocol.ts';
-import { REFERENCE_EARLY_STOPPING, REFERENCE_PLATEAU } from '../train/schedule.ts';
 import { forkTrainingWorker, trainInWorker } from '../train/worker-host.ts';
 import { inspectDataset } from './datasets.ts';
-import { TRAIN_DEFAULTS, planDataset } from './train.ts';
+import { TRAIN_DEFAULTS, planDataset, referenceSettings } from './train.ts';
+import { outcomeOf, type TrainingResult } from './training-outcome.ts';
 
 /** A search over a dataset, as run.json records it (every setting resolved). */
 export interface DatasetProblem {
@@ -204,19 +196,15 @@ export async function prepareSearchTraining(
     split,
     train: pick(split.train),
     val: pick(split.val),
-    settings: {
+    settings: referenceSettings({
       epochs: problem.epochs,
       stepsPerEpoch: problem.stepsPerEpoch,
       batchSize: problem.batchSize,
-      patch: [...patch],
+      patch,
       seed: 0,
-      foregroundProbability: TRAIN_DEFAULTS.foregroundProbability,
-      augmentation: DEFAULT_AUGMENTATION,
-      earlyStopping: REFERENCE_EARLY_STOPPING,
-      plateau: REFERENCE_PLATEAU,
-      objectives: { ...REFERENCE_OBJECTIVES, ...objective, budget: problem.epochs },
-      maxSeconds: problem.maxMinutes === 0 ? null : problem.maxMinutes * 60,
-    },
+      maxMinutes: problem.maxMinutes,
+      objective,
+    }),
     task: { inChannels: 1, classes: outputChannels(plan.head, plan.labels.length) },
   };
   await fillCache(setup, hooks);
@@ -305,35 +293,6 @@ export function trainingJob(
     val: setup.val,
     settings,
     outDir,
-  };
-}
-
-/** A training's result; timedOut: stopped at the hard limit (its reason says so). */
-export type TrainingResult = CandidateResult & { timedOut?: boolean };
-
-/** What the search learns from a training: f1 and its parts, or why there is none. */
-export function outcomeOf(result: TrainingResult): EvaluationOutcome {
-  if (result.timedOut) {
-    return {
-      status: 'failed',
-      code: 'time_limit',
-      reason: result.reason?.message ?? 'The time limit was exceeded.',
-    };
-  }
-  if (result.status === 'failed') {
-    return {
-      status: 'failed',
-      code: result.reason?.code ?? 'internal',
-      reason: result.reason?.message ?? 'Training failed without a reason.',
-    };
-  }
-  return {
-    status: 'completed',
-    f1: result.f1,
-    valLoss: result.valLoss,
-    trainLoss: result.trainLoss,
-    epochs: result.epochsRun,
-    bestEpoch: result.bestEpoch,
   };
 }
 

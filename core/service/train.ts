@@ -135,6 +135,36 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return v;
 }
 
+/**
+ * Training settings as the reference trains (its augmentation, early stopping, learning-rate plateau and
+ * objectives), for `emonas train` and a search's candidates alike; `objective` overrides f1's alpha and beta.
+ */
+export function referenceSettings(options: {
+  epochs: number;
+  stepsPerEpoch: number;
+  batchSize: number;
+  patch: Shape3;
+  seed: number;
+  /** 0: no time limit. */
+  maxMinutes: number;
+  objective?: { alpha: number; beta: number };
+}): TrainSettings {
+  const { epochs, maxMinutes } = options;
+  return {
+    epochs,
+    stepsPerEpoch: options.stepsPerEpoch,
+    batchSize: options.batchSize,
+    patch: [...options.patch],
+    seed: options.seed,
+    foregroundProbability: TRAIN_DEFAULTS.foregroundProbability,
+    augmentation: DEFAULT_AUGMENTATION,
+    earlyStopping: REFERENCE_EARLY_STOPPING,
+    plateau: REFERENCE_PLATEAU,
+    objectives: { ...REFERENCE_OBJECTIVES, ...options.objective, budget: epochs },
+    maxSeconds: maxMinutes === 0 ? null : maxMinutes * 60,
+  };
+}
+
 export interface PreparedTraining {
   job: TrainJob;
   plan: PreprocessingPlan;
@@ -185,19 +215,7 @@ export async function prepareTraining(
 
   const byId = new Map(manifest.cases.map((c) => [c.id, c]));
   const pick = (ids: string[]): CaseEntry[] => ids.map((id) => byId.get(id) as CaseEntry);
-  const settings: TrainSettings = {
-    epochs,
-    stepsPerEpoch,
-    batchSize,
-    patch: [...patch],
-    seed,
-    foregroundProbability: TRAIN_DEFAULTS.foregroundProbability,
-    augmentation: DEFAULT_AUGMENTATION,
-    earlyStopping: REFERENCE_EARLY_STOPPING,
-    plateau: REFERENCE_PLATEAU,
-    objectives: { ...REFERENCE_OBJECTIVES, budget: epochs },
-    maxSeconds: maxMinutes === 0 ? null : maxMinutes * 60,
-  };
+  const settings = referenceSettings({ epochs, stepsPerEpoch, batchSize, patch, seed, maxMinutes });
   const job: TrainJob = {
     genome,
     plan,

@@ -26,6 +26,7 @@ import { sanitiseOutcome } from '../search/archive.ts';
 import { formulaEvaluator } from '../search/formula-problem.ts';
 import { TRAINING_CHECKPOINT_FILE } from '../train/checkpoint.ts';
 import type { EvaluationOutcome } from '../search/protocol.ts';
+import { outcomeOf } from './training-outcome.ts';
 
 export interface WorkerRequest {
   /** The candidate file the coordinator wrote (<run>/slurm/batches/<batch>/<index>.json). */
@@ -236,21 +237,7 @@ async function evaluateTraining(
       }
     },
   });
-  if (result.status === 'failed') {
-    return {
-      status: 'failed',
-      code: result.reason?.code ?? 'internal',
-      reason: result.reason?.message ?? 'Training failed without a reason.',
-    };
-  }
-  return {
-    status: 'completed',
-    f1: result.f1,
-    valLoss: result.valLoss,
-    trainLoss: result.trainLoss,
-    epochs: result.epochsRun,
-    bestEpoch: result.bestEpoch,
-  };
+  return outcomeOf(result);
 }
 
 /** A function exported by a module on shared storage, called as the in-process executor calls one. */

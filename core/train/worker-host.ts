@@ -3,7 +3,6 @@
 // reason (worst f1, real f2), and the engine carries on. The worker's stdout and stderr go to
 // worker.log in the candidate's folder; the end of stderr explains a crash.
 import { fork } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,6 +18,7 @@ import {
 } from './job.ts';
 import { computeObjectives, worstF1 } from './objectives.ts';
 import type { HostMessage, WorkerHandle, WorkerMessage } from './protocol.ts';
+import { pipeWorkerOutput } from './worker-output.ts';
 
 const ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -36,16 +36,8 @@ export function forkTrainingWorker(logFile?: string, options: { detached?: boole
     env: process.env,
     detached: options.detached ?? false,
   });
-  const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
-  // An unwritable log must not take the engine down; the crash reason still comes from the stderr tail.
-  log?.on('error', () => undefined);
-  child.stdout?.on('data', (chunk: Buffer) => log?.write(chunk));
-  const stderrListeners: ((text: string) => void)[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log?.write(chunk);
-    for (const l of stderrListeners) l(chunk.toString('utf8'));
-  });
-  child.on('close', () => log?.end());
+  const output = pipeWorkerOutput(child.stdout, child.stderr, logFile);
+  child.on('close', () => output.endLog());
   return {
     pid: child.pid,
     send: (m: HostMessage) => {
@@ -53,7 +45,7 @@ export function forkTrainingWorker(logFile?: string, options: { detached?: boole
     },
     onMessage: (listener) => child.on('message', (m) => listener(m as WorkerMessage)),
     onExit: (listener) => child.once('exit', (code, signal) => listener(code, signal)),
-    onStderr: (listener) => stderrListeners.push(listener),
+    onStderr: output.onStderr,
     kill: () => {
       child.kill('SIGKILL');
     },

@@ -5,7 +5,7 @@
 // its review with image, ground truth and prediction side by side and in step, a second candidate, the
 // exports (predictions read back by nibabel with their source's affine, the network, the HTML report), and
 // the report opened in Chromium with its plots and pictures. Screenshots go to test-artifacts/screenshots/.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +15,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readVolume } from '../../core/io/volume-files.ts';
 import { startSearch } from '../../core/service/search.ts';
 import { labelCounts } from '../../renderer/src/viewer/viewer-model.ts';
-import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
 import { requirePython, runPython } from '../unit/io/helpers.ts';
-import { CHROMIUM, launchChromium } from './chromium.ts';
+import { openWatchedPage, requireChromium, type PageProblems } from './chromium.ts';
+import { copyHippocampusCases } from './hippocampus-copy.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
+import { inStep, paneStates } from './viewer-panes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -36,40 +37,14 @@ let second: string;
 let validation: string[];
 /** The case the review opened first: its worst. */
 let worst: string;
-const consoleProblems: string[] = [];
-const foreignRequests: string[] = [];
-
-/** A Decathlon folder holding the first `count` real cases and their dataset.json. */
-function copyCases(count: number): string {
-  const source = realHippocampusFolder();
-  const meta = JSON.parse(readFileSync(join(source, 'dataset.json'), 'utf8')) as {
-    training: { image: string; label: string }[];
-  };
-  const root = join(mkdtempSync(join(tmpdir(), 'emonas-e2e-review-data-')), 'Task04_Hippocampus');
-  mkdirSync(join(root, 'imagesTr'), { recursive: true });
-  mkdirSync(join(root, 'labelsTr'));
-  const training = meta.training.slice(0, count);
-  for (const { image, label } of training) {
-    copyFileSync(join(source, image), join(root, image));
-    copyFileSync(join(source, label), join(root, label));
-  }
-  writeFileSync(
-    join(root, 'dataset.json'),
-    JSON.stringify({ ...meta, numTraining: training.length, training, test: [] }, null, 1),
-  );
-  return root;
-}
+let problems: PageProblems;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The end-to-end tests need Debian's Chromium at ${CHROMIUM}: apt-get install chromium (CI does).`,
-    );
-  }
+  requireChromium();
   requirePython();
   mkdirSync(SHOTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'emonas-e2e-review-'));
-  dataset = copyCases(6);
+  dataset = copyHippocampusCases(6);
   runDir = join(dataDir, 'runs', RUN_ID);
   const started = Date.now();
   // Random search, seed 10: its four networks are among the cheapest of the space (at most 1.2 million
@@ -104,20 +79,7 @@ beforeAll(async () => {
 
   await buildRendererOnce();
   serve = await startServe(dataDir);
-  context = await launchChromium();
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if ((m.type() === 'error' || m.type() === 'warning') && !KNOWN_NOISE.test(m.text())) {
-      consoleProblems.push(m.text());
-    }
-  });
-  page.on('pageerror', (e) => consoleProblems.push(e.message));
-  page.on('request', (r) => {
-    // blob: URLs are Cornerstone's own workers and data, made in the page from its own origin.
-    if (!/^(blob:)?(http|ws):\/\/127\.0\.0\.1:/.test(r.url()) && !/^(file|data):/.test(r.url())) {
-      foreignRequests.push(r.url());
-    }
-  });
+  ({ context, page, problems } = await openWatchedPage(KNOWN_NOISE));
 }, 300_000);
 
 afterEach(async (test) => {
@@ -131,27 +93,6 @@ afterAll(async () => {
 });
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `review-${name}.png`), fullPage: true });
-
-/** Each pane's slice, zoom and window as the page reports them from Cornerstone. */
-async function paneStates(ids: string[]): Promise<{ slice: string; scale: string; voi: string }[]> {
-  return Promise.all(
-    ids.map(async (id) => {
-      const pane = page.getByTestId(`pane-${id}`);
-      return {
-        slice: (await pane.getAttribute('data-slice')) ?? '',
-        scale: (await pane.getAttribute('data-scale')) ?? '',
-        voi: (await pane.getAttribute('data-voi')) ?? '',
-      };
-    }),
-  );
-}
-
-async function inStep(ids: string[]): Promise<{ slice: string; scale: string; voi: string }> {
-  await page.getByTestId('viewer-status').getByText('panes in step').waitFor({ timeout: 60_000 });
-  const states = await paneStates(ids);
-  for (const s of states) expect(s).toEqual(states[0]);
-  return states[0]!;
-}
 
 async function count(testId: string): Promise<number> {
   return Number(await page.getByTestId(testId).getAttribute('data-count'));
@@ -188,7 +129,7 @@ describe('the review of a real tiny search', () => {
     worst = (await page.locator('#case-heading').textContent())?.trim() ?? '';
     expect(worst).toBe((await rows.first().locator('th').textContent())?.trim());
 
-    await inStep(['truth', 'prediction', 'errors']);
+    await inStep(page, ['truth', 'prediction', 'errors']);
     expect(await page.locator('figcaption').allTextContents()).toEqual([
       'Ground truth',
       `Prediction of ${chosen}`,
@@ -202,14 +143,14 @@ describe('the review of a real tiny search', () => {
     await shot('02-side-by-side');
 
     await page.getByTestId('pane-prediction').hover();
-    const before = (await paneStates(['prediction']))[0]!.slice;
+    const before = (await paneStates(page, ['prediction']))[0]!.slice;
     await page.mouse.wheel(0, 120);
     await expect
-      .poll(async () => (await paneStates(['truth']))[0]!.slice, { timeout: 20_000 })
+      .poll(async () => (await paneStates(page, ['truth']))[0]!.slice, { timeout: 20_000 })
       .not.toBe(before);
-    await inStep(['truth', 'prediction', 'errors']);
+    await inStep(page, ['truth', 'prediction', 'errors']);
     await page.getByRole('button', { name: 'Go to the largest error' }).click();
-    await inStep(['truth', 'prediction', 'errors']);
+    await inStep(page, ['truth', 'prediction', 'errors']);
     await shot('03-largest-error');
   });
 
@@ -220,7 +161,7 @@ describe('the review of a real tiny search', () => {
     const other = validation.find((id) => id !== worst)!;
     await page.getByRole('button', { name: `View ${other}` }).click();
     await page.getByRole('heading', { name: other }).waitFor();
-    await inStep(['truth', 'prediction', 'errors']);
+    await inStep(page, ['truth', 'prediction', 'errors']);
     await expectCounts('prediction', join(runDir, 'candidates', chosen, 'predictions', `${other}.nii.gz`));
   });
 
@@ -231,7 +172,7 @@ describe('the review of a real tiny search', () => {
       .locator('figcaption')
       .filter({ hasText: `Prediction of ${second}` })
       .waitFor({ timeout: 120_000 });
-    await inStep(['truth', 'prediction', 'second']);
+    await inStep(page, ['truth', 'prediction', 'second']);
     const other = validation.find((id) => id !== worst)!;
     await expectCounts('second', join(runDir, 'candidates', second, 'predictions', `${other}.nii.gz`));
     await shot('04-second-candidate');
@@ -313,7 +254,7 @@ print(json.dumps(out))
   });
 
   it('made no request beyond this machine and logged no error', () => {
-    expect(foreignRequests).toEqual([]);
-    expect(consoleProblems).toEqual([]);
+    expect(problems.foreign).toEqual([]);
+    expect(problems.console).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 // explained before start), a tiny real search watched on the dashboard to its end with pause and resume,
 // its front, and the engine killed mid-run (the UI says so, reconnects to the restarted engine, and shows
 // the run as interrupted and resumable). Screenshots of every step go to test-artifacts/screenshots/.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,8 @@ import { type BrowserContext, type Page } from 'playwright-core';
 import { buildRendererOnce } from './renderer-build.ts';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { realHippocampusFolder } from '../fixtures/hippocampus.ts';
-import { CHROMIUM, launchChromium } from './chromium.ts';
+import { openWatchedPage, requireChromium, type PageProblems } from './chromium.ts';
+import { copyHippocampusCases } from './hippocampus-copy.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,29 +26,7 @@ let port: number;
 let serve: ServeProcess;
 let context: BrowserContext;
 let page: Page;
-const consoleProblems: string[] = [];
-const foreignRequests: string[] = [];
-
-/** A Decathlon folder with the first `count` cases of the real data, and its dataset.json. */
-function copyCases(count: number): string {
-  const source = realHippocampusFolder();
-  const meta = JSON.parse(readFileSync(join(source, 'dataset.json'), 'utf8')) as {
-    training: { image: string; label: string }[];
-  };
-  const root = join(mkdtempSync(join(tmpdir(), 'emonas-e2e-data-')), 'Task04_Hippocampus');
-  mkdirSync(join(root, 'imagesTr'), { recursive: true });
-  mkdirSync(join(root, 'labelsTr'));
-  const training = meta.training.slice(0, count);
-  for (const { image, label } of training) {
-    copyFileSync(join(source, image), join(root, image));
-    copyFileSync(join(source, label), join(root, label));
-  }
-  writeFileSync(
-    join(root, 'dataset.json'),
-    JSON.stringify({ ...meta, numTraining: training.length, training, test: [] }, null, 1),
-  );
-  return root;
-}
+let problems: PageProblems;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -83,28 +61,14 @@ function callEngine(method: string, input: unknown): Promise<{ runId: string }> 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The end-to-end tests need Debian's Chromium at ${CHROMIUM}: apt-get install chromium (CI does).`,
-    );
-  }
+  requireChromium();
   mkdirSync(SHOTS, { recursive: true });
   await buildRendererOnce();
   dataDir = mkdtempSync(join(tmpdir(), 'emonas-e2e-search-'));
   port = await freePort();
   serve = await startServe(dataDir, { port, token: TOKEN });
-  context = await launchChromium();
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    // The engine is killed on purpose below; the browser logs the refused reconnections.
-    if ((m.type() === 'error' || m.type() === 'warning') && !/WebSocket connection/.test(m.text()))
-      consoleProblems.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleProblems.push(e.message));
-  page.on('request', (r) => {
-    if (!r.url().startsWith('http://127.0.0.1:') && !r.url().startsWith('ws://127.0.0.1:'))
-      foreignRequests.push(r.url());
-  });
+  // The engine is killed on purpose below; the browser logs the refused reconnections.
+  ({ context, page, problems } = await openWatchedPage(/WebSocket connection/));
   await page.goto(serve.appUrl);
   await page.getByText('Engine connected').waitFor();
 }, 180_000);
@@ -141,7 +105,7 @@ describe('datasets that cannot be used, in words', () => {
   });
 
   it('says a corrupt dataset.json is corrupt, and lists a cut-short case as broken', async () => {
-    const corrupt = copyCases(3);
+    const corrupt = copyHippocampusCases(3);
     writeFileSync(join(corrupt, 'dataset.json'), '{"name": "Hippocampus", "training": [');
     await checkFolder(corrupt);
     const alert = page.getByRole('alert');
@@ -149,7 +113,7 @@ describe('datasets that cannot be used, in words', () => {
     expect(await alert.textContent()).toContain('dataset.json');
     await page.getByRole('button', { name: 'Cancel' }).click();
 
-    const damaged = copyCases(3);
+    const damaged = copyHippocampusCases(3);
     const meta = JSON.parse(readFileSync(join(damaged, 'dataset.json'), 'utf8')) as {
       training: { image: string }[];
     };
@@ -167,7 +131,7 @@ describe('datasets that cannot be used, in words', () => {
 
 describe('a tiny search from the wizard to its front', () => {
   it('imports 12 real cases', async () => {
-    await checkFolder(copyCases(12));
+    await checkFolder(copyHippocampusCases(12));
     await page.getByTestId('usable-count').waitFor({ timeout: 60_000 });
     await page.getByLabel('Name in the library').fill('Hippocampus12');
     await page.getByRole('button', { name: 'Import 12 usable cases' }).click();
@@ -283,7 +247,7 @@ describe('an engine that dies mid-run', () => {
   }, 180_000);
 
   it('made no request beyond this machine and broke no content-security rule', () => {
-    expect(foreignRequests).toEqual([]);
-    expect(consoleProblems).toEqual([]);
+    expect(problems.foreign).toEqual([]);
+    expect(problems.console).toEqual([]);
   });
 });

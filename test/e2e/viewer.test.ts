@@ -3,8 +3,8 @@
 // synthetic ACDC tree): panes in step after scroll, zoom and window, overlay voxel counts equal to the label
 // map's, physical aspect in the sagittal view, the cine with ED and ES. The review of a real search's
 // candidates is test/e2e/review.test.ts.
-import { CHROMIUM, launchChromium } from './chromium.ts';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { openWatchedPage, requireChromium, type PageProblems } from './chromium.ts';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { createEngine } from '../../core/service/index.ts';
 import { labelCounts } from '../../renderer/src/viewer/viewer-model.ts';
 import { writeSyntheticAcdc } from '../unit/viewer/fixtures.ts';
 import { startServe, type ServeProcess } from './serve-process.ts';
+import { inStep, paneStates } from './viewer-panes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -26,15 +27,10 @@ let serve: ServeProcess;
 let context: BrowserContext;
 let page: Page;
 let acdcRoot: string;
-const consoleProblems: string[] = [];
-const foreignRequests: string[] = [];
+let problems: PageProblems;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The end-to-end tests need Debian's Chromium at ${CHROMIUM}: apt-get install chromium (CI does).`,
-    );
-  }
+  requireChromium();
   mkdirSync(SHOTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'emonas-e2e-viewer-'));
   acdcRoot = (await writeSyntheticAcdc(mkdtempSync(join(tmpdir(), 'emonas-e2e-acdc-')), 1)).root;
@@ -45,20 +41,7 @@ beforeAll(async () => {
 
   await buildRendererOnce();
   serve = await startServe(dataDir);
-  context = await launchChromium();
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if ((m.type() === 'error' || m.type() === 'warning') && !KNOWN_NOISE.test(m.text())) {
-      consoleProblems.push(m.text());
-    }
-  });
-  page.on('pageerror', (e) => consoleProblems.push(e.message));
-  page.on('request', (r) => {
-    // blob: URLs are Cornerstone's own workers and data, made in the page from its own origin.
-    if (!/^(blob:)?(http|ws):\/\/127\.0\.0\.1:/.test(r.url()) && !/^(file|data):/.test(r.url())) {
-      foreignRequests.push(r.url());
-    }
-  });
+  ({ context, page, problems } = await openWatchedPage(KNOWN_NOISE));
 }, 180_000);
 
 afterAll(async () => {
@@ -67,27 +50,6 @@ afterAll(async () => {
 });
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `viewer-${name}.png`), fullPage: true });
-
-/** Each pane's slice, zoom and window as the page reports them from Cornerstone. */
-async function paneStates(ids: string[]): Promise<{ slice: string; scale: string; voi: string }[]> {
-  return Promise.all(
-    ids.map(async (id) => {
-      const pane = page.getByTestId(`pane-${id}`);
-      return {
-        slice: (await pane.getAttribute('data-slice')) ?? '',
-        scale: (await pane.getAttribute('data-scale')) ?? '',
-        voi: (await pane.getAttribute('data-voi')) ?? '',
-      };
-    }),
-  );
-}
-
-async function inStep(ids: string[]): Promise<{ slice: string; scale: string; voi: string }> {
-  await page.getByTestId('viewer-status').getByText('panes in step').waitFor({ timeout: 60_000 });
-  const states = await paneStates(ids);
-  for (const s of states) expect(s).toEqual(states[0]);
-  return states[0]!;
-}
 
 /** Bounding box (canvas pixels) of the pixels where blue clearly dominates: the LV overlay in a pane. */
 function blueBox(pane: Locator) {
@@ -124,7 +86,7 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
     await page.getByRole('button', { name: 'Open' }).click();
     await page.getByLabel('Case', { exact: true }).selectOption('patient001_ED');
     await page.getByRole('button', { name: 'Open in the viewer' }).click();
-    const state = await inStep(['image', 'truth']);
+    const state = await inStep(page, ['image', 'truth']);
     expect(Number(state.slice)).toBe(4);
     await shot('01-case-acquired');
   });
@@ -143,7 +105,7 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
 
   it('keeps the physical aspect in the sagittal view (a ball stays round across 10 mm slices)', async () => {
     await page.getByRole('button', { name: 'Sagittal' }).click();
-    const state = await inStep(['image', 'truth']);
+    const state = await inStep(page, ['image', 'truth']);
     const i = Number(state.slice);
     const truth = await readVolume(
       join(acdcRoot, 'database/training/patient001/patient001_frame01_gt.nii.gz'),
@@ -185,22 +147,22 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
 
   it('keeps the panes in step after scrolling, zooming and windowing in one of them', async () => {
     await page.getByRole('button', { name: 'As acquired' }).click();
-    const before = await inStep(['image', 'truth']);
+    const before = await inStep(page, ['image', 'truth']);
     const truthPane = page.getByTestId('pane-truth');
     await truthPane.hover();
     for (let n = 0; n < 2; n++) await page.mouse.wheel(0, 120);
     await expect
-      .poll(async () => (await paneStates(['truth']))[0]!.slice, { timeout: 20_000 })
+      .poll(async () => (await paneStates(page, ['truth']))[0]!.slice, { timeout: 20_000 })
       .not.toBe(before.slice);
-    const scrolled = await inStep(['image', 'truth']);
+    const scrolled = await inStep(page, ['image', 'truth']);
     expect(Math.abs(Number(scrolled.slice) - Number(before.slice))).toBeGreaterThanOrEqual(1);
 
     await page.getByTestId('viewer').focus();
     await page.keyboard.press('+');
     await expect
-      .poll(async () => (await paneStates(['image']))[0]!.scale, { timeout: 20_000 })
+      .poll(async () => (await paneStates(page, ['image']))[0]!.scale, { timeout: 20_000 })
       .not.toBe(before.scale);
-    const zoomed = await inStep(['image', 'truth']);
+    const zoomed = await inStep(page, ['image', 'truth']);
     expect(Number(zoomed.scale)).toBeLessThan(Number(before.scale));
 
     const box = (await truthPane.boundingBox())!;
@@ -209,9 +171,9 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
     await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 40, { steps: 5 });
     await page.mouse.up();
     await expect
-      .poll(async () => (await paneStates(['image']))[0]!.voi, { timeout: 20_000 })
+      .poll(async () => (await paneStates(page, ['image']))[0]!.voi, { timeout: 20_000 })
       .not.toBe(before.voi);
-    await inStep(['image', 'truth']);
+    await inStep(page, ['image', 'truth']);
     await shot('04-case-scrolled-zoomed-windowed');
   });
 
@@ -229,7 +191,7 @@ describe('the viewer on a dataset case with 10 mm slices', () => {
   });
 
   it('made no request beyond this machine and logged no error', () => {
-    expect(foreignRequests).toEqual([]);
-    expect(consoleProblems).toEqual([]);
+    expect(problems.foreign).toEqual([]);
+    expect(problems.console).toEqual([]);
   });
 });

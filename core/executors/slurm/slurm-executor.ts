@@ -13,7 +13,6 @@ import { EmonasError } from '../../base/errors.ts';
 import { sanitiseOutcome } from '../../search/archive.ts';
 import type { EvaluationOutcome } from '../../search/protocol.ts';
 import {
-  CANCELLED,
   type EvaluationTask,
   type Executor,
   type ExecutorCapabilities,
@@ -21,6 +20,7 @@ import {
   type TaskResult,
   type TaskState,
 } from '../executor.ts';
+import { FinishedResults, cancelledOutcome } from '../finished-results.ts';
 import type { SlurmConfig } from './config.ts';
 import { jobScript } from './job-script.ts';
 import { Ledger, type BatchTask } from './ledger.ts';
@@ -82,8 +82,7 @@ export class SlurmExecutor implements Executor {
   private readonly ledger: Ledger;
   private readonly tracked = new Map<string, Tracked>();
   private readonly retries: PendingRetry[] = [];
-  private readonly finished: TaskResult[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly finished = new FinishedResults();
   private readonly stop = new AbortController();
   private arraySize: number | null;
   private loop: Promise<void> | null = null;
@@ -129,7 +128,7 @@ export class SlurmExecutor implements Executor {
     const pending = new Set([
       ...this.tracked.keys(),
       ...this.retries.map((r) => r.tracked.id),
-      ...this.finished.map((r) => r.id),
+      ...this.finished.ids(),
     ]);
     for (const task of tasks) {
       if (pending.has(task.id))
@@ -176,25 +175,16 @@ export class SlurmExecutor implements Executor {
     return [
       ...[...this.tracked.values()].map((t) => ({ id: t.id, state: t.state })),
       ...this.retries.map((r) => ({ id: r.tracked.id, state: 'queued' as const })),
-      ...this.finished.map((r) => ({ id: r.id, state: 'finished' as const })),
+      ...this.finished.states(),
     ];
   }
 
   async collect(): Promise<TaskResult[]> {
-    return this.finished.splice(0);
+    return this.finished.collect();
   }
 
   waitForResults(timeoutMs: number): Promise<void> {
-    if (this.finished.length > 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-    });
+    return this.finished.wait(timeoutMs);
   }
 
   async cancel(ids: string[]): Promise<void> {
@@ -208,14 +198,7 @@ export class SlurmExecutor implements Executor {
       else keys.push(tracked.key);
       this.tracked.delete(id);
       cancelled.push(id);
-      this.finish({
-        id,
-        outcome: {
-          status: 'failed',
-          code: CANCELLED,
-          reason: 'The evaluation was cancelled before it finished.',
-        },
-      });
+      this.finished.add({ id, outcome: cancelledOutcome() });
     }
     if (cancelled.length === 0) return;
     this.ledger.append({ t: 'cancelled', ids: cancelled, at: now() });
@@ -498,12 +481,7 @@ export class SlurmExecutor implements Executor {
 
   private finishWith(id: string, file: TaskResultFile): void {
     const outcome: EvaluationOutcome = sanitiseOutcome(file.outcome);
-    this.finish({ id, outcome, seconds: file.seconds });
-  }
-
-  private finish(result: TaskResult): void {
-    this.finished.push(result);
-    for (const wake of [...this.waiters]) wake();
+    this.finished.add({ id, outcome, seconds: file.seconds });
   }
 
   private keyOf(placement: { jobId: string | null; task: BatchTask }): string {

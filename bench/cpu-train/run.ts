@@ -12,6 +12,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CANDIDATE_NETWORK, SMALL_NETWORK, candidateGenome, type NetworkName } from './networks.ts';
+import { median } from '../median.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -112,12 +113,6 @@ function torchRunner(network: NetworkName, data: string): Runner {
     '--threads',
     values.threads,
   ]);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 async function prepare(dir: string): Promise<void> {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainCandidate } from '../../core/service/train.ts';
+import { median } from '../median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,12 +23,6 @@ interface Timing {
   backend: string;
   stepMs: number;
   wallSeconds: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 async function timeTraining(backend: string): Promise<Timing> {

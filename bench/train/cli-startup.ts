@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from '../median.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const runs = Math.max(1, Number(values.runs));
@@ -18,12 +19,6 @@ function seconds(entry: string, args: string[]): number {
   const r = spawnSync(process.execPath, [entry, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${entry} ${args.join(' ')} failed: ${r.stderr}`);
   return (performance.now() - t0) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 // One untimed run each fills tsx's compile cache, as on any machine after the first call.

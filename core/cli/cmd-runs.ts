@@ -1,10 +1,10 @@
 // Runs in: the emonas command's process. `emonas runs [<folder>]`: the search runs found in a folder (or
 // the folder itself when it is a run), with their status and progress.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import { RUN_FILES } from '../runs/run-folder.ts';
-import { listRuns, type RunSummary } from '../service/search.ts';
+import { listRuns, readRunSummary, type RunSummary } from '../service/search.ts';
 import { parse, printJson, type Command } from './command.ts';
 
 const usage = `Usage: emonas runs [<folder>] [--json]
@@ -31,7 +31,7 @@ export const runsCommand: Command = {
     if (positionals.length > 1) throw new EmonasError('bad_request', 'emonas runs takes at most one folder');
     const folder = resolve(positionals[0] ?? '.');
     const runs = existsSync(join(folder, RUN_FILES.manifest))
-      ? listRuns({ root: dirname(folder) }).filter((r) => resolve(r.runDir) === folder)
+      ? [readRunSummary(folder)]
       : listRuns({ root: folder });
     if (values.json) {
       printJson(runs.map((r) => ({ ...r, status: runStatus(r) })));

@@ -72,12 +72,15 @@ function readFailure(file: string, err: unknown): EmonasError {
   });
 }
 
+let writes = 0;
+
 /**
- * Writes through a temporary file and a rename, so an interrupted write never leaves a half-written image
- * under the real name.
+ * Writes through a temporary file and a rename, so an interrupted write never leaves a half-written file
+ * under the real name; a full disk or a refused write becomes an EmonasError naming the file.
  */
-export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${file}.${process.pid}.partial`;
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  // Unique per call: the same file may be written twice at once (an index updated by concurrent jobs).
+  const temporary = `${file}.${process.pid}.${++writes}.partial`;
   try {
     await writeFile(temporary, bytes);
     await rename(temporary, file);
@@ -99,6 +102,11 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<
       cause: err,
     });
   }
+}
+
+/** A JSON file written as writeFileAtomic writes, two-space indented with a final newline. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** The first bytes of a macOS AppleDouble companion ("._name"): resource data, never an image. */

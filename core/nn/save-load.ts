@@ -2,11 +2,12 @@
 // tf.LayersModel as a folder in the standard tfjs layers format (model.json + weights.bin) without
 // tfjs-node's file:// handler, and loads it back with the custom layers and gradients registered.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { io } from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { writeFileAtomic } from '../io/files.ts';
 import { EmonasError } from '../base/errors.ts';
 import './channel-replicate.ts';
 import './conv3d-transpose-grad.ts';
@@ -28,8 +29,8 @@ export async function saveModel(model: LayersModel, dir: string): Promise<void> 
         convertedBy: null,
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
       };
-      await writeAtomically(join(dir, WEIGHTS_FILE), weights);
-      await writeAtomically(join(dir, MODEL_FILE), JSON.stringify(modelJson));
+      await writeFileAtomic(join(dir, WEIGHTS_FILE), weights);
+      await writeFileAtomic(join(dir, MODEL_FILE), JSON.stringify(modelJson));
       return { modelArtifactsInfo: io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
@@ -138,10 +139,4 @@ function concat(parts: Uint8Array[]): Uint8Array {
     offset += part.byteLength;
   }
   return out;
-}
-
-async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = `${path}.partial`;
-  await writeFile(temporary, data);
-  await rename(temporary, path);
 }

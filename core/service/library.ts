@@ -4,8 +4,9 @@
 //   <dataDir>/datasets.json              { version: 1, datasets: DatasetRecord[] }
 //   <dataDir>/datasets/<name>/report.json   the inspection report as it was at import
 //   <dataDir>/datasets/<name>/files/        the library's own copy, only when asked for
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
+import { writeJsonAtomic } from '../io/files.ts';
 import { EmonasError } from '../base/errors.ts';
 import type { DatasetRecord, DatasetReport } from '../api/datasets.ts';
 
@@ -71,7 +72,7 @@ export class DatasetLibrary<R extends DatasetReport> {
           await cp(report.root, target, { recursive: true, errorOnExist: true });
           stored = reroot(report, target);
         }
-        await writeJson(join(folder, 'report.json'), stored);
+        await writeJsonAtomic(join(folder, 'report.json'), stored);
       } catch (err) {
         // A half-made copy (a full disk, an unreadable file) must not stay behind unrecorded.
         await rm(folder, { recursive: true, force: true });
@@ -136,7 +137,7 @@ export class DatasetLibrary<R extends DatasetReport> {
 
   private async write(index: LibraryFile): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
-    await writeJson(this.indexFile, index);
+    await writeJsonAtomic(this.indexFile, index);
   }
 }
 
@@ -163,13 +164,6 @@ async function readJson<T>(file: string, damaged: string): Promise<T> {
   if (typeof value !== 'object' || value === null)
     throw new EmonasError('unreadable_file', damaged, { file });
   return value as T;
-}
-
-/** Writes through a temporary file and a rename, so a crash never leaves half a JSON file behind. */
-async function writeJson(file: string, value: unknown): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(value, null, 2) + '\n');
-  await rename(temporary, file);
 }
 
 /** The same report with every path under the old root moved under the new one. */

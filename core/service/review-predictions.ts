@@ -3,12 +3,13 @@
 // and computed when missing by a worker process, so the engine never blocks on inference.
 import { fork } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ReviewProblem } from '../api/review.ts';
 import { EmonasError, type ErrorData } from '../base/errors.ts';
+import { writeJsonAtomic } from '../io/files.ts';
 import { readJson, validationCase, type OpenedCandidate } from './review-candidate.ts';
 import type { PredictionJob, PredictionReport } from './review-worker.ts';
 
@@ -58,11 +59,6 @@ async function readIndex(folder: string, stamp: string): Promise<PredictionIndex
   await rm(folder, { recursive: true, force: true });
   await mkdir(folder, { recursive: true });
   return { format: 'emonas-predictions-1', model: stamp, cases: {} };
-}
-
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFile(`${file}.partial`, JSON.stringify(value, null, 2) + '\n');
-  await rename(`${file}.partial`, file);
 }
 
 const WORKER = fileURLToPath(new URL('./review-worker.ts', import.meta.url));

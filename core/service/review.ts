@@ -17,6 +17,7 @@ import { EmonasError } from '../base/errors.ts';
 import type { CaseEntry } from '../datasets/case-table.ts';
 import { toIntegerLabels } from '../datasets/labels.ts';
 import { loadCase } from '../datasets/load-case.ts';
+import { writeJsonAtomic } from '../io/files.ts';
 import { openVolume, readVolume, readVolumeHeader } from '../io/volume-files.ts';
 import type { VolumeFile } from '../io/volume-header.ts';
 import type { Volume } from '../io/volume.ts';
@@ -28,7 +29,7 @@ import {
   type CandidateRef,
   type OpenedCandidate,
 } from './review-candidate.ts';
-import { ensurePredictions, REVIEW_FILES, writeJsonAtomic, type ReviewHooks } from './review-predictions.ts';
+import { ensurePredictions, REVIEW_FILES, type ReviewHooks } from './review-predictions.ts';
 
 interface MetricsCache {
   format: 'emonas-review-1';

@@ -19,7 +19,7 @@ import { frontOf } from '../search/archive.ts';
 import type { SearchConfig } from '../search/config.ts';
 import type { CandidateSpec, EvaluationOutcome } from '../search/protocol.ts';
 import { EPOCH_LOG_FILE } from '../train/epoch-log.ts';
-import { archiveFromJournal } from './search.ts';
+import { archiveFromJournal, plannedEvaluations } from './search.ts';
 
 function numberOr(value: unknown, fallback: number | null): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
@@ -27,14 +27,12 @@ function numberOr(value: unknown, fallback: number | null): number | null {
 
 /** What a search is set to do, from its configuration. */
 export function planFromConfig(search: SearchConfig, workers: number, dataset: string | null): RunPlan {
-  const population = search.algorithm === 'random' ? search.batch : search.population;
-  const all = population * search.generations;
   return {
     generations: search.generations,
-    population,
+    population: search.algorithm === 'random' ? search.batch : search.population,
     maxEvaluations: search.maxEvaluations,
     epochs: search.objective.epochs,
-    expectedCandidates: search.maxEvaluations === null ? all : Math.min(all, search.maxEvaluations),
+    expectedCandidates: plannedEvaluations(search),
     surrogate: search.algorithm === 'samea' && search.surrogate.enabled,
     workers,
     dataset,
@@ -95,7 +93,7 @@ export function runProgress(summary: RunSummary, live: boolean): Omit<RunProgres
   const front = new Set(frontOf(archive).map((e) => e.spec.id));
   // Results of a batch still training are not in the archive yet: until they are, the front shown is the
   // non-dominated set of every completed result (the same order: lower f1, fewer parameters).
-  if (archive.length < [...results.values()].length) {
+  if (archive.length < results.size) {
     const done = [...specs.values()].flatMap((spec) => {
       const outcome = results.get(spec.id)?.outcome;
       return outcome?.status === 'completed' ? [{ id: spec.id, f1: outcome.f1, params: spec.params }] : [];

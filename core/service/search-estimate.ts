@@ -19,7 +19,7 @@ import { prepareTraining } from './train.ts';
 export type WorkerLauncher = (logFile?: string) => WorkerHandle;
 
 /** The middle of the search space: what a typical candidate costs. */
-export const PROBE_GENOME: Genome = {
+const PROBE_GENOME: Genome = {
   learningRate: 4e-4,
   filters: 16,
   cells: 7,

@@ -3,11 +3,12 @@
 // core/service/search.ts; this keeps track of which runs this engine is driving and what became of them,
 // including runs whose engine died (their run.lock names a process that is gone: interrupted, resumable).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { EmonasError, toErrorData, type ErrorData } from '../base/errors.ts';
 import type { EventName, EventPayload } from '../api/events.ts';
 import type { EpochPoint, FrontCandidate, RunProgress, RunState, RunSummary } from '../api/runs.ts';
+import { RUN_FILES } from '../runs/run-folder.ts';
 import type { StudyEvent } from '../runs/study.ts';
 import { resolveSearchConfig, type SearchConfig } from '../search/config.ts';
 import { candidateCurves, planFromConfig, runProgress } from './run-progress.ts';
@@ -15,9 +16,12 @@ import type { WorkerLauncher } from './search-estimate.ts';
 import {
   front,
   listRuns,
+  lockHolder,
   parseProblem,
+  readRunSummary,
   resume,
   startSearch,
+  type RunSummary as SearchRunSummary,
   type SearchDeps,
   type SearchSummary,
 } from './search.ts';
@@ -60,39 +64,47 @@ export class SearchJobs {
 
   private onDisk(): RunSummary[] {
     mkdirSync(this.runsRoot, { recursive: true });
-    return listRuns({ root: this.runsRoot }).map((r) => {
-      const runId = r.runDir.slice(this.runsRoot.length + 1);
-      return {
-        runId,
-        runDir: r.runDir,
-        createdAt: r.createdAt,
-        algorithm: r.algorithm,
-        problem: r.problem,
-        evaluated: r.evaluated,
-        failed: r.failed,
-        state: this.stateOf(runId, r.runDir, r.finished),
-        lastActivity: r.lastActivity,
-      };
-    });
+    return listRuns({ root: this.runsRoot }).map((r) =>
+      this.toSummary(r.runDir.slice(this.runsRoot.length + 1), r),
+    );
+  }
+
+  private toSummary(runId: string, r: SearchRunSummary): RunSummary {
+    return {
+      runId,
+      runDir: r.runDir,
+      createdAt: r.createdAt,
+      algorithm: r.algorithm,
+      problem: r.problem,
+      evaluated: r.evaluated,
+      failed: r.failed,
+      state: this.stateOf(runId, r.runDir, r.finished),
+      lastActivity: r.lastActivity,
+    };
+  }
+
+  /** The run's summary, read from its folder alone (not every run's), or what start answered until it has one. */
+  private summaryOf(runId: string): { summary: RunSummary; onDisk: boolean } {
+    // Only a folder directly in the runs folder is a run of this engine.
+    const runDir =
+      runId === basename(runId) && runId !== '.' && runId !== '..' ? join(this.runsRoot, runId) : null;
+    if (runDir && existsSync(join(runDir, RUN_FILES.manifest))) {
+      return { summary: this.toSummary(runId, readRunSummary(runDir)), onDisk: true };
+    }
+    const job = this.jobs.get(runId);
+    if (job?.pending) {
+      const state = job.controller.signal.aborted ? 'stopping' : 'running';
+      return { summary: { ...job.pending.summary, state }, onDisk: false };
+    }
+    throw new EmonasError(
+      'not_found',
+      `There is no run '${runId}' in ${this.runsRoot}; see the list of runs.`,
+    );
   }
 
   get(runId: string): { summary: RunSummary; front: FrontCandidate[] } {
-    const summary = this.onDisk().find((r) => r.runId === runId);
-    const pending = this.jobs.get(runId)?.pending;
-    if (!summary && pending) {
-      const job = this.jobs.get(runId) as Job;
-      return {
-        summary: { ...pending.summary, state: job.controller.signal.aborted ? 'stopping' : 'running' },
-        front: [],
-      };
-    }
-    if (!summary) {
-      throw new EmonasError(
-        'not_found',
-        `There is no run '${runId}' in ${this.runsRoot}; see the list of runs.`,
-      );
-    }
-    return { summary, front: front({ runDir: summary.runDir }) };
+    const { summary, onDisk } = this.summaryOf(runId);
+    return { summary, front: onDisk ? front({ runDir: summary.runDir }) : [] };
   }
 
   /** Checks the configuration and problem at once, so a mistake is answered, not reported later. */
@@ -128,7 +140,7 @@ export class SearchJobs {
   }
 
   resume(runId: string): RunSummary {
-    const { summary } = this.get(runId);
+    const { summary } = this.summaryOf(runId);
     if (this.jobs.has(runId)) {
       throw new EmonasError('conflict', `Run '${runId}' is already running in this engine.`);
     }
@@ -163,12 +175,12 @@ export class SearchJobs {
         `Run '${runId}' is not running in this engine, so it cannot be paused.`,
       );
     job.controller.abort();
-    return this.get(runId).summary;
+    return this.summaryOf(runId).summary;
   }
 
   /** Stops a run for good; a running one is stopped first (what it evaluated stays in the run). */
   async cancel(runId: string): Promise<RunSummary> {
-    const { summary } = this.get(runId);
+    const { summary } = this.summaryOf(runId);
     if (summary.state === 'finished' || summary.state === 'cancelled') {
       throw new EmonasError('conflict', `Run '${runId}' has ${summary.state}; there is nothing to cancel.`);
     }
@@ -183,11 +195,11 @@ export class SearchJobs {
       join(summary.runDir, CANCELLED_FILE),
       JSON.stringify({ cancelledAt: new Date().toISOString() }) + '\n',
     );
-    return this.get(runId).summary;
+    return this.summaryOf(runId).summary;
   }
 
   progress(runId: string): RunProgress {
-    const { summary } = this.get(runId);
+    const { summary } = this.summaryOf(runId);
     const job = this.jobs.get(runId);
     if (job?.pending && !existsSync(join(summary.runDir, 'run.json'))) {
       const { config, workers, dataset } = job.pending;
@@ -204,7 +216,7 @@ export class SearchJobs {
   }
 
   curves(runId: string, candidateId: string): EpochPoint[] {
-    return candidateCurves(this.get(runId).summary.runDir, candidateId);
+    return candidateCurves(this.summaryOf(runId).summary.runDir, candidateId);
   }
 
   /** Pauses every running search and waits until each has written its journal. */
@@ -254,7 +266,7 @@ export class SearchJobs {
     job.done = run(deps).then(
       (outcome) => {
         this.jobs.delete(runId);
-        const { summary } = this.get(runId);
+        const { summary } = this.summaryOf(runId);
         if (outcome.status === 'finished') this.emit('run.finished', { run: summary });
         else this.emit('run.paused', { run: summary });
       },
@@ -273,7 +285,7 @@ export class SearchJobs {
   /** The run's summary, or what is known of it when it failed before its folder was written. */
   private summaryAfterFailure(runId: string): RunSummary {
     try {
-      return this.get(runId).summary;
+      return this.summaryOf(runId).summary;
     } catch {
       return {
         runId,
@@ -309,28 +321,4 @@ export class SearchJobs {
 function newRunId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `run-${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-/**
- * Who holds the run's lock: nobody (no lock, or this engine's own released one), a live other process, or
- * a process that is gone without releasing it (the engine crashed or was killed).
- */
-function lockHolder(runDir: string): 'none' | 'alive' | 'dead' {
-  const path = join(runDir, 'run.lock');
-  if (!existsSync(path)) return 'none';
-  let pid: number;
-  try {
-    pid = Number(readFileSync(path, 'utf8'));
-  } catch {
-    return 'none';
-  }
-  // An empty lock (killed while writing it) reads as 0: a dead holder all the same.
-  if (!Number.isInteger(pid) || pid <= 0) return 'dead';
-  if (pid === process.pid) return 'none';
-  try {
-    process.kill(pid, 0);
-    return 'alive';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
-  }
 }

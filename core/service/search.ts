@@ -276,15 +276,15 @@ export async function startSearch(
     );
   }
   const rawConfig = request.config ?? {};
-  const problem = parseProblem(request.problem, resolveSearchConfig(rawConfig));
+  const requested = resolveSearchConfig(rawConfig);
+  const problem = parseProblem(request.problem, requested);
   const workers = workersOf(request.workers, 1);
   if (request.executor === 'slurm' && request.slurmConfig === undefined) {
     throw new EmonasError('bad_request', 'A search on Slurm needs its settings: give --slurm-config <file>.');
   }
   let setup: TrainingSetup | null = null;
   if (problem.kind === 'dataset') {
-    const config = resolveSearchConfig(rawConfig);
-    setup = await prepareSearchTraining(problem, config.objective, {
+    setup = await prepareSearchTraining(problem, requested.objective, {
       onProgress: (stage, done, total) => deps.onProgress?.({ type: 'preparing', stage, done, total }),
     });
   }
@@ -447,26 +447,29 @@ export function front(request: { runDir: string }): FrontRow[] {
 
 /** Runs under a folder (each a subfolder with run.json), oldest name first. */
 export function listRuns(request: { root: string }): RunSummary[] {
-  return listRunFolders(request.root).map((runDir) => {
-    const manifest = readRunManifest(runDir);
-    const { records } = readJournal(join(runDir, RUN_FILES.journal));
-    const results = records.filter((r) => r.t === 'result');
-    const stamped = records.filter((r): r is Extract<typeof r, { at: string }> => 'at' in r);
-    return {
-      runDir,
-      id: manifest.id,
-      createdAt: manifest.createdAt,
-      algorithm: manifest.search.algorithm,
-      problem: String(manifest.problem.kind ?? 'unknown'),
-      evaluated: results.length,
-      failed: results.filter((r) => r.outcome.status === 'failed').length,
-      finished: records.some((r) => r.t === 'finished'),
-      lastActivity: stamped.length > 0 ? (stamped[stamped.length - 1] as { at: string }).at : null,
-      planned: plannedEvaluations(manifest.search),
-      running: isOpenElsewhere(runDir),
-      finalized: existsSync(join(runDir, 'final', 'result.json')),
-    };
-  });
+  return listRunFolders(request.root).map(readRunSummary);
+}
+
+/** One run's summary, read from its folder (which must hold a run.json). */
+export function readRunSummary(runDir: string): RunSummary {
+  const manifest = readRunManifest(runDir);
+  const { records } = readJournal(join(runDir, RUN_FILES.journal));
+  const results = records.filter((r) => r.t === 'result');
+  const stamped = records.filter((r): r is Extract<typeof r, { at: string }> => 'at' in r);
+  return {
+    runDir,
+    id: manifest.id,
+    createdAt: manifest.createdAt,
+    algorithm: manifest.search.algorithm,
+    problem: String(manifest.problem.kind ?? 'unknown'),
+    evaluated: results.length,
+    failed: results.filter((r) => r.outcome.status === 'failed').length,
+    finished: records.some((r) => r.t === 'finished'),
+    lastActivity: stamped.length > 0 ? (stamped[stamped.length - 1] as { at: string }).at : null,
+    planned: plannedEvaluations(manifest.search),
+    running: lockHolder(runDir) === 'alive',
+    finalized: existsSync(join(runDir, 'final', 'result.json')),
+  };
 }
 
 /** Candidates a configuration plans for: one batch per generation, capped by maxEvaluations. */
@@ -476,16 +479,27 @@ export function plannedEvaluations(search: SearchConfig): number {
   return search.maxEvaluations === null ? planned : Math.min(planned, search.maxEvaluations);
 }
 
-function isOpenElsewhere(runDir: string): boolean {
+/**
+ * Who holds a run's lock: nobody (no lock, or this process's own), a live other process, or a process that
+ * is gone without releasing it (the engine crashed or was killed).
+ */
+export function lockHolder(runDir: string): 'none' | 'alive' | 'dead' {
   const path = join(runDir, 'run.lock');
-  if (!existsSync(path)) return false;
-  const pid = Number(readFileSync(path, 'utf8'));
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  if (!existsSync(path)) return 'none';
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path, 'utf8'));
+  } catch {
+    return 'none';
+  }
+  // An empty lock (killed while writing it) reads as 0: a dead holder all the same.
+  if (!Number.isInteger(pid) || pid <= 0) return 'dead';
+  if (pid === process.pid) return 'none';
   try {
     process.kill(pid, 0);
-    return true;
+    return 'alive';
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
   }
 }
 

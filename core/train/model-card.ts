@@ -2,7 +2,8 @@
 // description, emonas-model.json next to the tfjs model.json and weights.bin: everything prediction needs
 // besides the weights (genome, preprocessing plan with the training patch, label table, head), and what
 // the training measured.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/files.ts';
 import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import type { PreprocessingPlan } from '../datasets/pipeline/plan.ts';
@@ -26,8 +27,7 @@ export interface ModelCard {
 
 export async function writeModelCard(dir: string, card: ModelCard): Promise<void> {
   const file = join(dir, MODEL_CARD_FILE);
-  await writeFile(`${file}.partial`, JSON.stringify(card, null, 2) + '\n');
-  await rename(`${file}.partial`, file);
+  await writeFileAtomic(file, JSON.stringify(card, null, 2) + '\n');
 }
 
 export async function readModelCard(dir: string): Promise<ModelCard> {

@@ -83,12 +83,12 @@ function checkCancelled(signal: AbortSignal | undefined): void {
 
 /** The checkpoint to resume from, or why there is none to use (null: no file, or no resume asked). */
 async function findCheckpoint(
-  job: TrainJob,
+  fingerprint: string,
   path: string,
   resume: boolean | undefined,
 ): Promise<{ checkpoint: TrainingCheckpoint | null; ignored: string | null }> {
   if (!resume) return { checkpoint: null, ignored: null };
-  const lookup = await readCheckpoint(path, jobFingerprint(job));
+  const lookup = await readCheckpoint(path, fingerprint);
   return lookup.found
     ? { checkpoint: lookup.checkpoint, ignored: null }
     : { checkpoint: null, ignored: lookup.reason };
@@ -127,7 +127,9 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
   const channels = outputChannels(plan.head, classes);
   const emit = (e: TrainEvent): void => hooks.onEvent?.(e);
   const path = hooks.checkpointPath ?? checkpointPath(job);
-  const found = await findCheckpoint(job, path, hooks.resume);
+  // The job is the same at every epoch's checkpoint: its fingerprint is hashed once.
+  const fingerprint = jobFingerprint(job);
+  const found = await findCheckpoint(fingerprint, path, hooks.resume);
   let checkpoint = found.checkpoint;
   let ignored = found.ignored;
   // A resumed training's time budget counts the runs before it.
@@ -204,7 +206,20 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
     });
 
     const outcome = await trainEpochs(
-      { job, hooks, model, optimizer, trainCases, valCases, channels, labelNames, card, elapsed, path },
+      {
+        job,
+        hooks,
+        model,
+        optimizer,
+        trainCases,
+        valCases,
+        channels,
+        labelNames,
+        card,
+        elapsed,
+        path,
+        fingerprint,
+      },
       checkpoint?.loop ?? null,
     );
     if (!hooks.keepCheckpoint) await removeCheckpoint(path);
@@ -265,6 +280,8 @@ interface LoopContext {
   elapsed: () => number;
   /** The checkpoint file. */
   path: string;
+  /** jobFingerprint(job), stamped on every checkpoint. */
+  fingerprint: string;
 }
 
 async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<LoopOutcome> {
@@ -379,7 +396,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
     // network it restores is this epoch's), while best weights saved ahead of their checkpoint could
     // belong to an epoch the resume runs again.
     await writeCheckpoint(c.path, {
-      fingerprint: jobFingerprint(job),
+      fingerprint: c.fingerprint,
       job,
       weights: await snapshotWeights(model),
       optimizer: await optimizer.captureState(),

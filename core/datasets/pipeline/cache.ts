@@ -4,9 +4,10 @@
 // a temporary name and are renamed into place, so two workers filling the cache at once never see half
 // a file.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/files.ts';
 import { EmonasError } from '../../base/errors.ts';
 import type { CaseEntry } from '../case-table.ts';
 import { gridSize, type Shape3 } from './grid.ts';
@@ -53,12 +54,6 @@ async function stamp(file: string): Promise<SourceStamp> {
   return { file, size: s.size, mtimeMs: s.mtimeMs };
 }
 
-async function writeAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
-}
-
 async function readCached(
   folder: string,
   entry: CaseEntry,
@@ -95,9 +90,9 @@ async function writeCached(folder: string, prepared: PreparedCase, sources: Sour
   const bytes = new Uint8Array(n * 5);
   bytes.set(new Uint8Array(prepared.image.data.buffer, prepared.image.data.byteOffset, n * 4), 0);
   bytes.set(prepared.label.data, n * 4);
-  await writeAtomic(join(folder, `${caseFileName(prepared.id)}.bin`), bytes);
+  await writeFileAtomic(join(folder, `${caseFileName(prepared.id)}.bin`), bytes);
   const record: CacheRecord = { id: prepared.id, sources, shape: prepared.image.shape };
-  await writeAtomic(join(folder, `${caseFileName(prepared.id)}.json`), JSON.stringify(record));
+  await writeFileAtomic(join(folder, `${caseFileName(prepared.id)}.json`), JSON.stringify(record));
 }
 
 /** Preprocessed cases, from the cache where it is current, else prepared now and cached. */
@@ -109,7 +104,7 @@ export async function loadPreparedCases(
   onProgress?: (done: number, total: number, fromCache: number) => void,
 ): Promise<PreparedCase[]> {
   await mkdir(folder, { recursive: true });
-  await writeAtomic(join(folder, 'plan.json'), JSON.stringify(plan, null, 2));
+  await writeFileAtomic(join(folder, 'plan.json'), JSON.stringify(plan, null, 2));
   const out: PreparedCase[] = [];
   let fromCache = 0;
   for (const entry of entries) {

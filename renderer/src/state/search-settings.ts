@@ -27,7 +27,7 @@ export type SettingKey = keyof SearchSettings;
 const LEARNING_GENERATIONS = { quick: 2, paper: 10 } as const;
 const NEIGHBOURHOOD = 3;
 /** A 9-cell network halves the patch four times. */
-export const PATCH_MULTIPLE = 16;
+const PATCH_MULTIPLE = 16;
 
 export const PRESETS: Record<Exclude<PresetName, 'custom'>, SearchSettings> = {
   quick: {

@@ -5,14 +5,13 @@
 // filter gradient's per-thread partial sums, and which chunks a thread took depends on timing, so two of
 // its runs (resumed or not) agree only to rounding; alone, the calling thread takes every chunk in order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, readdir, readFile, truncate } from 'node:fs/promises';
+import { readdir, readFile, truncate } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerFastCpuBackend } from '../../../core/backend/index.ts';
 import { EmonasError } from '../../../core/base/errors.ts';
 import { DEFAULT_AUGMENTATION } from '../../../core/datasets/pipeline/augment.ts';
-import { computePlan } from '../../../core/datasets/pipeline/plan.ts';
 import {
   readCheckpoint,
   TRAINING_CHECKPOINT_FILE,
@@ -22,7 +21,7 @@ import type { CandidateResult, EpochRecord, TrainEvent, TrainJob } from '../../.
 import { REFERENCE_OBJECTIVES } from '../../../core/train/objectives.ts';
 import { runTraining, type TrainHooks } from '../../../core/train/trainer.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
-import { LABELS, SMALL_GENOME, syntheticEntries, syntheticLoader } from './synthetic.ts';
+import { syntheticJob, syntheticLoader } from './synthetic.ts';
 
 const SHAPE = [12, 12, 12] as [number, number, number];
 const EPOCHS = 5;
@@ -39,34 +38,22 @@ beforeAll(async () => {
 });
 afterAll(() => temp.cleanup());
 
-/** Augmentation, early stopping and a plateau that lowers the rate within 5 epochs: all state resumes. */
-async function job(name: string, seed = 3): Promise<TrainJob> {
-  const entries = await syntheticEntries(join(root, 'data'), 5);
-  const plan = computePlan([{ shape: SHAPE, spacing: [1, 1, 1] }], { dataset: 'Synthetic', labels: LABELS });
-  const outDir = join(root, name);
-  await mkdir(outDir, { recursive: true });
-  return {
-    genome: SMALL_GENOME,
-    plan: { ...plan, patch: SHAPE },
-    cacheFolder: join(root, 'cache'),
-    // 3 training cases drawn 2 per step: the shuffled queue is partly used when an epoch ends.
-    train: entries.slice(0, 3),
-    val: entries.slice(3),
-    outDir,
-    settings: {
-      epochs: EPOCHS,
-      stepsPerEpoch: STEPS,
-      batchSize: 2,
-      patch: SHAPE,
-      seed,
-      foregroundProbability: 0.33,
-      augmentation: DEFAULT_AUGMENTATION,
-      earlyStopping: { patience: 10, minDelta: 0.001 },
-      plateau: { factor: 0.5, patience: 1, minDelta: 10, minLearningRate: 1e-7 },
-      objectives: { ...REFERENCE_OBJECTIVES, budget: EPOCHS },
-      maxSeconds: null,
-    },
-  };
+/** Augmentation, early stopping and a plateau that lowers the rate within 5 epochs: all state resumes.
+ * 3 training cases drawn 2 per step: the shuffled queue is partly used when an epoch ends. */
+function job(name: string, seed = 3): Promise<TrainJob> {
+  return syntheticJob(root, name, 5, SHAPE, {
+    epochs: EPOCHS,
+    stepsPerEpoch: STEPS,
+    batchSize: 2,
+    patch: SHAPE,
+    seed,
+    foregroundProbability: 0.33,
+    augmentation: DEFAULT_AUGMENTATION,
+    earlyStopping: { patience: 10, minDelta: 0.001 },
+    plateau: { factor: 0.5, patience: 1, minDelta: 10, minLearningRate: 1e-7 },
+    objectives: { ...REFERENCE_OBJECTIVES, budget: EPOCHS },
+    maxSeconds: null,
+  });
 }
 
 function hooks(extra: Partial<TrainHooks> = {}): TrainHooks {

@@ -7,6 +7,8 @@ import { RandomStream } from '../../../core/base/random.ts';
 import type { CaseEntry } from '../../../core/datasets/case-table.ts';
 import type { CanonicalInput } from '../../../core/datasets/pipeline/preprocess.ts';
 import type { Shape3 } from '../../../core/datasets/pipeline/grid.ts';
+import { computePlan } from '../../../core/datasets/pipeline/plan.ts';
+import type { TrainJob, TrainSettings } from '../../../core/train/job.ts';
 import type { Genome } from '../../../core/searchspace/genome.ts';
 import { writeNifti } from '../../../core/io/nifti-write.ts';
 import type { Mat3, Vec3 } from '../../../core/io/volume.ts';
@@ -77,6 +79,32 @@ export async function syntheticEntries(dir: string, count: number): Promise<Case
     });
   }
   return entries;
+}
+
+/**
+ * A training job on `cases` synthetic cases under `root` (3 train, the rest validation), writing to
+ * root/`name`; the cases' cache is shared by every job under `root`.
+ */
+export async function syntheticJob(
+  root: string,
+  name: string,
+  cases: number,
+  shape: Shape3,
+  settings: TrainSettings,
+): Promise<TrainJob> {
+  const entries = await syntheticEntries(join(root, 'data'), cases);
+  const plan = computePlan([{ shape, spacing: [1, 1, 1] }], { dataset: 'Synthetic', labels: LABELS });
+  const outDir = join(root, name);
+  await mkdir(outDir, { recursive: true });
+  return {
+    genome: SMALL_GENOME,
+    plan: { ...plan, patch: shape },
+    cacheFolder: join(root, 'cache'),
+    train: entries.slice(0, 3),
+    val: entries.slice(3),
+    outDir,
+    settings,
+  };
 }
 
 export function syntheticLoader(shape: Shape3) {

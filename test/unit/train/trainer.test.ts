@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { computePlan } from '../../../core/datasets/pipeline/plan.ts';
 import { NO_AUGMENTATION } from '../../../core/datasets/pipeline/augment.ts';
 import { selectBackend } from '../../../core/train/backend.ts';
 import { runTraining, type TrainHooks } from '../../../core/train/trainer.ts';
@@ -12,7 +11,7 @@ import { readModelCard } from '../../../core/train/model-card.ts';
 import { loadModel } from '../../../core/nn/save-load.ts';
 import { EmonasError } from '../../../core/base/errors.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
-import { LABELS, SMALL_GENOME, syntheticCase, syntheticEntries, syntheticLoader } from './synthetic.ts';
+import { syntheticCase, syntheticJob, syntheticLoader } from './synthetic.ts';
 
 const SHAPE = [12, 12, 12] as [number, number, number];
 const temp = tempDirs('train');
@@ -25,33 +24,21 @@ beforeAll(async () => {
 });
 afterAll(() => temp.cleanup());
 
-async function job(name: string, settings: Partial<TrainSettings> = {}): Promise<TrainJob> {
-  const entries = await syntheticEntries(join(root, 'data'), 4);
-  const plan = computePlan([{ shape: SHAPE, spacing: [1, 1, 1] }], { dataset: 'Synthetic', labels: LABELS });
-  const outDir = join(root, name);
-  await mkdir(outDir, { recursive: true });
-  return {
-    genome: SMALL_GENOME,
-    plan: { ...plan, patch: SHAPE },
-    cacheFolder: join(root, 'cache'),
-    train: entries.slice(0, 3),
-    val: entries.slice(3),
-    outDir,
-    settings: {
-      epochs: 2,
-      stepsPerEpoch: 2,
-      batchSize: 2,
-      patch: SHAPE,
-      seed: 1,
-      foregroundProbability: 0.33,
-      augmentation: NO_AUGMENTATION,
-      earlyStopping: null,
-      plateau: null,
-      objectives: { ...REFERENCE_OBJECTIVES, budget: 2 },
-      maxSeconds: null,
-      ...settings,
-    },
-  };
+function job(name: string, settings: Partial<TrainSettings> = {}): Promise<TrainJob> {
+  return syntheticJob(root, name, 4, SHAPE, {
+    epochs: 2,
+    stepsPerEpoch: 2,
+    batchSize: 2,
+    patch: SHAPE,
+    seed: 1,
+    foregroundProbability: 0.33,
+    augmentation: NO_AUGMENTATION,
+    earlyStopping: null,
+    plateau: null,
+    objectives: { ...REFERENCE_OBJECTIVES, budget: 2 },
+    maxSeconds: null,
+    ...settings,
+  });
 }
 
 function hooks(extra: Partial<TrainHooks> = {}): TrainHooks {

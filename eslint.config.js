@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import layers from './lint/import-layers.js';
 
 export default tseslint.config(
   {
@@ -19,6 +20,11 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs.recommended,
+  {
+    // Imports between folders: docs/architecture.md's Layout table, read from lint/layout.json.
+    plugins: { layers },
+    rules: { 'layers/allowed-imports': 'error' },
+  },
   {
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
@@ -48,14 +54,13 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
-    // The contract runs in the renderer too: core/base only, no Node.
+    // The contract runs in the renderer too: no Node (its folders are the layers rule's).
     files: ['core/api/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['../*', '!../base', '!../base/*'], message: 'core/api imports core/base only.' },
             {
               group: ['node:*', '/ws', '/electron', '/svelte'],
               message: 'core/api runs in the renderer: no Node, no libraries.',
@@ -76,10 +81,6 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: ['**/core/*', '**/core/*/**', '!**/core/api', '!**/core/api/**'],
-              message: 'The renderer talks to the engine through core/api only.',
-            },
             {
               group: ['node:*', '/electron', '/ws'],
               message: 'The renderer never touches Node or Electron.',

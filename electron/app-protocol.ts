@@ -3,24 +3,13 @@
 // sender check and the Content-Security-Policy have something exact to match, and no page can read
 // arbitrary files the way file:// pages can.
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
 import { CONTENT_SECURITY_POLICY } from '../core/api/content-policy.ts';
+import { contentType, fileUnder } from '../core/transports/app-files.ts';
 
 export const APP_SCHEME = 'app';
 const APP_HOST = 'emonas';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY = `${APP_ORIGIN}/index.html`;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 /** Node's URL gives non-special schemes an opaque origin, so scheme and host are compared instead. */
 function isAppOrigin(url: URL): boolean {
@@ -51,9 +40,7 @@ export function resolveAppFile(root: string, url: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (pathname.includes('\0')) return undefined;
-  const file = normalize(join(root, pathname === '/' ? 'index.html' : pathname));
-  return file.startsWith(normalize(root + sep)) ? file : undefined;
+  return fileUnder(root, pathname);
 }
 
 /** Answers one app:// request from the renderer folder, with the policy on every response. */
@@ -64,7 +51,7 @@ export async function respondFromFolder(root: string, url: string): Promise<Resp
     if (file !== undefined && (await stat(file)).isFile()) {
       const body = await readFile(file);
       return new Response(body, {
-        headers: { ...headers, 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' },
+        headers: { ...headers, 'Content-Type': contentType(file) },
       });
     }
   } catch {

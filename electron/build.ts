@@ -55,9 +55,9 @@ export function buildMain(outDir = `${root}${OUTPUT.folder}`): Promise<string> {
   return buildModule('electron/main.ts', OUTPUT.main, outDir);
 }
 
-/** The training worker that utility processes run (electron/training-worker.ts). */
+/** The training worker that utility processes run (electron/training-worker-entry.ts). */
 export function buildWorker(outDir = `${root}${OUTPUT.folder}`): Promise<string> {
-  return buildModule('electron/training-worker.ts', OUTPUT.worker, outDir);
+  return buildModule('electron/training-worker-entry.ts', OUTPUT.worker, outDir);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

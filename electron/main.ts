@@ -28,7 +28,7 @@ function createWindow(): BrowserWindow {
     minHeight: 700,
     title: 'Emonas Studio',
     show: false,
-    webPreferences: secureWebPreferences(PRELOAD),
+    webPreferences: secureWebPreferences(PRELOAD, app.isPackaged),
   });
   window.once('ready-to-show', () => window.show());
   void window.loadURL(APP_ENTRY);

@@ -1,12 +1,15 @@
 // Runs in: the Electron main process. The Electron security checklist applied once, here: window settings
-// (context isolation, sandbox, no Node), no navigation away from the app, no new windows, no webviews, every
-// permission refused, and no request leaving the machine (patient data stays on it).
+// (context isolation, sandbox, no Node, no DevTools once packaged), no navigation away from the app, no new
+// windows, no webviews, every permission refused, and no request leaving the machine (patient data stays
+// on it).
 import type { Session, WebContents, WebPreferences } from 'electron';
 import { APP_SCHEME, isAppUrl } from './app-protocol.ts';
 
-export function secureWebPreferences(preload: string): WebPreferences {
+/** `packaged`: the installed app (Electron's app.isPackaged), where DevTools would only open a way in. */
+export function secureWebPreferences(preload: string, packaged: boolean): WebPreferences {
   return {
     preload,
+    devTools: !packaged,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,

@@ -4,7 +4,7 @@
 // child process (so each has its own peak memory); rounds alternate between our engine and PyTorch and the
 // medians are compared, because the machine may be shared. Prints one `ratio` line per network.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,23 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const stepsPerRound = Number(values.steps);
 
+/**
+ * Stops with what to install when Debian's PyTorch (or nibabel, which prepares the hippocampus patch) is
+ * missing, before any child process starts: a child that dies on its imports could only say it exited.
+ */
+function requirePyTorch(withNibabel: boolean): void {
+  const modules = ['numpy', 'torch', ...(withNibabel ? ['nibabel'] : [])];
+  const r = spawnSync(PYTHON, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8' });
+  if (r.status === 0) return;
+  const packages = ['python3-numpy', 'python3-torch', ...(withNibabel ? ['python3-nibabel'] : [])];
+  const said = r.error?.message ?? r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`;
+  process.stderr.write(
+    `bench:cpu-train compares against PyTorch and needs ${PYTHON} with ${modules.join(', ')} importable ` +
+      `(${said}). On Debian: apt-get install ${packages.join(' ')}\n`,
+  );
+  process.exit(1);
+}
+
 interface Reply {
   ms: number[];
   /** CPU time of the process per step, all its threads together. */
@@ -44,6 +61,7 @@ class Runner {
   private readonly lines: AsyncIterator<string>;
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly reader: Interface;
+  private exitCode: number | null = null;
 
   constructor(
     readonly label: string,
@@ -56,6 +74,7 @@ class Runner {
       if (!/tfjs-node|looks like you are running|^=+$|^\s*$/m.test(text))
         process.stderr.write(`[${label}] ${text}`);
     });
+    this.child.on('exit', (code) => (this.exitCode = code));
     this.reader = createInterface({ input: this.child.stdout });
     this.lines = this.reader[Symbol.asyncIterator]();
   }
@@ -63,7 +82,11 @@ class Runner {
   private async next(): Promise<Record<string, unknown>> {
     for (;;) {
       const { value, done } = await this.lines.next();
-      if (done === true) throw new Error(`${this.label} exited before answering`);
+      if (done === true) {
+        throw new Error(
+          `${this.label} exited before answering${this.exitCode === null ? '' : ` (exit code ${this.exitCode})`}; its error output is above, prefixed [${this.label}]`,
+        );
+      }
       if (value.startsWith('{')) return JSON.parse(value) as Record<string, unknown>;
     }
   }
@@ -209,6 +232,7 @@ async function measure(network: NetworkName, data: string): Promise<Row[]> {
 
 const networks: NetworkName[] =
   values.network === undefined ? ['small', 'candidate'] : [values.network as NetworkName];
+requirePyTorch(networks.includes('candidate'));
 const dir = mkdtempSync(join(tmpdir(), 'emonas-bench-'));
 try {
   if (networks.includes('candidate')) await prepare(dir);

@@ -19,7 +19,8 @@ import {
 import { EMONAS_ENTRY } from '../../core/executors/slurm/job-script.ts';
 import { SlurmCommands } from '../../core/executors/slurm/slurm-commands.ts';
 import { countParams } from '../../core/nn/param-count.ts';
-import { formulaExecutor, parseFormulaProblem, startSearch } from '../../core/service/search.ts';
+import { parseFormulaProblem } from '../../core/search/problem-input.ts';
+import { formulaExecutor, startSearch } from '../../core/service/search.ts';
 import { runWorker } from '../../core/service/worker.ts';
 import { cachedParamCounter } from '../../core/searchspace/param-counter.ts';
 

@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluatePredictions } from '../../core/service/evaluate.ts';
+import { evaluatePredictions } from '../../core/metrics/evaluation/evaluate-folder.ts';
 import { predict } from '../../core/service/predict.ts';
 import { trainCandidate, type TrainRequest } from '../../core/service/train.ts';
 

@@ -1,68 +1,16 @@
 // Runs in: any process. What the API says about datasets: the inspection report, the library of imported
-// datasets, and a case's voxels for the viewer. These mirror core/datasets' case table as plain data, because
-// core/api may import core/base only (the service layer is type-checked against both).
+// datasets, and a case's voxels for the viewer. The report is core/datasets' case table and summary and a
+// volume is core/io's, imported as types only: erased from the bundle, so the renderer still loads nothing
+// but core/api and core/base.
+import type { CaseProblem, DatasetKind } from '../datasets/case-table.ts';
+import type { Volume } from '../io/volume.ts';
 
-export type DatasetKind = 'msd' | 'acdc' | 'promise12';
+export type { DatasetKind } from '../datasets/case-table.ts';
+export type { DatasetReport, Spread } from '../datasets/summary.ts';
+export type { Mat3, Vec3 } from '../io/volume.ts';
 
-export type Vec3 = [number, number, number];
-export type Mat3 = [number, number, number, number, number, number, number, number, number];
-
-export interface Problem {
-  /** A sentence a researcher can act on. */
-  message: string;
-  /** The file (or folder) it concerns. */
-  file: string;
-}
-
-export interface CaseReport {
-  id: string;
-  patient: string;
-  phase?: 'ED' | 'ES';
-  subset: 'train' | 'test';
-  image: string;
-  label?: string;
-  /** ACDC: the patient's 4D cine, for viewing only. */
-  cine?: string;
-  /** ACDC: the patient's Info.cfg entries. */
-  info?: Record<string, string>;
-  shape?: Vec3;
-  spacing?: Vec3;
-  ok: boolean;
-  problems: Problem[];
-}
-
-/** What inspecting a dataset folder found, with nothing written anywhere. */
-export interface DatasetReport {
-  kind: DatasetKind;
-  root: string;
-  name: string;
-  /** Label value -> name, background included (JSON object keys are the values as text). */
-  labels: Record<number, string>;
-  cases: CaseReport[];
-  problems: Problem[];
-  summary: DatasetSummary;
-}
-
-export interface DatasetSummary {
-  cases: number;
-  /** Readable training cases with a label map: what training can use. */
-  usable: number;
-  /** Readable test cases, held apart and never trained on. */
-  test: number;
-  /** Cases with at least one problem. */
-  broken: number;
-  /** Problems over all cases plus those of the dataset as a whole. */
-  problems: number;
-  /** Per voxel axis, over the cases whose image could be read (voxels; mm per voxel). */
-  shape?: Spread;
-  spacing?: Spread;
-}
-
-export interface Spread {
-  min: Vec3;
-  median: Vec3;
-  max: Vec3;
-}
+/** A problem found in a dataset: a sentence a researcher can act on, and the file it concerns. */
+export type Problem = CaseProblem;
 
 /** A dataset in the engine's library: a name for a folder that was inspected and accepted. */
 export interface DatasetRecord {
@@ -72,15 +20,14 @@ export interface DatasetRecord {
   root: string;
   /** True when the library holds its own copy of the files. */
   copied: boolean;
+  /** True when it was imported allowing symbolic links out of its folder; its cases are read through them. */
+  allowLinks?: boolean;
   labels: Record<number, string>;
   usable: number;
   broken: number;
   /** ISO 8601. */
   importedAt: string;
 }
-
-export type VoxelData =
-  Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 export interface CaseVolume {
   datasetName: string;
@@ -92,11 +39,6 @@ export interface CaseVolume {
 /**
  * A volume as it crosses the API: voxels as a typed array (structured clone over IPC, a binary frame over
  * the WebSocket) with its geometry in LPS millimetres; voxel (i, j, k) is at data[i + nx * (j + ny * k)].
+ * The stored voxel type stays in the engine.
  */
-export interface VolumeData {
-  data: VoxelData;
-  shape: Vec3;
-  spacing: Vec3;
-  origin: Vec3;
-  direction: Mat3;
-}
+export type VolumeData = Omit<Volume, 'dataType'>;

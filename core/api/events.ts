@@ -3,7 +3,8 @@
 // field, the latest one winning, so a fast loop cannot flood a renderer or a remote WebSocket.
 import type { DatasetRecord } from './datasets.ts';
 import type { ErrorData } from './envelope.ts';
-import type { CandidateOutcome, RunSummary } from './runs.ts';
+import type { FinalModel } from './finish.ts';
+import type { CandidateOutcome, EpochPoint, RunSummary } from './runs.ts';
 
 export interface EventSpec<P> {
   summary: string;
@@ -66,6 +67,28 @@ export const events = {
   }>()({
     summary: "Validation cases predicted so far while a candidate's review is prepared.",
     throttle: { perSecond: 4, key: 'candidateId' },
+  }),
+  'final.started': event<{ final: FinalModel }>()({
+    summary: "A run's final training began, new or resumed.",
+  }),
+  'final.preprocessed': event<{ runId: string; done: number; total: number }>()({
+    summary: 'Cases preprocessed so far before a final training starts.',
+    throttle: { perSecond: 4, key: 'runId' },
+  }),
+  'final.progressed': event<{ runId: string; point: EpochPoint; epochs: number; etaSeconds: number }>()({
+    summary: "An epoch of a run's final training ended: its point of the learning curves.",
+    throttle: { perSecond: 4, key: 'runId' },
+  }),
+  'final.ended': event<{ final: FinalModel }>()({
+    summary: 'A final training finished, was paused, cancelled, or failed (its state and reason say which).',
+  }),
+  'test.progressed': event<{ runId: string; model: string; done: number; total: number; caseId: string }>()({
+    summary: "Test cases predicted so far while a model's test evaluation is prepared.",
+    throttle: { perSecond: 4, key: 'runId' },
+  }),
+  'scans.progressed': event<{ folder: string; done: number; total: number; file: string }>()({
+    summary: 'Scans predicted so far while a model is applied to new scans.',
+    throttle: { perSecond: 4, key: 'folder' },
   }),
 } as const;
 

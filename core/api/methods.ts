@@ -3,13 +3,17 @@
 // core/service/index.ts; the transports and the preload pick it up from this table.
 import type { ChosenFolder, DoctorReport } from './app.ts';
 import type { CaseVolume, DatasetRecord, DatasetReport } from './datasets.ts';
+import type { AppliedScans, FinalModel, TestEvaluation } from './finish.ts';
+import { MODEL_EXPORT_FORMATS } from './review.ts';
 import type { CandidateReview, CineSlice, ExportedFiles, ReviewCase } from './review.ts';
 import type { EpochPoint, FrontCandidate, RunProgress, RunSummary, SearchEstimate } from './runs.ts';
 import {
+  array,
   boolean,
   jsonObject,
   number,
   object,
+  oneOf,
   optional,
   pattern,
   string,
@@ -55,6 +59,8 @@ const CASE_ID = () => string({ minLength: 1, maxLength: 256 });
 /** Training processes at once; more than the machine's cores only slows each one down. */
 const WORKERS = () => number({ min: 1, max: 64, integer: true });
 const SLICE = () => number({ min: 0, max: 100_000, integer: true });
+/** An export replaces existing files only when asked to: the app asks the user first. */
+const OVERWRITE = optional(boolean());
 
 export const methods = {
   'app.doctor': method<DoctorReport>()({
@@ -66,12 +72,19 @@ export const methods = {
     input: object({ title: optional(string({ maxLength: 200 })) }),
   }),
   'dataset.inspect': method<DatasetReport>()({
-    summary: 'Detects the kind of a dataset folder and validates every case, without writing anything.',
-    input: object({ folder: path() }),
+    summary:
+      'Detects the kind of a dataset folder and validates every case, without writing anything; a file outside the folder is a problem, never read (`allowLinks` follows symbolic links out of it).',
+    input: object({ folder: path(), allowLinks: optional(boolean()) }),
   }),
   'dataset.import': method<DatasetRecord>()({
-    summary: 'Records an inspected dataset folder in the library under a name (copying it only when asked).',
-    input: object({ folder: path(), name: DATASET_NAME, copy: optional(boolean()) }),
+    summary:
+      'Records an inspected dataset folder in the library under a name (copying it only when asked; `allowLinks` as for dataset.inspect).',
+    input: object({
+      folder: path(),
+      name: DATASET_NAME,
+      copy: optional(boolean()),
+      allowLinks: optional(boolean()),
+    }),
   }),
   'dataset.list': method<DatasetRecord[]>()({
     summary: 'The datasets in the library.',
@@ -163,17 +176,76 @@ export const methods = {
   'prediction.export': method<ExportedFiles>()({
     summary:
       "Writes a candidate's validation predictions into a folder, in the dataset's own file format and geometry.",
-    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, folder: path() }),
+    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, folder: path(), overwrite: OVERWRITE }),
   }),
   'model.export': method<ExportedFiles>()({
     summary:
-      'Writes a trained candidate into a folder: the network in TensorFlow.js format and its genome as JSON.',
-    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, folder: path() }),
+      'Writes a trained candidate into a folder: the network in TensorFlow.js format with its genome as JSON (the default), as a PyTorch module with safetensors weights, or as ONNX; the last two with a README of the preprocessing.',
+    input: object({
+      runId: RUN_ID,
+      candidateId: CANDIDATE_ID,
+      folder: path(),
+      format: optional(oneOf(MODEL_EXPORT_FORMATS)),
+      overwrite: OVERWRITE,
+    }),
   }),
   'report.export': method<ExportedFiles>()({
     summary:
       "Writes the run's self-contained HTML report (report.html in the run folder unless a file is given), about the chosen candidate.",
-    input: object({ runId: RUN_ID, candidateId: CANDIDATE_ID, file: optional(path()) }),
+    input: object({
+      runId: RUN_ID,
+      candidateId: CANDIDATE_ID,
+      file: optional(path()),
+      overwrite: OVERWRITE,
+    }),
+  }),
+  'final.start': method<FinalModel>()({
+    summary:
+      "Trains a run's chosen network again for longer into <run>/final (by default the front's most accurate candidate, from its weights unless `fresh`), in the background like a search.",
+    input: object({
+      runId: RUN_ID,
+      candidate: optional(CANDIDATE_ID),
+      epochs: optional(number({ min: 1, max: 100_000, integer: true })),
+      stepsPerEpoch: optional(number({ min: 1, max: 100_000, integer: true })),
+      maxMinutes: optional(number({ min: 0, max: 100_000 })),
+      fresh: optional(boolean()),
+    }),
+  }),
+  'final.pause': method<FinalModel>()({
+    summary: "Stops a run's final training after its current step; it resumes from its last completed epoch.",
+    input: object({ runId: RUN_ID }),
+  }),
+  'final.resume': method<FinalModel>()({
+    summary: 'Continues a paused, interrupted or failed final training from its last completed epoch.',
+    input: object({ runId: RUN_ID }),
+  }),
+  'final.cancel': method<FinalModel>()({
+    summary: "Stops a final training for good and deletes what it trained; the run's final model stays.",
+    input: object({ runId: RUN_ID }),
+  }),
+  'final.get': method<FinalModel>()({
+    summary: "A run's final model and its final training in progress, with learning curves.",
+    input: object({ runId: RUN_ID }),
+  }),
+  'final.list': method<FinalModel[]>()({
+    summary: 'Every run with a final model or a final training in progress.',
+    input: object({}),
+  }),
+  'test.evaluate': method<TestEvaluation>()({
+    summary:
+      "A run's final model (`model: 'final'`, the default) or a candidate predicted on the test cases the search set aside (computed once, cached in the model folder) and scored with the dataset's own report, worst case first.",
+    input: object({ runId: RUN_ID, model: optional(CANDIDATE_ID) }),
+  }),
+  'scans.apply': method<AppliedScans>()({
+    summary:
+      "Predicts new images (files, or every image of a folder) with a run's final model or a candidate into a folder, each in its source's format and geometry, with per-label volumes; a file that cannot be predicted is named, the others still written.",
+    input: object({
+      runId: RUN_ID,
+      model: optional(CANDIDATE_ID),
+      inputs: array(path(), { maxItems: 10_000 }),
+      folder: path(),
+      overwrite: OVERWRITE,
+    }),
   }),
 } as const;
 

@@ -1,28 +1,12 @@
 // Runs in: any process. What the API says about reviewing a trained candidate: its per-case metrics on the
 // validation cases, the volumes the viewer shows side by side, an ACDC patient's cine, and what the exports
-// wrote. These mirror core/metrics and core/service/review.ts as plain data, because core/api may import
-// core/base only.
+// wrote. A structure's scores are core/metrics' own type, imported as a type only (erased when bundled).
+import type { LabelMetrics } from '../metrics/label-metrics.ts';
 import type { DatasetKind, VolumeData } from './datasets.ts';
 import type { Genome } from './runs.ts';
 
-/** Which of the two masks of one structure are empty (core/metrics/empty-policy.ts scores them). */
-export type EmptyStatus = 'none' | 'both' | 'reference' | 'prediction';
-
 /** One structure of one case, as core/metrics measures it: volumes in ml, distances in mm. */
-export interface StructureScores {
-  dice: number;
-  jaccard: number;
-  sensitivity: number;
-  precision: number;
-  volumeReference: number;
-  volumePrediction: number;
-  arvd: number;
-  hd: number;
-  hd95: number;
-  assd: number;
-  nsd: number;
-  empty: EmptyStatus;
-}
+export type StructureScores = LabelMetrics;
 
 export type ScoreName = Exclude<keyof StructureScores, 'empty'>;
 
@@ -40,6 +24,16 @@ export interface ReviewProblem {
   id?: string;
   file: string;
   message: string;
+}
+
+/** Whether predicted label maps were post-processed with the model folder's stored decision, and how. */
+export interface PostprocessingStatus {
+  /** True when at least one label kept only its largest connected component. */
+  applied: boolean;
+  /** Names of the labels that kept only their largest connected component. */
+  labels: string[];
+  /** One sentence for a person: what was done, or why nothing was (turned off, no decision stored). */
+  summary: string;
 }
 
 /** A trained candidate measured on the validation cases of its split, worst case first. */
@@ -63,6 +57,8 @@ export interface CandidateReview {
   tau: number;
   /** Cases whose prediction was computed by this call; the others came from the run folder's cache. */
   predicted: number;
+  /** The predictions measured here were post-processed as `emonas predict` does by default. */
+  postprocessing: PostprocessingStatus;
   problems: ReviewProblem[];
 }
 
@@ -104,6 +100,10 @@ export interface ExportedFiles {
   /** Absolute paths of the files written. */
   files: string[];
 }
+
+/** What `model.export` writes: TensorFlow.js (the app's own format), a PyTorch module, or ONNX. */
+export const MODEL_EXPORT_FORMATS = ['tfjs', 'pytorch', 'onnx'] as const;
+export type ModelExportFormat = (typeof MODEL_EXPORT_FORMATS)[number];
 
 export type Rgb = [number, number, number];
 

@@ -1,27 +1,11 @@
 // Runs in: any process. What the API says about searches and their runs: a run's summary and state, the
-// candidates on its Pareto front, and what the events of a running search carry. These mirror core/search
-// and core/runs as plain data, because core/api may import core/base only.
+// candidates on its Pareto front, and what the events of a running search carry. The types the engine
+// declares (the genome, a candidate's outcome) are its own, imported as types only: erased from the bundle,
+// so the renderer still loads nothing but core/api and core/base.
+import type { Genome } from '../searchspace/genome.ts';
 
-export type OpName =
-  | 'conv3d_1x1x1'
-  | 'conv3d_3x3x3'
-  | 'conv2d_3x3'
-  | 'conv2d_5x5'
-  | 'convP3d_3x3'
-  | 'convP3d_5x5'
-  | 'identity'
-  | 'conv3d_5x5x5'
-  | 'conv2d_7x7'
-  | 'convP3d_7x7';
-
-/** The EMONAS-Net genome (method.md section 1). */
-export interface Genome {
-  learningRate: number;
-  filters: 8 | 16 | 32;
-  cells: 5 | 7 | 9;
-  inputs: [number, number, number];
-  ops: [OpName, OpName, OpName, OpName];
-}
+export type { Genome } from '../searchspace/genome.ts';
+export type { EvaluationOutcome as CandidateOutcome } from '../search/protocol.ts';
 
 /**
  * running: this engine is searching; stopping: asked to pause, finishing what it must; paused: stopped
@@ -44,6 +28,23 @@ export interface RunSummary {
   failed: number;
   state: RunState;
   lastActivity: string | null;
+  /** Why the run failed, in words, when its state is 'failed'. */
+  reason?: string;
+}
+
+/**
+ * What a run folder records about its search, read without replaying it: the head of the run report and
+ * of the engine's run summaries (core/runs' `RunSummary` extends it).
+ */
+export interface RunRecord {
+  /** run.json's id. */
+  id: string;
+  createdAt: string;
+  algorithm: string;
+  problem: string;
+  evaluated: number;
+  failed: number;
+  finished: boolean;
 }
 
 /** A candidate on the run's Pareto front. */
@@ -61,17 +62,6 @@ export interface FrontCandidate {
   /** The surrogate's prediction of f1Norm before training, when the search screened with it. */
   predictedF1Norm: number | null;
 }
-
-export type CandidateOutcome =
-  | {
-      status: 'completed';
-      f1: number;
-      valLoss?: number;
-      trainLoss?: number;
-      epochs?: number;
-      bestEpoch?: number;
-    }
-  | { status: 'failed'; code: string; reason: string };
 
 /** What a run is set to do, from its run.json: the dashboard's denominators. */
 export interface RunPlan {

@@ -32,6 +32,7 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string') return value.length === 0 ? 'empty text' : 'text';
+  if (typeof value === 'object') return 'an object';
   return `a ${typeof value}`;
 }
 
@@ -182,6 +183,12 @@ export function object<S extends Shape>(shape: S): Schema<Flatten<ObjectOf<S>>> 
   };
 }
 
+/** A JSON object field refused for its size or depth: `what` says which, with the limit. */
+function tooLarge(field: string, what: string): never {
+  const subject = field === '' ? 'The request input' : `The request field '${field}'`;
+  throw new EmonasError('bad_request', `${subject} ${what}.`, { details: { field } });
+}
+
 /**
  * A plain JSON object whose fields the receiving service checks itself (e.g. a search configuration, which
  * core/search validates setting by setting); here only its shape and size are checked.
@@ -197,9 +204,11 @@ export function jsonObject(options: { maxBytes?: number } = {}): Schema<Record<s
       try {
         text = JSON.stringify(value);
       } catch {
-        reject(field, expected, value);
+        tooLarge(field, 'is nested too deeply (or refers to itself) to be written as JSON');
       }
-      if (text === undefined || text.length > max) reject(field, expected, value);
+      if (text === undefined) reject(field, expected, value);
+      const bytes = new TextEncoder().encode(text).length;
+      if (bytes > max) tooLarge(field, `is ${bytes} bytes of JSON; the limit is ${max} bytes`);
       return JSON.parse(text) as Record<string, unknown>;
     },
   };

@@ -19,6 +19,8 @@ export type ServerMessage = { id: number; result: Result<unknown> } | { event: s
 
 const MAGIC = [0x45, 0x4d, 0x4e, 0x31];
 const ALIGN = 8;
+/** Deeper than any message of the contract; checked before anything recurses into a message. */
+export const MAX_NESTING = 100;
 
 const typedArrays = {
   Uint8Array,
@@ -75,7 +77,7 @@ function malformed(what: string): never {
 
 /** Decodes a text or binary frame; anything malformed is a 'bad_request', never a crash. */
 export function decodeMessage(frame: string | Uint8Array): unknown {
-  if (typeof frame === 'string') return parseJson(frame);
+  if (typeof frame === 'string') return withinNesting(parseJson(frame));
   if (frame.length < 8 || MAGIC.some((b, i) => frame[i] !== b))
     malformed('it is binary but not an Emonas frame');
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
@@ -84,7 +86,19 @@ export function decodeMessage(frame: string | Uint8Array): unknown {
   const header = new TextDecoder().decode(frame.subarray(8, 8 + headerLength));
   const start = pad(8 + headerLength);
   const body = frame.subarray(Math.min(start, frame.length));
-  return revive(parseJson(header), body);
+  return revive(withinNesting(parseJson(header)), body);
+}
+
+/** The value itself, once an iterative walk has found it no deeper than MAX_NESTING. */
+function withinNesting(value: unknown): unknown {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > MAX_NESTING) malformed(`it is nested more than ${MAX_NESTING} levels deep`);
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return value;
 }
 
 function parseJson(text: string): unknown {

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'disk_full'
   | 'backend_unavailable'
   | 'conflict'
+  | 'exists'
   | 'internal';
 
 export interface ErrorData {
@@ -50,12 +51,63 @@ export class EmonasError extends Error {
   }
 }
 
+/** What each file-system error means, as the code a program acts on and the sentence about its path. */
+const FILE_ERRORS: Record<string, { code: ErrorCode; says: (path: string) => string }> = {
+  ENOENT: {
+    code: 'not_found',
+    says: (path) => `${path} does not exist (or a folder on the way to it does not).`,
+  },
+  ENOTDIR: {
+    code: 'bad_request',
+    says: (path) => `${path} is not a folder (it, or a part of the path before it, is a file).`,
+  },
+  EISDIR: { code: 'bad_request', says: (path) => `${path} is a folder, where a file was expected.` },
+  EACCES: {
+    code: 'unreadable_file',
+    says: (path) => `Permission denied for ${path}: this user may not read or write it.`,
+  },
+  EPERM: {
+    code: 'unreadable_file',
+    says: (path) => `The operation on ${path} is not permitted for this user.`,
+  },
+  EROFS: {
+    code: 'unreadable_file',
+    says: (path) => `${path} is on a read-only disk, so it cannot be written.`,
+  },
+  EEXIST: { code: 'exists', says: (path) => `${path} already exists.` },
+  ENOSPC: { code: 'disk_full', says: (path) => `The disk holding ${path} is full.` },
+};
+
+/**
+ * A Node file-system error (ENOENT, ENOTDIR, EISDIR, EACCES, EPERM, EROFS, EEXIST, ENOSPC) as an
+ * EmonasError whose sentence says what is wrong with which path; undefined for anything else.
+ */
+export function fileSystemError(err: unknown): EmonasError | undefined {
+  if (err instanceof EmonasError || typeof err !== 'object' || err === null) return undefined;
+  const { code, path, dest } = err as { code?: unknown; path?: unknown; dest?: unknown };
+  const known = typeof code === 'string' ? FILE_ERRORS[code] : undefined;
+  if (known === undefined) return undefined;
+  // A copy or rename that fails on its destination names it in `dest`.
+  const target =
+    code === 'EEXIST' && typeof dest === 'string'
+      ? dest
+      : typeof path === 'string'
+        ? path
+        : typeof dest === 'string'
+          ? dest
+          : undefined;
+  if (target === undefined) {
+    const sentence = known.says('a file the engine used');
+    return new EmonasError(known.code, sentence[0]?.toUpperCase() + sentence.slice(1), { cause: err });
+  }
+  return new EmonasError(known.code, known.says(target), { file: target, cause: err });
+}
+
 /** Turns anything thrown into error data; unexpected errors keep only their message. */
 export function toErrorData(err: unknown): ErrorData {
   if (err instanceof EmonasError) return err.toData();
-  const nodeCode = (err as { code?: unknown } | null)?.code;
+  const file = fileSystemError(err);
+  if (file) return file.toData();
   const message = err instanceof Error ? err.message : String(err);
-  if (nodeCode === 'ENOSPC') return { code: 'disk_full', message: `The disk is full: ${message}` };
-  if (nodeCode === 'ENOENT') return { code: 'not_found', message };
   return { code: 'internal', message };
 }

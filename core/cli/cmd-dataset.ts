@@ -1,19 +1,22 @@
 // Runs in: the emonas command's process. `emonas dataset inspect <folder> [--json]`: what a dataset folder
 // holds and what is wrong with it, case by case.
+import type { Vec3 } from '../api/datasets.ts';
 import { EmonasError } from '../base/errors.ts';
-import type { Vec3 } from '../io/volume.ts';
 import { inspectDataset, type DatasetReport } from '../service/datasets.ts';
 import { parse, printJson, type Command } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
-const usage = `Usage: emonas dataset inspect <folder> [--json]
+const usage = `Usage: emonas dataset inspect <folder> [--json] [--allow-links]
 
 Detects the dataset in <folder> (Medical Segmentation Decathlon task, ACDC, or PROMISE12), reads every
 case's image and label map, and reports the label names, how many cases are usable and broken, the spread
-of image shapes and spacings, and every problem with the file it is in.
+of image shapes and spacings, and every problem with the file it is in. Every file the dataset refers to
+must lie inside <folder>: one that lies outside (an absolute path, a "..", a MetaImage ElementDataFile
+elsewhere, or a symbolic link leading out) is a problem of its case and is never opened.
 
 Options:
-  --json    print one JSON object (kind, labels, cases with id, ok, shape, spacing, problems; summary)
+  --json          print one JSON object (kind, labels, cases with id, ok, shape, spacing, problems; summary)
+  --allow-links   follow symbolic links that lead out of <folder> (for images kept elsewhere on purpose)
 
 Exit status: 0 when at least one case can be used for training, 1 otherwise.`;
 
@@ -22,7 +25,10 @@ export const datasetCommand: Command = {
   summary: 'inspect a dataset folder: kind, labels, usable and broken cases, problems per file',
   usage,
   async run(argv) {
-    const { values, positionals } = parse('dataset', argv, { json: { type: 'boolean' } });
+    const { values, positionals } = parse('dataset', argv, {
+      json: { type: 'boolean' },
+      'allow-links': { type: 'boolean' },
+    });
     const [action, folder, ...extra] = positionals;
     if (action !== 'inspect') {
       throw new EmonasError(
@@ -37,6 +43,7 @@ export const datasetCommand: Command = {
     }
     let bar: ProgressBar | undefined;
     const report = await inspectDataset(folder, {
+      ...(values['allow-links'] === true && { allowLinks: true }),
       onProgress(done, total, caseId) {
         bar ??= new ProgressBar({ label: 'Reading cases', total });
         if (done < total) bar.update(done, caseId);

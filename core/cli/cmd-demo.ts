@@ -2,41 +2,33 @@
 // bundled hippocampus subset, then the final training of the most accurate network, ending with the
 // front, the final model's validation Dice and where the run folder is.
 import { EmonasError } from '../base/errors.ts';
-import { DEMO_DATASET, DEMO_DEFAULTS, runDemo } from '../service/search-demo.ts';
-import { plannedEvaluations } from '../service/search.ts';
-import { presetConfig } from '../search/config.ts';
+import { DEMO_DATASET, DEMO_DEFAULTS, DEMO_PLANNED_EVALUATIONS, runDemo } from '../service/search-demo.ts';
 import { finalizeProgress, formatFinalize } from './cmd-finalize.ts';
 import { formatFront } from './cmd-front.ts';
 import { SearchDisplay, withInterrupt } from './cmd-search.ts';
-import { parse, printJson, type Command } from './command.ts';
+import { numberOption, parse, printJson, type Command } from './command.ts';
 import { formatSeconds } from './progress.ts';
 
-const usage = `Usage: emonas demo [--out <run folder>] [--workers N] [--search-minutes M] [--finalize-minutes M] [--json]
+const usage = `Usage: emonas demo [--out <run folder>] [--seed S] [--workers N] [--search-minutes M] [--finalize-minutes M] [--json]
 
 Runs the whole method on the bundled demo dataset (40 hippocampus cases of the Medical Segmentation
-Decathlon, in resources/demo):
-a quick SaMEA search (6 subproblems, 4 generations; each candidate trained for up to
-${DEMO_DEFAULTS.candidateMinutes} minutes, networks above ${DEMO_DEFAULTS.maxParams.toLocaleString('en-US')} parameters skipped as too slow for a CPU; the search
-stops after ${DEMO_DEFAULTS.searchMinutes} minutes at the latest), then the final training of the front's most accurate
-network for ${DEMO_DEFAULTS.finalizeMinutes} minutes. About 20 minutes on two CPU cores. It ends by printing the Pareto front,
-the final model's validation Dice and the run folder; <run folder>/final is a model folder for
-emonas predict --model. Ctrl-C stops it; running it again with the same --out continues.
+Decathlon, in resources/demo): a quick SaMEA search (6 subproblems, 4 generations; each candidate
+trained for up to ${DEMO_DEFAULTS.candidateMinutes} minutes; a network above ${DEMO_DEFAULTS.maxParams.toLocaleString('en-US')} parameters, too slow
+for a CPU, is repaired to fit before it is trained; the search stops after ${DEMO_DEFAULTS.searchMinutes} minutes
+at the latest), then the final training of the front's most accurate network, starting from its
+weights in the search, for ${DEMO_DEFAULTS.finalizeMinutes} minutes. About 20 minutes on two CPU cores. It ends by
+printing the Pareto front, the final model's validation Dice and the run folder; <run folder>/final
+is a model folder for emonas predict --model. Ctrl-C stops it; running it again with the same --out
+continues.
 
 Options:
   --out <folder>          run folder (default ./${DEMO_DEFAULTS.out})
+  --seed S                the search's seed (default ${DEMO_DEFAULTS.seed}, the quick preset's own; the outcome
+                          varies from seed to seed); a continued run keeps the seed it started with
   --workers N             candidates trained at once (default ${DEMO_DEFAULTS.workers})
   --search-minutes M      the search's time budget (default ${DEMO_DEFAULTS.searchMinutes})
   --finalize-minutes M    the final training's time (default ${DEMO_DEFAULTS.finalizeMinutes})
   --json                  print the summary (front, final model, run folder) as JSON`;
-
-function number(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw new EmonasError('bad_request', `emonas demo: ${flag} takes a positive number, not "${text}"`);
-  }
-  return n;
-}
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -48,6 +40,7 @@ export const demoCommand: Command = {
       argv,
       {
         out: { type: 'string' },
+        seed: { type: 'string' },
         workers: { type: 'string' },
         'search-minutes': { type: 'string' },
         'finalize-minutes': { type: 'string' },
@@ -57,12 +50,18 @@ export const demoCommand: Command = {
     );
     if (positionals.length > 0)
       throw new EmonasError('bad_request', 'emonas demo takes no positional arguments');
-    const workers = number(values.workers, '--workers');
-    const searchMinutes = number(values['search-minutes'], '--search-minutes');
-    const finalizeMinutes = number(values['finalize-minutes'], '--finalize-minutes');
+    const seed = numberOption('demo', values.seed, '--seed');
+    const workers = numberOption('demo', values.workers, '--workers', 'positive');
+    const searchMinutes = numberOption('demo', values['search-minutes'], '--search-minutes', 'positive');
+    const finalizeMinutes = numberOption(
+      'demo',
+      values['finalize-minutes'],
+      '--finalize-minutes',
+      'positive',
+    );
     const out = values.out ?? DEMO_DEFAULTS.out;
     process.stderr.write(`Demo: a quick search on ${DEMO_DATASET}, then the final training, into ${out}.\n`);
-    const display = new SearchDisplay(plannedEvaluations(presetConfig('samea', 'quick')));
+    const display = new SearchDisplay(DEMO_PLANNED_EVALUATIONS);
     const progress = finalizeProgress(finalizeMinutes ?? DEMO_DEFAULTS.finalizeMinutes);
     const summary = await withInterrupt(
       `the demo stops; run emonas demo --out ${out} again to continue it`,
@@ -70,6 +69,7 @@ export const demoCommand: Command = {
         runDemo(
           {
             out,
+            ...(seed !== undefined && { seed }),
             ...(workers !== undefined && { workers }),
             ...(searchMinutes !== undefined && { searchMinutes }),
             ...(finalizeMinutes !== undefined && { finalizeMinutes }),

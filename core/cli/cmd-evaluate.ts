@@ -2,17 +2,23 @@
 // of predicted label maps against ground truth, as a summary table, a per-case CSV and optionally JSON.
 import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
-import type { DatasetKind } from '../datasets/case-table.ts';
-import type { Summary } from '../metrics/aggregate.ts';
-import { CLINICAL_INDICES, type ClinicalIndex } from '../metrics/acdc.ts';
-import { PROMISE12_REGIONS } from '../metrics/promise12.ts';
-import type { Hd95Definition } from '../metrics/surface-distance.ts';
-import { evaluatePredictions, saveEvaluationCsv, type EvaluationReport } from '../service/evaluate.ts';
+import type { DatasetKind } from '../api/datasets.ts';
+import {
+  CLINICAL_INDICES,
+  evaluatePredictions,
+  PROMISE12_REGIONS,
+  saveEvaluationCsv,
+  type ClinicalIndex,
+  type EvaluationReport,
+  type Hd95Definition,
+  type Summary,
+} from '../service/evaluate.ts';
 import { parse, printJson, requireOption, type Command } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
 const usage = `Usage: emonas evaluate --pred <folder> --gt <folder> [--dataset-kind msd|acdc|promise12]
                        [--json] [--csv <file>] [--tau <mm>] [--hd95 pooled|max-directed]
+                       [--allow-links]
 
 Compares every predicted label map in --pred with its ground truth on the ground truth's own grid: Dice,
 Jaccard, sensitivity, precision, volumes, aRVD, Hausdorff distance, HD95, average symmetric surface
@@ -31,6 +37,8 @@ Options:
   --tau <mm>        surface Dice tolerance (default 1)
   --hd95 <def>      pooled: 95th percentile of both directions' distances together (default, medpy);
                     max-directed: larger of the two directed 95th percentiles (MONAI)
+  --allow-links     follow symbolic links that lead out of the --gt folder (for label maps kept
+                    elsewhere on purpose); without it such a file is named as a problem and not read
 
 A structure missing from the prediction scores Dice 0 and distances equal to the image diagonal; absent
 from both, Dice 1 and distance 0. No metric is ever NaN.
@@ -81,6 +89,7 @@ export const evaluateCommand: Command = {
         csv: { type: 'string' },
         tau: { type: 'string' },
         hd95: { type: 'string' },
+        'allow-links': { type: 'boolean' },
       },
       false,
     );
@@ -90,6 +99,7 @@ export const evaluateCommand: Command = {
       datasetKind: parseKind(values['dataset-kind']),
       tau: parseTau(values.tau),
       hd95: parseHd95(values.hd95),
+      allowLinks: values['allow-links'] === true,
     };
     let bar: ProgressBar | undefined;
     const report = await evaluatePredictions(request, {

@@ -8,30 +8,28 @@ import {
   type FinalizeSummary,
 } from '../service/search-finalize.ts';
 import { withInterrupt } from './cmd-search.ts';
-import { parse, printJson, type Command } from './command.ts';
+import { numberOption, parse, printJson, type Command } from './command.ts';
 import { formatSeconds, ProgressBar } from './progress.ts';
 
-const usage = `Usage: emonas finalize <run folder> [--candidate <id>] [--epochs N] [--max-minutes M] [--json]
+const usage = `Usage: emonas finalize <run folder> [--candidate <id>] [--fresh] [--epochs N] [--max-minutes M] [--json]
 
 The search's final-training step: trains the chosen network (default: the front's most accurate) again,
 for longer, on the run's own split and preprocessing, and stores it as the run's final model in
 <run folder>/final, a model folder for emonas predict --model. Finalizing again replaces it.
 
+It starts from the candidate's best weights of the search (candidates/<id>/weights.bin), so the search's
+training is not thrown away, with a new optimizer and the final training's own learning-rate schedule;
+<run folder>/final/finalize.json records which weights (candidate and SHA-256) it started from. Weights
+that do not fit the network stop it with a message naming the file. An interrupted finalize (Ctrl-C)
+continues from its own last completed epoch when run again with the same options.
+
 Options:
   --candidate <id>      a candidate that completed (see emonas front <run folder>)
-  --epochs N            epochs (default ${FINALIZE_DEFAULTS.epochs}, the reference's)
+  --fresh               start from a new random initialisation instead of the candidate's weights
+  --epochs N            epochs (default ${FINALIZE_DEFAULTS.epochs})
   --steps-per-epoch N   training steps per epoch (default ${FINALIZE_DEFAULTS.stepsPerEpoch})
   --max-minutes M       stop cleanly, keeping the best weights, before M minutes (default: no limit)
-  --json                print the summary (candidate, valDice, epochs, modelDir, ...) as JSON`;
-
-function number(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) {
-    throw new EmonasError('bad_request', `emonas finalize: ${flag} takes a number, not "${text}"`);
-  }
-  return n;
-}
+  --json                print the summary (candidate, startedFrom, valDice, epochs, modelDir, ...) as JSON`;
 
 /** A bar over the time limit when there is one (it ends training), else over the epochs. */
 export function finalizeProgress(
@@ -53,7 +51,8 @@ export function finalizeProgress(
         started = Date.now();
         epochs = e.epochs;
         process.stderr.write(
-          `Final training: ${e.params.toLocaleString('en-US')} parameters, ${e.trainCases} training and ${e.valCases} validation cases, up to ${e.epochs} epochs of ${e.stepsPerEpoch} steps${maxMinutes > 0 ? ` or ${maxMinutes} minutes` : ''}.\n`,
+          `Final training: ${e.params.toLocaleString('en-US')} parameters, ${e.trainCases} training and ${e.valCases} validation cases, up to ${e.epochs} epochs of ${e.stepsPerEpoch} steps${maxMinutes > 0 ? ` or ${maxMinutes} minutes` : ''}` +
+            `${e.resumedEpochs ? `; continuing after epoch ${e.resumedEpochs} of the interrupted one` : ''}.\n`,
         );
         bar = new ProgressBar({
           label: 'Final training',
@@ -82,8 +81,12 @@ export function formatFinalize(s: FinalizeSummary): string {
     .join(', ');
   if (s.status === 'failed')
     return `The final training of ${s.candidate} failed: ${s.reason ?? 'no reason recorded'}\n`;
+  const start =
+    s.startedFrom === 'fresh'
+      ? 'from a new random initialisation'
+      : `from its search weights, sha256 ${s.startedFrom.sha256.slice(0, 12)}`;
   return (
-    `Final model (candidate ${s.candidate}, ${s.params.toLocaleString('en-US')} parameters): validation Dice ${dice}` +
+    `Final model (candidate ${s.candidate} ${start}, ${s.params.toLocaleString('en-US')} parameters): validation Dice ${dice}` +
     `${s.meanValDice === null ? '' : ` (mean ${s.meanValDice.toFixed(3)})`}, best of ${s.epochsRun} epochs at epoch ${s.bestEpoch + 1}` +
     `${s.stoppedBy ? `, stopped by ${s.stoppedBy}` : ''}, ${formatSeconds(s.seconds)}.\nModel folder: ${s.modelDir}\n`
   );
@@ -96,6 +99,7 @@ export const finalizeCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse('finalize', argv, {
       candidate: { type: 'string' },
+      fresh: { type: 'boolean' },
       epochs: { type: 'string' },
       'steps-per-epoch': { type: 'string' },
       'max-minutes': { type: 'string' },
@@ -108,17 +112,18 @@ export const finalizeCommand: Command = {
         'emonas finalize takes one run folder (see emonas finalize --help)',
       );
     }
-    const epochs = number(values.epochs, '--epochs');
-    const stepsPerEpoch = number(values['steps-per-epoch'], '--steps-per-epoch');
-    const maxMinutes = number(values['max-minutes'], '--max-minutes');
+    const epochs = numberOption('finalize', values.epochs, '--epochs');
+    const stepsPerEpoch = numberOption('finalize', values['steps-per-epoch'], '--steps-per-epoch');
+    const maxMinutes = numberOption('finalize', values['max-minutes'], '--max-minutes');
     const progress = finalizeProgress(maxMinutes ?? 0);
     const summary = await withInterrupt(
-      `the final training is cancelled; run emonas finalize ${runDir} again to train it`,
+      `the final training is cancelled; run emonas finalize ${runDir} again with the same options to continue it`,
       (signal) =>
         finalize(
           {
             runDir,
             ...(values.candidate !== undefined && { candidate: values.candidate }),
+            ...(values.fresh && { fresh: true }),
             ...(epochs !== undefined && { epochs }),
             ...(stepsPerEpoch !== undefined && { stepsPerEpoch }),
             ...(maxMinutes !== undefined && { maxMinutes }),

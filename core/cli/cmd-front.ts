@@ -1,8 +1,8 @@
 // Runs in: the emonas command's process. `emonas front <run folder> [--json]`: the run's Pareto front
 // between segmentation error (f1) and network size (f2), with each network's validation Dice per label.
 import { EmonasError } from '../base/errors.ts';
-import { frontDetails, type FrontDetail } from '../service/search.ts';
-import type { Genome } from '../searchspace/genome.ts';
+import type { Genome } from '../api/runs.ts';
+import { frontDetails, type FrontDetail } from '../service/runs.ts';
 import { parse, printJson, type Command } from './command.ts';
 
 const usage = `Usage: emonas front <run folder> [--json]

@@ -1,15 +1,22 @@
 // Runs in: the emonas command's process. `emonas predict`: applies a trained model to new images and
-// writes one label map per image, with the image's own file name, format and geometry.
+// writes one label map per image, with the image's own file name, format and geometry, post-processed with
+// the model's stored decision unless --no-postprocess.
 import { EmonasError } from '../base/errors.ts';
 import { parse, printJson, requireOption, type Command } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
-const usage = `Usage: emonas predict --model <dir> --input <folder or file> --out <folder> [--split test] [--json]
+const usage = `Usage: emonas predict --model <dir> --input <folder or file> --out <folder> [--split test]
+                      [--no-postprocess] [--json]
 
 Segments new images with a model folder written by emonas train. Each image is preprocessed exactly as in
 training (canonical orientation, resampling, z-score), predicted whole or by overlapping windows, and its
 label map written to <folder> under the image's own file name, on the image's own grid (orientation,
 spacing and size undone exactly), so it opens on top of the image in any viewer.
+
+Post-processing: when training ended, the model folder stored, per label, whether keeping only the largest
+connected component raised that label's mean Dice on the validation cases (as nnU-Net decides it). That
+decision is applied to every label map unless --no-postprocess; the output says whether it was applied and
+to which labels. A model folder trained before this decision existed stores none and predicts as before.
 
 Options:
   --model <dir>     a model folder: the --out folder of emonas train, a search candidate's folder
@@ -18,7 +25,12 @@ Options:
   --out <folder>    where the label maps go (must not be the input folder)
   --split <side>    with --input the dataset folder the model was trained on: predict only its test
                     (or val, or train) cases as recorded in the model's split.json
-  --json            print { model, backend, files: [{ input, output, seconds }] }`;
+  --no-postprocess  leave the network's label maps as they are (do not apply the stored decision)
+  --json            print { model, backend, files: [{ input, output, seconds }],
+                    failures: [{ input, message }], postprocessing: { applied, labels, summary } }
+
+An image that cannot be predicted does not stop the others: every good image is written, each bad one is
+named on stderr with the reason, and the exit status is then 1.`;
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -33,6 +45,7 @@ export const predictCommand: Command = {
         input: { type: 'string' },
         out: { type: 'string' },
         split: { type: 'string' },
+        'no-postprocess': { type: 'boolean' },
         json: { type: 'boolean' },
       },
       false,
@@ -55,6 +68,7 @@ export const predictCommand: Command = {
         input: requireOption('predict', values.input, '--input'),
         out: requireOption('predict', values.out, '--out'),
         ...(split && { split }),
+        postprocess: values['no-postprocess'] !== true,
       },
       {
         onProgress(done, total, file) {
@@ -67,9 +81,15 @@ export const predictCommand: Command = {
     if (values.json) printJson(response);
     else {
       process.stdout.write(
-        `Wrote ${response.files.length} label map${response.files.length === 1 ? '' : 's'} to ${values.out} (backend ${response.backend}).\n`,
+        `Wrote ${response.files.length} label map${response.files.length === 1 ? '' : 's'} to ${values.out} (backend ${response.backend}).\n` +
+          `${response.postprocessing.summary}\n`,
       );
     }
-    return 0;
+    for (const failure of response.failures) process.stderr.write(`emonas: ${failure.message}\n`);
+    if (response.failures.length === 0) return 0;
+    process.stderr.write(
+      `emonas: ${response.failures.length} of ${response.files.length + response.failures.length} image(s) could not be predicted (listed above); the others were written.\n`,
+    );
+    return 1;
   },
 };

@@ -1,10 +1,10 @@
 // Runs in: the emonas command's process. `emonas resume <run folder>`: continues a stopped or crashed
 // search exactly where its journal ends, with the same progress display and Ctrl-C as emonas search.
 import { EmonasError } from '../base/errors.ts';
-import { readRunManifest } from '../runs/run-folder.ts';
-import { plannedEvaluations, resume } from '../service/search.ts';
+import { plannedForRun } from '../service/runs.ts';
+import { resume } from '../service/search.ts';
 import { printSummary, resumeHint, SearchDisplay, withInterrupt } from './cmd-search.ts';
-import { parse, type Command } from './command.ts';
+import { numberOption, parse, type Command } from './command.ts';
 
 const usage = `Usage: emonas resume <run folder> [--workers N] [--json]
 
@@ -30,17 +30,8 @@ export const resumeCommand: Command = {
     if (runDir === undefined || rest.length > 0) {
       throw new EmonasError('bad_request', 'emonas resume takes one run folder (see emonas resume --help)');
     }
-    let workers: number | undefined;
-    if (values.workers !== undefined) {
-      workers = Number(values.workers);
-      if (!Number.isInteger(workers) || workers < 1) {
-        throw new EmonasError(
-          'bad_request',
-          `emonas resume: --workers takes a whole number of at least 1, not "${values.workers}"`,
-        );
-      }
-    }
-    const display = new SearchDisplay(plannedEvaluations(readRunManifest(runDir).search));
+    const workers = numberOption('resume', values.workers, '--workers', 'count');
+    const display = new SearchDisplay(plannedForRun(runDir));
     const summary = await withInterrupt(resumeHint(runDir), (signal) =>
       resume(
         { runDir, ...(workers !== undefined && { workers }) },

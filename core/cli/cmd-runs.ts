@@ -1,17 +1,16 @@
 // Runs in: the emonas command's process. `emonas runs [<folder>]`: the search runs found in a folder (or
 // the folder itself when it is a run), with their status and progress.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
-import { RUN_FILES } from '../runs/run-folder.ts';
-import { listRuns, readRunSummary, type RunSummary } from '../service/search.ts';
+import { runsIn, type RunSummary } from '../service/runs.ts';
 import { parse, printJson, type Command } from './command.ts';
 
 const usage = `Usage: emonas runs [<folder>] [--json]
 
 Lists the search runs in <folder> (default: the current folder), or the run <folder> itself: algorithm,
-problem, status (running, stopped, finished, finalized), candidates evaluated of those planned, failures
-and the last activity.
+problem, status (running, stopped, failed, finished, finalized), candidates evaluated of those planned,
+failures and the last activity; a failed run also says why it failed.
 
 Options:
   --json   an array of objects: runDir, id, algorithm, problem, status, evaluated, planned, failed, ...`;
@@ -19,7 +18,8 @@ Options:
 export function runStatus(r: RunSummary): string {
   if (r.running) return 'running';
   if (r.finalized) return 'finalized';
-  return r.finished ? 'finished' : 'stopped';
+  if (r.finished) return 'finished';
+  return r.failure !== null ? 'failed' : 'stopped';
 }
 
 export const runsCommand: Command = {
@@ -30,9 +30,23 @@ export const runsCommand: Command = {
     const { values, positionals } = parse('runs', argv, { json: { type: 'boolean' } });
     if (positionals.length > 1) throw new EmonasError('bad_request', 'emonas runs takes at most one folder');
     const folder = resolve(positionals[0] ?? '.');
-    const runs = existsSync(join(folder, RUN_FILES.manifest))
-      ? [readRunSummary(folder)]
-      : listRuns({ root: folder });
+    if (!existsSync(folder)) {
+      throw new EmonasError(
+        'not_found',
+        `emonas runs: ${folder} does not exist; give a folder that holds runs.`,
+        {
+          file: folder,
+        },
+      );
+    }
+    if (!statSync(folder).isDirectory()) {
+      throw new EmonasError(
+        'bad_request',
+        `emonas runs: ${folder} is a file, not a folder; give a run folder or a folder that holds runs.`,
+        { file: folder },
+      );
+    }
+    const runs = runsIn(folder);
     if (values.json) {
       printJson(runs.map((r) => ({ ...r, status: runStatus(r) })));
       return 0;
@@ -43,7 +57,7 @@ export const runsCommand: Command = {
     }
     for (const r of runs) {
       process.stdout.write(
-        `${r.runDir}  ${runStatus(r)}  ${r.algorithm} on ${r.problem}  ${r.evaluated}/${r.planned} evaluated${r.failed ? `, ${r.failed} failed` : ''}  last activity ${r.lastActivity ?? 'none'}\n`,
+        `${r.runDir}  ${runStatus(r)}  ${r.algorithm} on ${r.problem}  ${r.evaluated}/${r.planned} evaluated${r.failed ? `, ${r.failed} failed` : ''}  last activity ${r.lastActivity ?? 'none'}${r.failure !== null ? `  reason: ${r.failure}` : ''}\n`,
       );
     }
     return 0;

@@ -3,17 +3,10 @@
 // Ctrl-C that stops cleanly so `emonas resume` continues the run.
 import { readFileSync } from 'node:fs';
 import { EmonasError } from '../base/errors.ts';
-import type { StudyEvent } from '../runs/study.ts';
-import {
-  plannedEvaluations,
-  startSearch,
-  type SearchProgress,
-  type SearchSummary,
-} from '../service/search.ts';
-import { SEARCH_TRAINING_DEFAULTS } from '../service/search-training.ts';
-import { resolveSearchConfig } from '../search/config.ts';
-import { parseTriple } from './cmd-train.ts';
-import { parse, printJson, requireOption, type Command } from './command.ts';
+import { plannedForConfig } from '../service/runs.ts';
+import { startSearch, type SearchProgress, type SearchSummary, type StudyEvent } from '../service/search.ts';
+import { SEARCH_TRAINING_DEFAULTS } from '../service/train-defaults.ts';
+import { numberOption, parse, printJson, requireOption, tripleOption, type Command } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
 const usage = `Usage: emonas search --dataset <folder> --out <run folder> [options]
@@ -31,29 +24,27 @@ Options:
   --algorithm A           samea (default), nsga2 or random
   --config <file.json>    more search settings, e.g. {"population": 8, "surrogate": {"trees": 50}}
   --seed S                the search's seed
-  --workers N             candidates trained at once (default 1; each uses every core it can)
+  --workers N             candidates trained at once (default 1; each uses every core it can). With N > 1,
+                          SaMEA breeds a generation's children from the population at its start, trains
+                          them together, applies their replacements in child order and refits its surrogate
+                          once per generation instead of per child; choose otherwise with "evaluationOrder"
+                          ("sequential") or "surrogate": {"refit": "per-child"} in --config (per-child
+                          trains a screened generation's children one at a time). run.json states the
+                          choice under "evaluation".
   --epochs N              epochs per candidate, C (default: the preset's)
   --steps-per-epoch N     training steps per epoch (default ${SEARCH_TRAINING_DEFAULTS.stepsPerEpoch})
   --batch N               patches per step (default ${SEARCH_TRAINING_DEFAULTS.batchSize})
   --patch X,Y,Z           training patch (default: the plan's; each side a multiple of 16)
   --max-minutes M         time limit per candidate, keeping its best epoch (default: none)
-  --max-params N          candidates with more parameters fail at once instead of training (default: none)
+  --max-params N          a bred or drawn network with more parameters is repaired to fit (default: none)
   --val-fraction F        patients used for validation (default ${SEARCH_TRAINING_DEFAULTS.valFraction})
   --test-fraction F       patients held out (default ${SEARCH_TRAINING_DEFAULTS.testFraction})
   --split-seed S          seeds the patient split, fixed for the whole run (default 0)
   --cache <dir>           where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas)
+  --allow-links           follow symbolic links that lead out of the dataset folder (refused otherwise)
   --executor local|slurm  where candidates train (default local)
   --slurm-config <file>   with --executor slurm: partition, account, time limit, GPUs, ...
   --json                  print the summary (status, evaluated, front) as JSON`;
-
-function number(text: string | undefined, flag: string, command: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) {
-    throw new EmonasError('bad_request', `emonas ${command}: ${flag} takes a number, not "${text}"`);
-  }
-  return n;
-}
 
 function readConfigFile(path: string): Record<string, unknown> {
   let value: unknown;
@@ -100,6 +91,7 @@ export const searchCommand: Command = {
         'test-fraction': { type: 'string' },
         'split-seed': { type: 'string' },
         cache: { type: 'string' },
+        'allow-links': { type: 'boolean' },
         executor: { type: 'string' },
         'slurm-config': { type: 'string' },
         json: { type: 'boolean' },
@@ -111,7 +103,7 @@ export const searchCommand: Command = {
     const config: Record<string, unknown> = values.config ? readConfigFile(values.config) : {};
     if (values.preset !== undefined) config.preset = values.preset;
     if (values.algorithm !== undefined) config.algorithm = values.algorithm;
-    const seed = number(values.seed, '--seed', 'search');
+    const seed = numberOption('search', values.seed, '--seed');
     if (seed !== undefined) config.seed = seed;
     const problem: Record<string, unknown> = {
       kind: 'dataset',
@@ -128,11 +120,16 @@ export const searchCommand: Command = {
       ['splitSeed', 'split-seed'],
     ];
     for (const [key, flag] of settings) {
-      const n = number(values[flag as keyof typeof values] as string | undefined, `--${flag}`, 'search');
+      const n = numberOption(
+        'search',
+        values[flag as keyof typeof values] as string | undefined,
+        `--${flag}`,
+      );
       if (n !== undefined) problem[key] = n;
     }
-    if (values.patch !== undefined) problem.patch = parseTriple(values.patch, '--patch');
+    if (values.patch !== undefined) problem.patch = tripleOption('search', values.patch, '--patch');
     if (values.cache !== undefined) problem.cacheDir = values.cache;
+    if (values['allow-links'] === true) problem.allowLinks = true;
     const executor = values.executor ?? 'local';
     if (executor !== 'local' && executor !== 'slurm') {
       throw new EmonasError(
@@ -144,8 +141,8 @@ export const searchCommand: Command = {
       throw new EmonasError('bad_request', 'emonas search: --executor slurm needs --slurm-config <file>');
     }
     const out = requireOption('search', values.out, '--out');
-    const workers = number(values.workers, '--workers', 'search');
-    const display = new SearchDisplay(plannedEvaluations(resolveSearchConfig(config)));
+    const workers = numberOption('search', values.workers, '--workers');
+    const display = new SearchDisplay(plannedForConfig(config));
     const summary = await withInterrupt(resumeHint(out), (signal) =>
       startSearch(
         {
@@ -247,8 +244,13 @@ export class SearchDisplay {
       if (typeof r.frontSize === 'number') this.frontSize = r.frontSize;
       if (typeof r.hypervolume === 'number') this.hypervolume = r.hypervolume;
       if (typeof r.generation === 'number') {
+        // Present only when the search has a size bound: its candidates the bound changed.
+        const repaired =
+          typeof r.repaired === 'number' && r.repaired > 0
+            ? ` (${r.repaired} brought within the size bound)`
+            : '';
         this.line(
-          `Generation ${r.generation} done: ${this.evaluated} evaluated, front of ${this.frontSize}, hypervolume ${this.hypervolume?.toFixed(4) ?? '-'}.`,
+          `Generation ${r.generation} done: ${this.evaluated} evaluated${repaired}, front of ${this.frontSize}, hypervolume ${this.hypervolume?.toFixed(4) ?? '-'}.`,
         );
       }
     }

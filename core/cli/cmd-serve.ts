@@ -48,7 +48,7 @@ Options:
     // Loaded here, not at the top: the engine pulls in the dataset and search code, which other commands
     // need not wait for.
     const { createEngine, defaultDataDir } = await import('../service/index.ts');
-    const { startServer } = await import('../service/serve.ts');
+    const { startServer } = await import('../transports/websocket-server.ts');
     const engine = createEngine({ dataDir: values['data-dir'] ?? defaultDataDir() });
     const uiFolder = existsSync(`${UI_FOLDER}index.html`) ? UI_FOLDER : undefined;
     const server = await startServer({

@@ -1,14 +1,9 @@
 // Runs in: the emonas command's process. `emonas train`: trains one candidate network on a dataset in a
 // worker process, with the preprocessing plan shown first and a progress bar while it runs.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
-import type { Shape3 } from '../datasets/pipeline/grid.ts';
-import { describePlan } from '../datasets/pipeline/plan.ts';
-import type { TrainHooks, TrainRequest, TrainResponse } from '../service/train.ts';
+import type { describePlan, TrainOneHooks, TrainRequest, TrainResponse } from '../service/train.ts';
 import { TRAIN_DEFAULTS } from '../service/train-defaults.ts';
-import { TRAINING_CHECKPOINT_FILE } from '../train/checkpoint.ts';
-import { parse, printJson, requireOption, type Command } from './command.ts';
+import { numberOption, parse, printJson, requireOption, tripleOption, type Command } from './command.ts';
 import { formatSeconds, ProgressBar } from './progress.ts';
 
 const usage = `Usage: emonas train --dataset <folder> --genome <genome> --out <dir> [options]
@@ -37,30 +32,11 @@ Options:
   --max-minutes M      stop cleanly, keeping the best weights, before M minutes of training have passed
                        (default ${TRAIN_DEFAULTS.maxMinutes}; 0 for no limit)
   --cache <dir>        where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas)
+  --allow-links        follow symbolic links that lead out of the dataset folder (refused otherwise)
   --resume             continue the interrupted training in --out (no other training options)
   --json               print the result as one JSON object (f1, f2, params, bestEpoch, valDice, outDir, ...)
 
 Exit status: 0 when the candidate trained, 1 when it failed (the reason is printed and in result.json).`;
-
-export function parseTriple(text: string, flag: string): Shape3 {
-  const parts = text.split(',').map((p) => Number(p.trim()));
-  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new EmonasError(
-      'bad_request',
-      `emonas train: ${flag} takes three positive whole numbers like 48,64,48, not "${text}"`,
-    );
-  }
-  return parts as Shape3;
-}
-
-function parseNumber(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) {
-    throw new EmonasError('bad_request', `emonas train: ${flag} takes a number, not "${text}"`);
-  }
-  return n;
-}
 
 export const trainCommand: Command = {
   name: 'train',
@@ -83,6 +59,7 @@ export const trainCommand: Command = {
         seed: { type: 'string' },
         'max-minutes': { type: 'string' },
         cache: { type: 'string' },
+        'allow-links': { type: 'boolean' },
         resume: { type: 'boolean' },
         json: { type: 'boolean' },
       },
@@ -91,7 +68,10 @@ export const trainCommand: Command = {
     if (positionals.length > 0)
       throw new EmonasError('bad_request', 'emonas train takes no positional arguments');
     // Loaded here, not at the top: `emonas --help` and the other commands need none of training.
-    const { resumeTraining, trainCandidate } = await import('../service/train.ts');
+    const training = await import('../service/train.ts');
+    const { hasCheckpoint, resumeTraining, trainCandidate } = training;
+    const finish = (result: TrainResponse, progress: { finish: () => void }): number =>
+      report(result, progress, values.json === true, hasCheckpoint(result.modelDir));
     if (values.resume) {
       const others = Object.keys(values).filter((k) => !['resume', 'out', 'json'].includes(k));
       if (others.length > 0) {
@@ -100,9 +80,9 @@ export const trainCommand: Command = {
           `emonas train --resume continues with the settings recorded in --out; leave out ${others.map((k) => `--${k}`).join(', ')}`,
         );
       }
-      const progress = progressDisplay();
+      const progress = progressDisplay(training.describePlan);
       const out = requireOption('train', values.out, '--out');
-      return finish(await resumeTraining({ out }, progress.hooks), progress, values.json === true);
+      return finish(await resumeTraining({ out }, progress.hooks), progress);
     }
     const request: TrainRequest = {
       dataset: requireOption('train', values.dataset, '--dataset'),
@@ -119,24 +99,30 @@ export const trainCommand: Command = {
       ['maxMinutes', 'max-minutes'],
     ];
     for (const [key, flag] of numbers) {
-      const n = parseNumber(values[flag as keyof typeof values] as string | undefined, `--${flag}`);
+      const n = numberOption('train', values[flag as keyof typeof values] as string | undefined, `--${flag}`);
       if (n !== undefined) (request as unknown as Record<string, number>)[key] = n;
     }
-    if (values.patch !== undefined) request.patch = parseTriple(values.patch, '--patch');
+    if (values.patch !== undefined) request.patch = tripleOption('train', values.patch, '--patch');
     if (values.cache !== undefined) request.cacheDir = values.cache;
+    if (values['allow-links'] === true) request.allowLinks = true;
 
-    const progress = progressDisplay();
-    return finish(await trainCandidate(request, progress.hooks), progress, values.json === true);
+    const progress = progressDisplay(training.describePlan);
+    return finish(await trainCandidate(request, progress.hooks), progress);
   },
 };
 
-function finish(result: TrainResponse, progress: { finish: () => void }, json: boolean): number {
+function report(
+  result: TrainResponse,
+  progress: { finish: () => void },
+  json: boolean,
+  resumable: boolean,
+): number {
   progress.finish();
   if (json) printJson(result);
   else process.stdout.write(formatResult(result));
   if (result.status === 'completed') return 0;
   process.stderr.write(`emonas: the candidate failed: ${result.reason?.message ?? 'no reason recorded'}\n`);
-  if (existsSync(join(result.modelDir, TRAINING_CHECKPOINT_FILE))) {
+  if (resumable) {
     process.stderr.write(`emonas: continue it with: emonas train --resume --out ${result.modelDir}\n`);
   }
   return 1;
@@ -147,7 +133,10 @@ function finish(result: TrainResponse, progress: { finish: () => void }, json: b
  * many more epochs fit the time budget (the worker's ETA), so its ETA is honest when the budget, not the
  * epoch count, ends training.
  */
-function progressDisplay(): { hooks: TrainHooks; finish: () => void } {
+function progressDisplay(describe: typeof describePlan): {
+  hooks: TrainOneHooks;
+  finish: () => void;
+} {
   let reading: ProgressBar | undefined;
   let preparing: ProgressBar | undefined;
   let training: ProgressBar | undefined;
@@ -156,7 +145,7 @@ function progressDisplay(): { hooks: TrainHooks; finish: () => void } {
   /** The first epoch of this run (after a resume, the one after the checkpoint's). */
   let firstEpoch = 0;
   let lastEpoch = '';
-  const hooks: TrainHooks = {
+  const hooks: TrainOneHooks = {
     onInspect(done, total) {
       reading ??= new ProgressBar({ label: 'Reading dataset', total });
       if (done < total) reading.update(done);
@@ -164,7 +153,7 @@ function progressDisplay(): { hooks: TrainHooks; finish: () => void } {
     },
     onPlan(plan, split) {
       const lines = [
-        ...describePlan(plan),
+        ...describe(plan),
         `Split by patient (seed ${split.seed}): ${split.train.length} training, ${split.val.length} validation, ${split.test.length} held-out test cases.`,
       ];
       process.stderr.write(lines.join('\n') + '\n');

@@ -49,3 +49,39 @@ export function requireOption(command: string, value: string | undefined, flag: 
   }
   return value;
 }
+
+const NUMBER_KINDS = {
+  number: { what: 'a number', ok: (n: number) => Number.isFinite(n) },
+  positive: { what: 'a positive number', ok: (n: number) => Number.isFinite(n) && n > 0 },
+  count: { what: 'a whole number of at least 1', ok: (n: number) => Number.isInteger(n) && n >= 1 },
+} as const;
+
+/** A numeric flag's value, undefined when the flag is absent; anything else is a usage error naming it. */
+export function numberOption(
+  command: string,
+  text: string | undefined,
+  flag: string,
+  kind: keyof typeof NUMBER_KINDS = 'number',
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !NUMBER_KINDS[kind].ok(n)) {
+    throw new EmonasError(
+      'bad_request',
+      `emonas ${command}: ${flag} takes ${NUMBER_KINDS[kind].what}, not "${text}"`,
+    );
+  }
+  return n;
+}
+
+/** Three positive whole numbers written X,Y,Z, such as a patch in voxels. */
+export function tripleOption(command: string, text: string, flag: string): [number, number, number] {
+  const parts = text.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new EmonasError(
+      'bad_request',
+      `emonas ${command}: ${flag} takes three positive whole numbers like 48,64,48, not "${text}"`,
+    );
+  }
+  return parts as [number, number, number];
+}

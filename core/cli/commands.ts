@@ -5,6 +5,7 @@ import { evaluateCommand } from './cmd-evaluate.ts';
 import { serveCommand } from './cmd-serve.ts';
 import { trainCommand } from './cmd-train.ts';
 import { predictCommand } from './cmd-predict.ts';
+import { exportCommand } from './cmd-export.ts';
 import { doctorCommand } from './cmd-doctor.ts';
 import { workerCommand } from './cmd-worker.ts';
 import { searchCommand } from './cmd-search.ts';
@@ -13,6 +14,8 @@ import { frontCommand } from './cmd-front.ts';
 import { runsCommand } from './cmd-runs.ts';
 import { finalizeCommand } from './cmd-finalize.ts';
 import { demoCommand } from './cmd-demo.ts';
+import { evaluateTestCommand } from './cmd-evaluate-test.ts';
+import { applyCommand } from './cmd-apply.ts';
 
 export const commands: Command[] = [
   datasetCommand,
@@ -20,6 +23,7 @@ export const commands: Command[] = [
   serveCommand,
   trainCommand,
   predictCommand,
+  exportCommand,
   doctorCommand,
   workerCommand,
   searchCommand,
@@ -27,5 +31,7 @@ export const commands: Command[] = [
   frontCommand,
   runsCommand,
   finalizeCommand,
+  evaluateTestCommand,
+  applyCommand,
   demoCommand,
 ];

@@ -3,8 +3,9 @@
 // annotated phase (patient001_ED, patient001_ES), frames chosen by Info.cfg and never by file order.
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { FileScope } from '../io/file-scope.ts';
 import type { CaseEntry, CaseProblem, DatasetManifest } from './case-table.ts';
-import { describeFsError, displayPath, isFolder, listFolder } from './files.ts';
+import { describeFsError, displayPath, isFolder, listFolder, outsideProblem } from './files.ts';
 import { parseInfoCfg } from './info-cfg.ts';
 import { ACDC_LABELS } from './labels.ts';
 
@@ -50,22 +51,36 @@ export async function findAcdcPatients(root: string): Promise<PatientFolder[] | 
   return patients.length > 0 ? patients : null;
 }
 
-export async function readAcdcDataset(root: string, patients: PatientFolder[]): Promise<DatasetManifest> {
+export async function readAcdcDataset(scope: FileScope, patients: PatientFolder[]): Promise<DatasetManifest> {
+  const { root } = scope;
   const cases: CaseEntry[] = [];
   const problems: CaseProblem[] = [];
   for (const patient of patients) {
-    const result = await readPatient(root, patient);
+    const result = await readPatient(scope, patient);
     if ('problem' in result) problems.push(result.problem);
     else cases.push(...result.cases);
+  }
+  // The cine is only ever viewed, so one that lies outside the folder is left out, not the patient's cases.
+  for (const entry of cases) {
+    if (entry.cine === undefined) continue;
+    const outside = await outsideProblem(scope, entry.cine);
+    if (outside === null) continue;
+    delete entry.cine;
+    if (!problems.some((p) => p.file === outside.file)) problems.push(outside);
   }
   return { kind: 'acdc', root, name: 'ACDC', labels: { ...ACDC_LABELS }, cases, problems };
 }
 
 async function readPatient(
-  root: string,
+  scope: FileScope,
   patient: PatientFolder,
 ): Promise<{ cases: CaseEntry[] } | { problem: CaseProblem }> {
+  const { root } = scope;
   const infoFile = join(patient.path, 'Info.cfg');
+  const outside = await outsideProblem(scope, infoFile);
+  if (outside) {
+    return { problem: { ...outside, message: `${outside.message} ${patient.name} is left out.` } };
+  }
   let text: string;
   try {
     text = await readFile(infoFile, 'utf8');

@@ -48,4 +48,6 @@ export interface DatasetManifest {
   cases: CaseEntry[];
   /** Problems that concern the dataset as a whole (e.g. dataset.json lists a file that is absent). */
   problems: CaseProblem[];
+  /** True when the user allowed symbolic links out of the folder: its cases are read through them. */
+  allowLinks?: boolean;
 }

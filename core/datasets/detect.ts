@@ -3,6 +3,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
+import type { FileScope } from '../io/file-scope.ts';
 import { findAcdcPatients, readAcdcDataset } from './acdc.ts';
 import type { DatasetManifest } from './case-table.ts';
 import { describeFsError, isFolder, listFolder } from './files.ts';
@@ -14,7 +15,18 @@ const LOOKED_FOR =
   'database/training, training/ or patientNNN folders with Info.cfg (ACDC), ' +
   'and TrainingData_Part1..3, TestData or CaseNN.mhd with CaseNN_segmentation.mhd (PROMISE12)';
 
-export async function readDatasetLayout(folder: string): Promise<DatasetManifest> {
+export interface LayoutOptions {
+  /**
+   * Follow symbolic links that lead out of the folder (the user keeps images elsewhere on purpose); without
+   * it such a file is a problem of its case and is never opened.
+   */
+  allowLinks?: boolean;
+}
+
+export async function readDatasetLayout(
+  folder: string,
+  options: LayoutOptions = {},
+): Promise<DatasetManifest> {
   const root = resolve(folder);
   try {
     const s = await stat(root);
@@ -36,10 +48,18 @@ export async function readDatasetLayout(folder: string): Promise<DatasetManifest
     throw new EmonasError('unreadable_file', describeFsError(err, '', root), { file: root });
   }
 
+  const scope: FileScope = { root, allowLinks: options.allowLinks === true };
+  const manifest = await readLayout(scope);
+  if (scope.allowLinks) manifest.allowLinks = true;
+  return manifest;
+}
+
+async function readLayout(scope: FileScope): Promise<DatasetManifest> {
+  const { root } = scope;
   const entries = await listFolder(root);
-  if (entries.some((e) => e.name === 'dataset.json' && e.kind !== 'folder')) return readMsdDataset(root);
+  if (entries.some((e) => e.name === 'dataset.json' && e.kind !== 'folder')) return readMsdDataset(scope);
   const patients = await findAcdcPatients(root);
-  if (patients) return readAcdcDataset(root, patients);
+  if (patients) return readAcdcDataset(scope, patients);
   const caseFolders = await findPromise12Folders(root);
   if (caseFolders) return readPromise12Dataset(root, caseFolders);
   if (await isFolder(join(root, 'imagesTr'))) {

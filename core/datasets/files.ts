@@ -1,7 +1,9 @@
 // Runs in: the engine. Looking at a dataset folder without ever throwing on what a real disk holds:
-// macOS junk, folders named like files, empty files, unreadable files and symbolic link loops.
+// macOS junk, folders named like files, empty files, unreadable files and symbolic link loops; and which
+// files lie outside it, never to be opened.
 import { access, constants, readdir, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute, sep } from 'node:path';
+import { outsideReason, type FileScope } from '../io/file-scope.ts';
 import type { CaseProblem } from './case-table.ts';
 
 export type EntryKind = 'file' | 'folder' | 'broken';
@@ -121,4 +123,13 @@ export async function checkFile(
     if (code === 'ENOENT' && absentMessage !== undefined) return { message: absentMessage, file };
     return { message: describeFsError(err, root, file), file };
   }
+}
+
+/**
+ * The problem of a file that lies outside the dataset folder (as written, or through a symbolic link the
+ * user did not allow), or null when it may be opened.
+ */
+export async function outsideProblem(scope: FileScope, file: string): Promise<CaseProblem | null> {
+  const reason = await outsideReason(scope, file);
+  return reason === null ? null : { message: `${displayPath(scope.root, file)} ${reason}.`, file };
 }

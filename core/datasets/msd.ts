@@ -4,8 +4,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
+import { isInside, type FileScope } from '../io/file-scope.ts';
 import type { CaseEntry, CaseProblem, DatasetManifest } from './case-table.ts';
-import { describeFsError, displayPath, listFolder, type FolderEntry } from './files.ts';
+import { describeFsError, displayPath, listFolder, outsideProblem, type FolderEntry } from './files.ts';
 import { flagDuplicateIds } from './duplicates.ts';
 import { stripVolumeExtension } from './volume-names.ts';
 
@@ -98,8 +99,11 @@ function parseLabels(value: unknown, file: string): Record<number, string> {
   return labels;
 }
 
-export async function readMsdDataset(root: string): Promise<DatasetManifest> {
+export async function readMsdDataset(scope: FileScope): Promise<DatasetManifest> {
+  const { root } = scope;
   const jsonFile = join(root, 'dataset.json');
+  const outside = await outsideProblem(scope, jsonFile);
+  if (outside) throw new EmonasError('invalid_dataset', outside.message, { file: jsonFile });
   let text: string;
   try {
     text = await readFile(jsonFile, 'utf8');
@@ -129,8 +133,12 @@ export async function readMsdDataset(root: string): Promise<DatasetManifest> {
       const image = resolveListed(root, pair.image);
       const label = resolveListed(root, pair.label);
       const entry = newCase(stripVolumeExtension(basename(image)) ?? basename(image), 'train', image, label);
-      for (const file of [image, label]) {
-        if (!(await files.claim(file))) entry.problems.push({ message: files.absentMessage(file), file });
+      for (const [file, listed] of [
+        [image, pair.image],
+        [label, pair.label],
+      ] as const) {
+        const problem = await listedProblem(root, file, listed, files);
+        if (problem) entry.problems.push(problem);
       }
       cases.push(entry);
     }
@@ -147,8 +155,8 @@ export async function readMsdDataset(root: string): Promise<DatasetManifest> {
   for (const path of description.test ?? []) {
     const image = resolveListed(root, path);
     const entry = newCase(`test/${stripVolumeExtension(basename(image)) ?? basename(image)}`, 'test', image);
-    if (!(await files.claim(image)))
-      entry.problems.push({ message: files.absentMessage(image), file: image });
+    const problem = await listedProblem(root, image, path, files);
+    if (problem) entry.problems.push(problem);
     cases.push(entry);
   }
   if (
@@ -176,6 +184,26 @@ function newCase(id: string, subset: 'train' | 'test', image: string, label?: st
   const entry: CaseEntry = { id, patient: id, subset, image, ok: true, problems: [] };
   if (label !== undefined) entry.label = label;
   return entry;
+}
+
+/**
+ * What is wrong with a file dataset.json lists: outside the task folder as written (never looked at, not
+ * even for its existence), or absent.
+ */
+async function listedProblem(
+  root: string,
+  file: string,
+  listed: string,
+  files: Files,
+): Promise<CaseProblem | null> {
+  if (!isInside(root, file)) {
+    const shown = JSON.stringify(listed.length > 200 ? `${listed.slice(0, 200)}...` : listed);
+    return {
+      message: `dataset.json lists ${shown}, which lies outside the dataset folder ${root}, so it is not read (only files inside the folder are).`,
+      file,
+    };
+  }
+  return (await files.claim(file)) ? null : { message: files.absentMessage(file), file };
 }
 
 /** "./imagesTr/x.nii.gz" -> absolute path under the task folder (Windows separators accepted). */

@@ -3,20 +3,23 @@
 // and label maps with no foreground. A case with any problem is not ok and stays out of training.
 import { basename } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
+import type { FileScope, ReadOptions } from '../io/file-scope.ts';
 import type { Volume } from '../io/volume.ts';
 import type { CaseEntry, CaseProblem } from './case-table.ts';
-import { checkFile, describeFsError, displayPath } from './files.ts';
+import { checkFile, describeFsError, displayPath, outsideProblem } from './files.ts';
 import { gridDifferences, type Grid } from './grid.ts';
 import { formatValues, scanLabelValues } from './labels.ts';
 
+/** Both are given the dataset's scope, which every file they open (a MetaImage's data file too) must lie in. */
 export interface VolumeReaders {
   /**
-   * Geometry and frame count; must refuse a file that is truncated or damaged. (The engine reads and
-   * decompresses the whole file, without decoding voxels: a gzip trailer alone does not prove a file whole.)
+   * Geometry and frame count; must refuse a file that is truncated, damaged or longer than declared. (The
+   * engine reads and decompresses the whole file without keeping it: a gzip trailer alone does not prove a
+   * file whole.)
    */
-  header(path: string): Promise<Grid & { frames: number }>;
+  header(path: string, options: ReadOptions): Promise<Grid & { frames: number }>;
   /** A whole 3D volume. */
-  volume(path: string): Promise<Volume>;
+  volume(path: string, options: ReadOptions): Promise<Volume>;
 }
 
 /**
@@ -27,12 +30,13 @@ export interface VolumeReaders {
 export async function validateCase(
   entry: CaseEntry,
   labels: Record<number, string>,
-  root: string,
+  scope: FileScope,
   read: VolumeReaders,
 ): Promise<void> {
-  // A file the layout already reported (absent, listed twice, ...) is not read again.
+  const { root } = scope;
+  // A file the layout already reported (absent, outside the folder, listed twice, ...) is not read again.
   const reported = new Set(entry.problems.map((p) => p.file));
-  const image = reported.has(entry.image) ? null : await readChecked(entry, root, entry.image, read.header);
+  const image = reported.has(entry.image) ? null : await readChecked(entry, scope, entry.image, read.header);
   if (image && image.frames > 1) {
     entry.problems.push({
       message: `${displayPath(root, entry.image)} is a 4D series of ${image.frames} frames or channels; only single 3D images can be trained on.`,
@@ -47,7 +51,7 @@ export async function validateCase(
   }
   const labelFile = entry.label;
   if (labelFile !== undefined && !reported.has(labelFile)) {
-    const label = await readChecked(entry, root, labelFile, read.volume);
+    const label = await readChecked(entry, scope, labelFile, read.volume);
     if (label) {
       entry.problems.push(...labelValueProblems(label, labels, root, labelFile));
       if (image) {
@@ -66,19 +70,19 @@ export async function validateCase(
 
 async function readChecked<T>(
   entry: CaseEntry,
-  root: string,
+  scope: FileScope,
   file: string,
-  read: (path: string) => Promise<T>,
+  read: (path: string, options: ReadOptions) => Promise<T>,
 ): Promise<T | null> {
-  const problem = await checkFile(root, file);
+  const problem = (await outsideProblem(scope, file)) ?? (await checkFile(scope.root, file));
   if (problem) {
     entry.problems.push(problem);
     return null;
   }
   try {
-    return await read(file);
+    return await read(file, { scope });
   } catch (err) {
-    entry.problems.push({ message: readFailure(err, root, file), file });
+    entry.problems.push({ message: readFailure(err, scope.root, file), file });
     return null;
   }
 }

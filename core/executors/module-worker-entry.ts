@@ -1,13 +1,14 @@
 // Runs in: a module worker process (forked by module-worker.ts). Imports the module the engine names,
 // evaluates the one task it is sent and replies with the outcome; a throw becomes a failed outcome. It
-// stops when the engine goes away, so a killed engine leaves no workers behind.
+// stops when the engine goes away (core/base/parent-watch.ts), so a killed engine leaves no workers behind.
 import { pathToFileURL } from 'node:url';
 import { toErrorData } from '../base/errors.ts';
+import { watchParent } from '../base/parent-watch.ts';
 import type { EvaluationOutcome } from '../search/protocol.ts';
 import type { ModuleWorkerReply, ModuleWorkerRequest } from './module-worker.ts';
 
 const abort = new AbortController();
-process.on('disconnect', () => {
+watchParent(() => {
   abort.abort();
   process.exit(1);
 });

@@ -1,28 +1,21 @@
-// Runs in: any process. Whole and partial file reads, atomic writes and (de)compression for the image
-// readers and writers, with every way a file can be missing, short, damaged or unwritable turned into an
-// EmonasError that names it.
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// Runs in: any process. Partial file reads, JSON reads (with a fallback, or with the caller's errors),
+// atomic writes (the one implementation every folder uses) and compression for the image writers (bounded
+// decompression is in bounded-read.ts), with every way a file can be missing, short or unwritable turned
+// into an EmonasError that names it.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { EmonasError } from '../base/errors.ts';
 
-const gunzipAsync = promisify(zlib.gunzip);
-const unzipAsync = promisify(zlib.unzip);
 const gzipAsync = promisify(zlib.gzip);
 const deflateAsync = promisify(zlib.deflate);
 
 /** The file's name for messages; the full path travels in the error's `file`. */
 export function nameOf(file: string): string {
   return basename(file);
-}
-
-export async function readWholeFile(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    throw readFailure(file, err);
-  }
 }
 
 /** Up to `length` bytes from `position`, and the file's size. */
@@ -75,32 +68,140 @@ function readFailure(file: string, err: unknown): EmonasError {
 let writes = 0;
 
 /**
- * Writes through a temporary file and a rename, so an interrupted write never leaves a half-written file
- * under the real name; a full disk or a refused write becomes an EmonasError naming the file.
+ * Unique per call, host and process: the same file may be written twice at once (an index updated by
+ * concurrent jobs, a Slurm task requeued onto another node while the first still runs).
  */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  // Unique per call: the same file may be written twice at once (an index updated by concurrent jobs).
-  const temporary = `${file}.${process.pid}.${++writes}.partial`;
+function temporaryName(file: string): string {
+  return `${file}.${hostname()}.${process.pid}.${++writes}.partial`;
+}
+
+function writeFailure(file: string, err: unknown): EmonasError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const name = nameOf(file);
+  if (code === 'ENOSPC') {
+    return new EmonasError('disk_full', `The disk is full: ${name} could not be written.`, { file });
+  }
+  if (code === 'ENOENT') {
+    return new EmonasError('not_found', `${name} cannot be written: its folder does not exist.`, { file });
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new EmonasError('bad_request', `${name} cannot be written: permission denied.`, { file });
+  }
+  return new EmonasError('internal', `${name} could not be written: ${(err as Error).message}.`, {
+    file,
+    cause: err,
+  });
+}
+
+/**
+ * Writes through a temporary file and a rename, so an interrupted write never leaves a half-written file
+ * under the real name; a full disk or a refused write becomes an EmonasError naming the file. With `fsync`
+ * the data reaches the disk before the rename, so a power cut leaves the old file or the new one (a
+ * training checkpoint, which a resume must be able to trust).
+ */
+export async function writeFileAtomic(
+  file: string,
+  bytes: Uint8Array | string,
+  options: { fsync?: boolean } = {},
+): Promise<void> {
+  const temporary = temporaryName(file);
   try {
-    await writeFile(temporary, bytes);
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(bytes);
+      if (options.fsync === true) await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temporary, file);
   } catch (err) {
     await rm(temporary, { force: true });
-    const code = (err as { code?: unknown } | null)?.code;
-    const name = nameOf(file);
-    if (code === 'ENOSPC') {
-      throw new EmonasError('disk_full', `The disk is full: ${name} could not be written.`, { file });
+    throw writeFailure(file, err);
+  }
+}
+
+/**
+ * writeFileAtomic for callers that cannot wait (run.json, the run tables, a worker registry). With `fsync`
+ * the data also reaches the disk before the rename, so readers on other nodes of a shared file system see
+ * the old file or the new one, never half of one (the files a Slurm job step shares with the coordinator); it
+ * costs a disk flush per write, too much for files rewritten after every evaluation.
+ */
+export function writeFileAtomicSync(
+  file: string,
+  bytes: Uint8Array | string,
+  options: { fsync?: boolean } = {},
+): void {
+  const temporary = temporaryName(file);
+  try {
+    const fd = openSync(temporary, 'w');
+    try {
+      writeFileSync(fd, bytes);
+      if (options.fsync === true) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
-    if (code === 'ENOENT') {
-      throw new EmonasError('not_found', `${name} cannot be written: its folder does not exist.`, { file });
-    }
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw new EmonasError('bad_request', `${name} cannot be written: permission denied.`, { file });
-    }
-    throw new EmonasError('internal', `${name} could not be written: ${(err as Error).message}.`, {
-      file,
-      cause: err,
-    });
+    renameSync(temporary, file);
+  } catch (err) {
+    rmSync(temporary, { force: true });
+    throw writeFailure(file, err);
+  }
+}
+
+/** A JSON file's contents, or undefined when it is missing, unreadable or not JSON. */
+export async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** readJson for callers that cannot wait (a Slurm job step's result and checkpoint files). */
+export function readJsonSync(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a JSON file was refused: it cannot be read, or it is not JSON (`detail`: the parser's words). */
+export type JsonFileProblem = { kind: 'unreadable' } | { kind: 'invalid'; detail: string };
+
+/**
+ * A JSON file's value, for a caller whose errors say what the file is for: `refuse` turns a file that
+ * cannot be read or is not JSON into the error to throw (a missing file and a damaged one want different
+ * advice).
+ */
+export async function readJsonFile(
+  file: string,
+  refuse: (problem: JsonFileProblem) => Error,
+): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw refuse({ kind: 'unreadable' });
+  }
+  return parseJsonText(text, refuse);
+}
+
+/** readJsonFile for callers that cannot wait (a Slurm job step's task file, a --slurm-config file). */
+export function readJsonFileSync(file: string, refuse: (problem: JsonFileProblem) => Error): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw refuse({ kind: 'unreadable' });
+  }
+  return parseJsonText(text, refuse);
+}
+
+function parseJsonText(text: string, refuse: (problem: JsonFileProblem) => Error): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw refuse({ kind: 'invalid', detail: (err as Error).message });
   }
 }
 
@@ -128,51 +229,6 @@ export function isGzip(bytes: Uint8Array): boolean {
 /** The uncompressed length a gzip trailer records (modulo 2^32, and of the last member only). */
 export function gzipRecordedSize(lastFourBytes: Uint8Array): number {
   return new DataView(lastFourBytes.buffer, lastFourBytes.byteOffset, 4).getUint32(0, true);
-}
-
-export async function gunzipWhole(bytes: Uint8Array, file: string): Promise<Buffer> {
-  try {
-    return await gunzipAsync(bytes);
-  } catch (err) {
-    throw compressionFailure(file, err, 'gzip');
-  }
-}
-
-/** Inflates zlib or gzip data (MetaImage's CompressedData). */
-export async function inflateWhole(bytes: Uint8Array, file: string): Promise<Buffer> {
-  try {
-    return await unzipAsync(bytes);
-  } catch (err) {
-    throw compressionFailure(file, err, 'zlib');
-  }
-}
-
-/**
- * Decompresses as much as the given leading bytes of a gzip file hold, so a header can be read without
- * inflating the voxels behind it.
- */
-export function gunzipStart(bytes: Uint8Array, file: string): Buffer {
-  try {
-    return zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  } catch (err) {
-    throw compressionFailure(file, err, 'gzip');
-  }
-}
-
-function compressionFailure(file: string, err: unknown, kind: string): EmonasError {
-  const name = nameOf(file);
-  if ((err as { code?: unknown }).code === 'Z_BUF_ERROR') {
-    return new EmonasError(
-      'unreadable_file',
-      `${name} ends early: its compressed data is truncated (an interrupted copy or download?); copy it again from the source.`,
-      { file },
-    );
-  }
-  return new EmonasError(
-    'unreadable_file',
-    `${name} is damaged: its ${kind} data cannot be decompressed (${(err as Error).message}); copy it again from the source.`,
-    { file },
-  );
 }
 
 export async function gzip(bytes: Uint8Array): Promise<Buffer> {

@@ -210,8 +210,20 @@ function interpret(fields: Map<string, string>, headerLength: number, file: stri
       for (let r = 0; r < 3; r++) direction[r * 3 + axis] = (column[r] as number) / scale;
     }
   }
+  const compressed = flag(get('CompressedData'));
   const compressedSize = get('CompressedDataSize');
+  const compressedBytes = compressedSize === undefined ? undefined : Number(compressedSize);
+  if (compressedBytes !== undefined && !(Number.isSafeInteger(compressedBytes) && compressedBytes > 0)) {
+    fail('unreadable_file', `has an invalid CompressedDataSize: ${printable(compressedSize as string)}.`);
+  }
   const skip = get('HeaderSize');
+  const skipBytes = skip === undefined ? 0 : Number(skip);
+  if (!Number.isSafeInteger(skipBytes) || skipBytes < -1 || (skipBytes === -1 && compressed)) {
+    fail(
+      'unreadable_file',
+      `has an invalid HeaderSize: ${printable(skip as string)} (a number of bytes, or -1 for uncompressed voxels that end the file).`,
+    );
+  }
   return {
     shape,
     frames: ndims === 4 ? (dimSize[3] as number) : 1,
@@ -220,10 +232,10 @@ function interpret(fields: Map<string, string>, headerLength: number, file: stri
     direction,
     dataType,
     bigEndian: flag(get('BinaryDataByteOrderMSB', 'ElementByteOrderMSB')),
-    compressed: flag(get('CompressedData')),
-    compressedSize: compressedSize === undefined ? undefined : Number(compressedSize),
+    compressed,
+    compressedSize: compressedBytes,
     dataFile,
-    skipBytes: skip === undefined ? 0 : Number(skip),
+    skipBytes,
     headerLength,
   };
 }

@@ -142,7 +142,7 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeaderIn
     datatypeCode: h.datatypeCode,
     dims: [...h.dims],
     pixdim: [...h.pixDims],
-    voxOffset: Math.max(Math.trunc(h.vox_offset), version === 1 ? 352 : 544),
+    voxOffset: h.vox_offset,
     sclSlope: slope,
     sclInter: slope !== 0 && Number.isFinite(h.scl_inter) ? h.scl_inter : 0,
     qformCode: h.qform_code,
@@ -158,8 +158,34 @@ export function parseNiftiHeader(bytes: Uint8Array, file: string): NiftiHeaderIn
     geometrySource: 'pixdim',
   };
   checkDims(info, file);
+  info.voxOffset = checkedVoxOffset(h.vox_offset, version, file);
   info.geometrySource = niftiGeometry(info).source;
+  checkVoxelSize(info, file);
   return info;
+}
+
+/** Where the voxels start; a small offset (0 from some writers) means right after the header. */
+function checkedVoxOffset(stored: number, version: 1 | 2, file: string): number {
+  if (!Number.isFinite(stored) || stored < 0 || stored > Number.MAX_SAFE_INTEGER) {
+    throw new EmonasError(
+      'unreadable_file',
+      `${nameOf(file)} has an invalid NIfTI header: its voxel data offset (vox_offset) is ${stored}.`,
+      { file },
+    );
+  }
+  return Math.max(Math.trunc(stored), version === 1 ? 352 : 544);
+}
+
+/** Voxel sizes the geometry is built from must be numbers (the sform carries its own). */
+function checkVoxelSize(info: NiftiHeaderInfo, file: string): void {
+  if (info.geometrySource === 'sform') return;
+  const bad = [1, 2, 3].find((d) => !Number.isFinite(info.pixdim[d] ?? 0));
+  if (bad === undefined) return;
+  throw new EmonasError(
+    'unreadable_file',
+    `${nameOf(file)} has an invalid NIfTI header: its voxel size pixdim[${bad}] is ${info.pixdim[bad]}.`,
+    { file },
+  );
 }
 
 function readMagic(bytes: Uint8Array, version: 1 | 2): string {

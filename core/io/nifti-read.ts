@@ -1,18 +1,19 @@
 // Runs in: any process (the engine reads datasets, a training worker reads its cases). NIfTI-1 and NIfTI-2
-// reading, plain or gzipped: the header alone, or the whole file once with frames decoded on demand.
+// reading, plain or gzipped: the header alone, the whole file checked without keeping it, or the whole file
+// once with frames decoded on demand. Nothing past the voxels the header declares is read or inflated.
 import { EmonasError } from '../base/errors.ts';
 import {
-  gunzipStart,
-  gunzipWhole,
-  gzipRecordedSize,
-  isGzip,
-  nameOf,
-  readFileRange,
-  readWholeFile,
-} from './files.ts';
+  declaredDataBytes,
+  declaredGrid,
+  inflateRange,
+  trailingDataFailure,
+  type DataSource,
+} from './bounded-read.ts';
+import { assertInside, type ReadOptions } from './file-scope.ts';
+import { gzipRecordedSize, isGzip, nameOf, readFileRange } from './files.ts';
 import {
+  NIFTI2_HEADER_BYTES,
   niftiGeometry,
-  niftiHeaderLength,
   niftiIsScaled,
   niftiShape,
   niftiVoxelType,
@@ -45,11 +46,10 @@ function frameBytes(header: VolumeHeader): number {
 function checkDataSize(header: VolumeHeader, voxOffset: number, available: number): void {
   const needed = voxOffset + frameBytes(header) * header.frames;
   if (available >= needed) return;
-  const grid = header.shape.join('×') + (header.frames > 1 ? `×${header.frames}` : '');
   throw new EmonasError(
     'unreadable_file',
     `${nameOf(header.file)} holds ${Math.max(0, available - voxOffset)} bytes of voxel data, but its header ` +
-      `declares ${grid} ${header.dataType} voxels (${needed - voxOffset} bytes): the file is truncated or its header is wrong.`,
+      `declares ${declaredGrid(header)} voxels (${needed - voxOffset} bytes): the file is truncated or its header is wrong.`,
     { file: header.file },
   );
 }
@@ -91,43 +91,80 @@ function applyScaling(raw: VoxelArray, slope: number, inter: number): Float32Arr
   return out;
 }
 
-export async function openNiftiFile(file: string): Promise<VolumeFile> {
-  const raw = await readWholeFile(file);
-  return openNiftiBytes(isGzip(raw) ? await gunzipWhole(raw, file) : raw, file);
+interface NiftiStart {
+  info: NiftiHeaderInfo;
+  header: VolumeHeader;
+  gzipped: boolean;
+  /** The file's size on disk. */
+  size: number;
+  /** Header, extensions and declared voxels: every byte the (decompressed) file should hold. */
+  needed: number;
+}
+
+function wholeFile(file: string, size: number): DataSource {
+  return { path: file, start: 0, end: size, file, name: nameOf(file) };
+}
+
+/** The header, from the first bytes of the file (inflating only those of a gzipped one). */
+async function readStart(file: string, options: ReadOptions): Promise<NiftiStart> {
+  if (options.scope) await assertInside(options.scope, file, nameOf(file));
+  const first = await readFileRange(file, 0, 1024);
+  const gzipped = isGzip(first.bytes);
+  const head = gzipped
+    ? ((await inflateRange(wholeFile(file, first.size), NIFTI2_HEADER_BYTES, true)).bytes as Buffer)
+    : first.bytes;
+  const info = parseNiftiHeader(head, file);
+  const header = niftiVolumeHeader(info, file);
+  const needed = info.voxOffset + declaredDataBytes(header, gzipped ? first.size : undefined);
+  if (!gzipped) checkPlainSize(header, info.voxOffset, needed, first.size);
+  return { info, header, gzipped, size: first.size, needed };
+}
+
+function checkPlainSize(header: VolumeHeader, voxOffset: number, needed: number, size: number): void {
+  checkDataSize(header, voxOffset, size);
+  if (size > needed) throw trailingDataFailure(header, `${size - needed} more bytes`);
+}
+
+/** Inflates a gzipped file up to exactly `needed` bytes, refusing missing or extra data. */
+async function inflateChecked(start: NiftiStart, keep: boolean): Promise<Buffer | null> {
+  const { header, info, needed, size } = start;
+  const inflated = await inflateRange(wholeFile(header.file, size), needed, keep);
+  if (inflated.produced > needed) throw trailingDataFailure(header, 'more data once decompressed');
+  checkDataSize(header, info.voxOffset, inflated.produced);
+  if (inflated.trailing > 0) {
+    throw trailingDataFailure(header, `${inflated.trailing} bytes after the end of its compressed data`);
+  }
+  return inflated.bytes;
+}
+
+export async function openNiftiFile(file: string, options: ReadOptions = {}): Promise<VolumeFile> {
+  const start = await readStart(file, options);
+  const bytes = start.gzipped
+    ? ((await inflateChecked(start, true)) as Buffer)
+    : (await readFileRange(file, 0, start.needed)).bytes;
+  return openNiftiBytes(bytes, file);
+}
+
+/** The header of a file whose every byte was read (and inflated) and found as declared, keeping none. */
+export async function verifyNiftiFile(file: string, options: ReadOptions = {}): Promise<VolumeHeader> {
+  const start = await readStart(file, options);
+  if (start.gzipped) await inflateChecked(start, false);
+  return start.header;
 }
 
 /**
  * Reads the header from the first bytes of the file only, and checks the data size against the file size.
  * A gzipped file's trailer records its uncompressed size; only when that is not exactly header + voxels (a
- * truncated file, whose last bytes are then arbitrary, or a rare file with trailing bytes or several gzip
- * members) is the file inflated once to tell which.
+ * truncated file, whose last bytes are then arbitrary, or data appended to the stream) is the file inflated,
+ * no further than the declared voxels, to tell which.
  */
-export async function readNiftiHeader(file: string): Promise<VolumeHeader> {
-  let head: Uint8Array = new Uint8Array(0);
-  let size = 0;
-  let gzipped = false;
-  for (const length of [1024, 65536, Number.MAX_SAFE_INTEGER]) {
-    const read = await readFileRange(file, 0, length);
-    size = read.size;
-    gzipped = isGzip(read.bytes);
-    head = gzipped ? gunzipStart(read.bytes, file) : read.bytes;
-    if (head.length >= niftiHeaderLength(head) || read.bytes.length >= size) break;
-  }
-  if (gzipped && head.length < niftiHeaderLength(head)) {
-    // The whole file inflated to less than a header: let the full inflate say whether it was cut short.
-    head = await gunzipWhole(await readWholeFile(file), file);
-  }
-  const info = parseNiftiHeader(head, file);
-  const header = niftiVolumeHeader(info, file);
-  const needed = info.voxOffset + frameBytes(header) * header.frames;
-  if (!gzipped) {
-    checkDataSize(header, info.voxOffset, size);
-  } else {
-    const { bytes: trailer } = await readFileRange(file, size - 4, 4);
-    if (trailer.length < 4 || gzipRecordedSize(trailer) !== needed % 2 ** 32) {
-      const whole = await gunzipWhole(await readWholeFile(file), file);
-      checkDataSize(header, info.voxOffset, whole.length);
+export async function readNiftiHeader(file: string, options: ReadOptions = {}): Promise<VolumeHeader> {
+  const start = await readStart(file, options);
+  if (start.gzipped) {
+    const { bytes: trailer } = await readFileRange(file, start.size - 4, 4);
+    if (trailer.length < 4 || gzipRecordedSize(trailer) !== start.needed % 2 ** 32) {
+      await inflateChecked(start, false);
     }
   }
-  return header;
+  return start.header;
 }

@@ -1,10 +1,11 @@
 // Runs in: any process. The one entry point for image files: the format is chosen by extension (.nii,
 // .nii.gz, .mhd, .mha) and every reader and writer answers in Volumes and VolumeHeaders.
 import { EmonasError } from '../base/errors.ts';
+import type { ReadOptions } from './file-scope.ts';
 import { nameOf } from './files.ts';
-import { openMetaImageFile, readMetaImageHeader } from './metaimage-read.ts';
+import { openMetaImageFile, readMetaImageHeader, verifyMetaImageFile } from './metaimage-read.ts';
 import { writeMetaImage } from './metaimage-write.ts';
-import { openNiftiFile, readNiftiHeader } from './nifti-read.ts';
+import { openNiftiFile, readNiftiHeader, verifyNiftiFile } from './nifti-read.ts';
 import { writeNifti } from './nifti-write.ts';
 import type { VolumeFile, VolumeHeader } from './volume-header.ts';
 import type { Volume, VoxelType } from './volume.ts';
@@ -24,19 +25,33 @@ export function fileKindOf(file: string): FileKind {
   );
 }
 
-/** Geometry and voxel type without decoding voxels (cheap enough for hundreds of files). */
-export async function readVolumeHeader(file: string): Promise<VolumeHeader> {
-  return fileKindOf(file) === 'nifti' ? readNiftiHeader(file) : readMetaImageHeader(file);
+/**
+ * Geometry and voxel type without decoding voxels (cheap enough for hundreds of files). Every reader here
+ * takes ReadOptions: with a scope, the file and any file it names must lie inside it (see file-scope.ts).
+ */
+export async function readVolumeHeader(file: string, options: ReadOptions = {}): Promise<VolumeHeader> {
+  return fileKindOf(file) === 'nifti' ? readNiftiHeader(file, options) : readMetaImageHeader(file, options);
 }
 
-/** Reads (and decompresses) the file once; frames are then decoded one at a time with readFrame(t). */
-export async function openVolume(file: string): Promise<VolumeFile> {
-  return fileKindOf(file) === 'nifti' ? openNiftiFile(file) : openMetaImageFile(file);
+/**
+ * The header of a file whose voxel data was read through (and decompressed) and found exactly as long as
+ * the header declares; nothing is kept, so a file of any size costs a fixed amount of memory.
+ */
+export async function verifyVolume(file: string, options: ReadOptions = {}): Promise<VolumeHeader> {
+  return fileKindOf(file) === 'nifti' ? verifyNiftiFile(file, options) : verifyMetaImageFile(file, options);
+}
+
+/**
+ * Reads (and decompresses) the file once, no further than its header declares; frames are then decoded one
+ * at a time with readFrame(t).
+ */
+export async function openVolume(file: string, options: ReadOptions = {}): Promise<VolumeFile> {
+  return fileKindOf(file) === 'nifti' ? openNiftiFile(file, options) : openMetaImageFile(file, options);
 }
 
 /** A 3D image. A 4D file is refused with a sentence saying to choose a frame (see openVolume, readFrame). */
-export async function readVolume(file: string): Promise<Volume> {
-  const opened = await openVolume(file);
+export async function readVolume(file: string, options: ReadOptions = {}): Promise<Volume> {
+  const opened = await openVolume(file, options);
   if (opened.header.frames > 1) {
     throw new EmonasError(
       'unsupported_format',
@@ -47,13 +62,13 @@ export async function readVolume(file: string): Promise<Volume> {
   return opened.readFrame(0);
 }
 
-export async function countFrames(file: string): Promise<number> {
-  return (await readVolumeHeader(file)).frames;
+export async function countFrames(file: string, options: ReadOptions = {}): Promise<number> {
+  return (await readVolumeHeader(file, options)).frames;
 }
 
 /** One frame of a (3D or 4D) file. To read several frames, open the file once with openVolume instead. */
-export async function readFrame(file: string, t: number): Promise<Volume> {
-  return (await openVolume(file)).readFrame(t);
+export async function readFrame(file: string, t: number, options: ReadOptions = {}): Promise<Volume> {
+  return (await openVolume(file, options)).readFrame(t);
 }
 
 export interface WriteVolumeOptions {

@@ -27,9 +27,9 @@ export class LayerFactory {
     name: string,
     activation?: 'sigmoid' | 'softmax',
   ): SymbolicTensor {
-    // The reference gives He-uniform to the operations' convolutions only; its head is created without an
-    // initialiser, so it gets Keras's default, Glorot-uniform. With He there, one foreground class stalls
-    // for ~200 steps on Task04 (measured in a PyTorch twin; figures in core/nn/README.md).
+    // A deviation: the reference gives its head He-uniform too (EMONASArch.py line 149, method.md 2.4).
+    // Glorot-uniform is kept because with He there one foreground class stalls for ~200 steps on Task04
+    // (measured in a PyTorch twin; figures in core/nn/README.md).
     const seed = this.seeds.nextUint32();
     return layers
       .conv3d({
@@ -56,7 +56,8 @@ export class LayerFactory {
         strides: 2,
         padding: 'same',
         useBias: true,
-        // Keras's default, as the reference creates its up-convolutions without an initialiser.
+        // A deviation: the reference uses He-uniform here (EMONASArch.py lines 107-108); Glorot-uniform
+        // learned faster in the measurement in core/nn/README.md.
         kernelInitializer: initializers.glorotUniform({ seed: this.seeds.nextUint32() }),
         biasInitializer: 'zeros',
         name,

@@ -3,6 +3,7 @@
 // anything), so it opens in any browser without the app, can be mailed or archived with the run, and
 // never reaches out to a network with patient data.
 import type { CandidateReview, ReviewedCase, ScoreName } from '../api/review.ts';
+import type { RunRecord } from '../api/runs.ts';
 import { escapeXml as esc, linePlot, paretoPlot, type ScatterPoint } from './plots.ts';
 
 export interface ReportFailure {
@@ -26,15 +27,7 @@ export interface ReportGeneration {
 
 export interface RunReportData {
   generatedAt: string;
-  run: {
-    id: string;
-    createdAt: string;
-    algorithm: string;
-    problem: string;
-    evaluated: number;
-    failed: number;
-    finished: boolean;
-  };
+  run: RunRecord;
   /** The search configuration as run.json records it. */
   configuration: Record<string, unknown>;
   problemSettings: Record<string, unknown>;

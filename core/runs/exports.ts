@@ -1,8 +1,9 @@
 // Runs in: the engine. The run's tables, rewritten after every evaluation: pareto.csv with the reference
 // implementation's columns (method.md section 7), and front.csv / candidates.csv with all of ours.
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../io/files.ts';
 import type { ArchiveEntry } from '../search/protocol.ts';
-import { RUN_FILES, writeFileAtomic } from './run-folder.ts';
+import { RUN_FILES } from './run-folder.ts';
 
 const REFERENCE_COLUMNS = [
   '',
@@ -129,7 +130,7 @@ export function writeRunTables(
   archive: readonly ArchiveEntry[],
   front: readonly ArchiveEntry[],
 ): void {
-  writeFileAtomic(join(dir, RUN_FILES.pareto), paretoCsv(front));
-  writeFileAtomic(join(dir, RUN_FILES.front), candidatesCsv(front));
-  writeFileAtomic(join(dir, RUN_FILES.candidates), candidatesCsv(archive));
+  writeFileAtomicSync(join(dir, RUN_FILES.pareto), paretoCsv(front));
+  writeFileAtomicSync(join(dir, RUN_FILES.front), candidatesCsv(front));
+  writeFileAtomicSync(join(dir, RUN_FILES.candidates), candidatesCsv(archive));
 }

@@ -1,13 +1,16 @@
 // Runs in: the engine. A run on disk (architecture.md "A run on disk"): the folder layout, run.json (the
-// full configuration, what was searched on, software versions), candidate folders, atomic file writes,
-// and the list of runs under a folder.
+// full configuration, what was searched on, software versions), candidate folders and the list of runs
+// under a folder.
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import type { ExecutorCapabilities } from '../executors/executor.ts';
+import { writeFileAtomicSync } from '../io/files.ts';
 import type { SearchConfig } from '../search/config.ts';
 import type { Normalisation } from '../search/normalisation.ts';
+import type { EvaluationPlan } from '../search/plan.ts';
+import type { SizeBound } from '../search/protocol.ts';
 
 export const RUN_FILES = {
   manifest: 'run.json',
@@ -19,6 +22,10 @@ export const RUN_FILES = {
   /** Every evaluated candidate, failures included. */
   candidates: 'candidates.csv',
   candidatesDir: 'candidates',
+  /** The pid of the process that has the run open (run-lock.ts). */
+  lock: 'run.lock',
+  /** Why the run's last drive ended in an error (run-failure.ts); absent otherwise. */
+  failed: 'failed.json',
 } as const;
 
 export interface RunManifest {
@@ -36,12 +43,18 @@ export interface RunManifest {
   normalisation: Normalisation;
   software: Record<string, string>;
   executor: ExecutorCapabilities | null;
-}
-
-export function writeFileAtomic(path: string, text: string): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
+  /**
+   * The evaluation order and surrogate refit the run started with, in words too; absent in runs made before
+   * run.json stated it (core/search/plan.ts `searchAsRan` reads those).
+   */
+  evaluation?: EvaluationPlan;
+  /** The size bound every candidate is kept within; absent in runs made before the search kept one. */
+  sizeBound?: SizeBound;
+  /**
+   * The training backends (core/train/backend.ts's names) the run's local training workers selected, in the
+   * order first seen; absent until one has reported, and for problems without training.
+   */
+  backends?: string[];
 }
 
 /** Creates the folder and writes run.json; refuses to overwrite an existing run. */
@@ -57,7 +70,7 @@ export function createRunFolder(dir: string, manifest: RunManifest): void {
     );
   }
   mkdirSync(join(dir, RUN_FILES.candidatesDir), { recursive: true });
-  writeFileAtomic(path, JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomicSync(path, JSON.stringify(manifest, null, 2) + '\n');
 }
 
 export function readRunManifest(dir: string): RunManifest {
@@ -88,6 +101,15 @@ export function readRunManifest(dir: string): RunManifest {
     );
   }
   return m as RunManifest;
+}
+
+/** Adds a training backend a worker of the run selected to run.json's `backends`, once per name. */
+export function recordBackend(dir: string, backend: string): void {
+  const manifest = readRunManifest(dir);
+  const known = manifest.backends ?? [];
+  if (known.includes(backend)) return;
+  const updated: RunManifest = { ...manifest, backends: [...known, backend] };
+  writeFileAtomicSync(join(dir, RUN_FILES.manifest), JSON.stringify(updated, null, 2) + '\n');
 }
 
 /** The candidate's folder, created on first use. */

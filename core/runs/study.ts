@@ -3,7 +3,7 @@
 // is fed the journaled predictions and results, every decision it makes again is checked against the
 // journal, and it continues live from the first step the journal lacks. So a resumed run is the run that
 // would have happened without the interruption; only candidates without a result are evaluated again.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import {
@@ -14,10 +14,18 @@ import {
   type TaskResult,
 } from '../executors/executor.ts';
 import { frontOf, sanitiseOutcome } from '../search/archive.ts';
-import type { CandidateSpec, EvaluationOutcome, PredictRequest, SearchStrategy } from '../search/protocol.ts';
+import type {
+  CandidateSpec,
+  EvaluationOutcome,
+  PredictRequest,
+  SearchStrategy,
+  SizeCheck,
+} from '../search/protocol.ts';
 import { writeRunTables } from './exports.ts';
 import { Journal, isDecision, type DecisionRecord } from './journal.ts';
 import { RUN_FILES, candidateDir } from './run-folder.ts';
+import { clearRunFailure } from './run-failure.ts';
+import { lockRun } from './run-lock.ts';
 
 export type StudyEvent =
   | { type: 'run.resumed'; replayedDecisions: number; notes: string[] }
@@ -51,6 +59,8 @@ export interface StudyOptions {
   signal?: AbortSignal;
   /** Longest wait between two looks at the executor, in milliseconds. */
   pollMs?: number;
+  /** The run's size bound: the last guard that no candidate outside it reaches the executor. */
+  sizeCheck?: SizeCheck | null;
 }
 
 export interface StudyOutcome {
@@ -67,6 +77,8 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const emit = options.onEvent ?? ((): void => {});
   const journalPath = join(dir, RUN_FILES.journal);
   const release = lockRun(dir);
+  // Driven again: an earlier failure no longer describes the run.
+  clearRunFailure(dir);
   const { journal, records, tornLine } = Journal.open(journalPath);
   try {
     const notes: string[] = [];
@@ -103,6 +115,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
       const reattached = new Set(known.length > 0 ? await executor.reattach(known) : []);
       if (reattached.size > 0)
         note(`Reattached to ${reattached.size} evaluation(s) still running: ${[...reattached].join(', ')}.`);
+      checkWithinBound(specs, options.sizeCheck ?? null);
       const tasks: EvaluationTask[] = specs
         .filter((s) => !reattached.has(s.id))
         .map((s) => ({
@@ -219,6 +232,20 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   }
 }
 
+/** The strategies repair every candidate into the size bound, so one outside it is a bug, never trained. */
+function checkWithinBound(specs: CandidateSpec[], check: SizeCheck | null): void {
+  if (!check) return;
+  for (const spec of specs) {
+    const reason = check(spec.genome);
+    if (reason !== null) {
+      throw new EmonasError(
+        'internal',
+        `Candidate ${spec.id} ${reason}; the search should have repaired it to fit, so it was not handed to the executor. This is a bug in the search: please report it with the run folder.`,
+      );
+    }
+  }
+}
+
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
 }
@@ -241,35 +268,4 @@ function waitOrAbort(executor: Executor, ms: number, signal: AbortSignal | undef
     signal.addEventListener('abort', done);
     void executor.waitForResults(ms).then(done);
   });
-}
-
-/**
- * One engine per run: a lock file holding the pid. A lock left by a process that no longer exists (killed)
- * is taken over.
- */
-function lockRun(dir: string): () => void {
-  const path = join(dir, 'run.lock');
-  if (existsSync(path)) {
-    // A process killed while writing the lock leaves it empty, which Number() reads as 0; kill(0) would
-    // then probe our own process group and always succeed, so only a positive pid can hold the lock.
-    const pid = Number(readFileSync(path, 'utf8'));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-      throw new EmonasError(
-        'conflict',
-        `This run is already open in another process (pid ${pid}); stop that one first.`,
-        { file: path },
-      );
-    }
-  }
-  writeFileSync(path, String(process.pid));
-  return () => rmSync(path, { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,6 +1,7 @@
 // Runs in: any process. Search configurations: every constant of method.md section 4 as a setting, the
 // `paper` preset that reproduces the reference, a `quick` preset for a demo on two CPU cores, and the
 // baselines (NSGA-II, random search). User input is validated here, once, with explanations.
+import { SEARCH_PRESETS, type SearchPresetName } from '../api/search-presets.ts';
 import { EmonasError } from '../base/errors.ts';
 import type { SurrogateEngine } from './protocol.ts';
 
@@ -65,7 +66,8 @@ export interface SameaConfig extends CommonConfig {
   /**
    * sequential: each child is generated after the previous one's replacement (the reference, one slot);
    * generation: a generation's children come from the generation-start population, are evaluated as one
-   * batch (concurrently when the executor has several slots), and replace in child order.
+   * batch (concurrently when the executor has several slots), and replace in child order; with a per-child
+   * surrogate refit, a screened generation's children are trained one at a time (samea.ts).
    */
   evaluationOrder: 'sequential' | 'generation';
   /** The reference repairs after the duplicate check, so a duplicate can slip through. */
@@ -89,48 +91,48 @@ export interface RandomSearchConfig extends CommonConfig {
 
 export type SearchConfig = SameaConfig | Nsga2Config | RandomSearchConfig;
 export type Algorithm = SearchConfig['algorithm'];
-export type Preset = 'paper' | 'quick';
+export type Preset = SearchPresetName;
 
-const OBJECTIVE: ObjectiveConfig = { alpha: 0.25, beta: 0.25, epochs: 120 };
+/**
+ * A preset's SaMEA configuration: the values the contract states (core/api/search-presets.ts, which the
+ * app's wizard shows) and the reference's remaining constants, which no client edits.
+ */
+function sameaPreset(preset: Preset): SameaConfig {
+  const values = SEARCH_PRESETS[preset];
+  return {
+    algorithm: 'samea',
+    seed: values.seed,
+    maxEvaluations: null,
+    duplicateKey: 'indices',
+    objective: { alpha: values.alpha, beta: values.beta, epochs: values.epochs },
+    hypervolumeReference: [1.1, 1.1],
+    population: values.population,
+    neighbourhood: values.neighbourhood,
+    generations: values.generations,
+    learningGenerations: values.learningGenerations,
+    theta: 0.001,
+    weightRange: [0.5, 1],
+    mutation: { phi0: 1, floor: 0.1, horizon: null },
+    selectionFloor: 0.2,
+    surrogate: {
+      enabled: values.surrogate,
+      engine: 'ml-random-forest',
+      trees: 100,
+      minSamplesSplit: 5,
+      maxFeatures: 1.0,
+      seed: 0,
+      features: 'indices',
+      refit: 'per-child',
+      monitorLearningPhase: false,
+    },
+    infill: true,
+    evaluationOrder: 'sequential',
+    repairOrder: 'after-duplicate-check',
+  };
+}
 
-const PAPER: SameaConfig = {
-  algorithm: 'samea',
-  seed: 12,
-  maxEvaluations: null,
-  duplicateKey: 'indices',
-  objective: OBJECTIVE,
-  hypervolumeReference: [1.1, 1.1],
-  population: 10,
-  neighbourhood: 3,
-  generations: 40,
-  learningGenerations: 10,
-  theta: 0.001,
-  weightRange: [0.5, 1],
-  mutation: { phi0: 1, floor: 0.1, horizon: null },
-  selectionFloor: 0.2,
-  surrogate: {
-    enabled: true,
-    engine: 'ml-random-forest',
-    trees: 100,
-    minSamplesSplit: 5,
-    maxFeatures: 1.0,
-    seed: 0,
-    features: 'indices',
-    refit: 'per-child',
-    monitorLearningPhase: false,
-  },
-  infill: true,
-  evaluationOrder: 'sequential',
-  repairOrder: 'after-duplicate-check',
-};
-
-const QUICK: SameaConfig = {
-  ...PAPER,
-  population: 6,
-  generations: 4,
-  learningGenerations: 2,
-  objective: { ...OBJECTIVE, epochs: 6 },
-};
+const PAPER = sameaPreset('paper');
+const QUICK = sameaPreset('quick');
 
 function baseline(algorithm: 'nsga2' | 'random', preset: Preset): SearchConfig {
   const samea = preset === 'paper' ? PAPER : QUICK;

@@ -1,20 +1,24 @@
 // Runs in: any process (the engine). NSGA-II over the same genome, as a baseline behind the same
 // ask/tell protocol: binary tournaments on rank and crowding, uniform crossover, uniform per-gene
-// mutation, the out-of-memory repair, duplicate avoidance, and elitist survival of the best N.
+// mutation, the out-of-memory repair, the size-bound repair, duplicate avoidance, and elitist survival of
+// the best N.
 import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
 import { uniformProbabilities } from '../searchspace/probabilities.ts';
-import { latinHypercubeSample, randomGenome } from '../searchspace/sampling.ts';
+import { randomGenome } from '../searchspace/sampling.ts';
 import { mutate, repairOutOfMemory, uniformCrossover } from '../searchspace/variation.ts';
 import { Archive } from './archive.ts';
 import type { Nsga2Config } from './config.ts';
 import type { Point2 } from './decomposition.ts';
 import { crowdingDistances, nonDominatedFronts, selectBestN } from './pareto.ts';
 import type { ArchiveEntry, SearchStrategy } from './protocol.ts';
+import { SizeFitter } from './size-fitter.ts';
 import {
   CandidateMaker,
+  archiveFacts,
   Streams,
   budgetLeft,
   evaluateStep,
+  initialSpecs,
   logStep,
   strategyFromProcess,
   type StrategyContext,
@@ -36,6 +40,7 @@ export function createNsga2(config: Nsga2Config, context: StrategyContext): Sear
   const streams = new Streams(config.seed, ['lhs', 'search']);
   const rng = streams.get('search');
   const maker = new CandidateMaker(config.seed, context);
+  const fitter = new SizeFitter(context.sizeCheck ?? null, context.paramCounter);
   const uniform = uniformProbabilities();
   let population: number[] = [];
   let generation = 0;
@@ -54,9 +59,7 @@ export function createNsga2(config: Nsga2Config, context: StrategyContext): Sear
   }
 
   function* run(): StrategyProcess {
-    const specs = latinHypercubeSample(config.population, streams.get('lhs')).map((x, j) =>
-      maker.make(x, { id: `g0-c${j}`, generation: 0, phase: 'initialisation' }),
-    );
+    const specs = initialSpecs(config.population, streams, archive, fitter, maker);
     population = (yield* evaluateStep(archive, 0, specs, streams)).map((e) => e.index);
     yield* logStep(record());
     for (
@@ -79,21 +82,29 @@ export function createNsga2(config: Nsga2Config, context: StrategyContext): Sear
       for (let j = 0; j < count; j++) {
         const p1 = tournament();
         const p2 = tournament();
-        let child = repairOutOfMemory(
-          mutate(uniformCrossover(p1.spec.indices, p2.spec.indices, rng), config.mutationRate, uniform, rng),
-          uniform,
-          rng,
+        let child = fitter.repair(
+          repairOutOfMemory(
+            mutate(
+              uniformCrossover(p1.spec.indices, p2.spec.indices, rng),
+              config.mutationRate,
+              uniform,
+              rng,
+            ),
+            uniform,
+            rng,
+          ),
         );
         let attempts = 0;
         while (archive.has(child) || siblings.has(archive.key(child))) {
-          child =
+          child = fitter.repair(
             ++attempts > DUPLICATE_ATTEMPTS
               ? randomGenome(rng)
               : repairOutOfMemory(
                   mutate(child, Math.max(config.mutationRate, 0.1), uniform, rng),
                   uniform,
                   rng,
-                );
+                ),
+          );
         }
         siblings.add(archive.key(child));
         children.push(
@@ -102,6 +113,7 @@ export function createNsga2(config: Nsga2Config, context: StrategyContext): Sear
             generation,
             phase: 'offspring',
             parents: [p1.spec.id, p2.spec.id],
+            sizeFit: fitter.last,
           }),
         );
       }
@@ -122,8 +134,7 @@ export function createNsga2(config: Nsga2Config, context: StrategyContext): Sear
       generation,
       evaluated: archive.size,
       population: population.map((i) => (archive.entries[i] as ArchiveEntry).spec.id),
-      frontSize: archive.front().length,
-      hypervolume: archive.hypervolume(config.hypervolumeReference),
+      ...archiveFacts(archive, fitter, generation, config.hypervolumeReference),
       streams: streams.states(),
     };
   }

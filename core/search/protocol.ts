@@ -5,6 +5,8 @@
 import type { RandomState } from '../base/random.ts';
 import type { Genome } from '../searchspace/genome.ts';
 
+export type { SizeBound, SizeCheck } from '../searchspace/size-bound.ts';
+
 export type Phase = 'initialisation' | 'learning' | 'exploitation' | 'infill' | 'offspring' | 'random';
 
 export interface Prediction {
@@ -31,7 +33,15 @@ export interface CandidateSpec {
   parents: string[];
   phase: Phase;
   prediction: Prediction | null;
+  /** Present only when the search's size bound changed the genome it first drew or bred. */
+  sizeFit?: SizeFit;
 }
+
+/**
+ * How a candidate was brought within the search's size bound: repaired (from: the genome in index form
+ * before the repair), or drawn again (rejected: the draws that broke the bound).
+ */
+export type SizeFit = { method: 'repaired'; from: number[] } | { method: 'redrawn'; rejected: number };
 
 /** What an evaluator reports: f1 and its parts, or why it could not produce one. */
 export type EvaluationOutcome =

@@ -1,12 +1,16 @@
 // Runs in: any process (the engine). Random search over the same genome, as a baseline behind the same
-// ask/tell protocol: every candidate uniform over the values allowed to each gene, never a duplicate.
+// ask/tell protocol: every candidate uniform over the values allowed to each gene and within the size
+// bound (drawn again while it breaks it, so the draw stays uniform over the genomes that fit), never a
+// duplicate.
 import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
 import { randomGenome } from '../searchspace/sampling.ts';
 import { Archive } from './archive.ts';
 import type { RandomSearchConfig } from './config.ts';
 import type { SearchStrategy } from './protocol.ts';
+import { SizeFitter } from './size-fitter.ts';
 import {
   CandidateMaker,
+  archiveFacts,
   Streams,
   budgetLeft,
   evaluateStep,
@@ -24,6 +28,8 @@ export function createRandomSearch(config: RandomSearchConfig, context: Strategy
   const streams = new Streams(config.seed, ['search']);
   const rng = streams.get('search');
   const maker = new CandidateMaker(config.seed, context);
+  const fitter = new SizeFitter(context.sizeCheck ?? null, context.paramCounter);
+  const draw = (): number[] => fitter.draw(() => randomGenome(rng));
   let generation = 0;
 
   function* run(): StrategyProcess {
@@ -36,10 +42,17 @@ export function createRandomSearch(config: RandomSearchConfig, context: Strategy
       const specs = [];
       const count = Math.min(config.batch, budgetLeft(config.maxEvaluations, archive));
       for (let j = 0; j < count; j++) {
-        let x = randomGenome(rng);
-        while (archive.has(x) || keys.has(archive.key(x))) x = randomGenome(rng);
+        let x = draw();
+        while (archive.has(x) || keys.has(archive.key(x))) x = draw();
         keys.add(archive.key(x));
-        specs.push(maker.make(x, { id: `g${generation}-c${j}`, generation, phase: 'random' }));
+        specs.push(
+          maker.make(x, {
+            id: `g${generation}-c${j}`,
+            generation,
+            phase: 'random',
+            sizeFit: fitter.last,
+          }),
+        );
       }
       yield* evaluateStep(archive, generation, specs, streams);
       yield* logStep({
@@ -47,8 +60,7 @@ export function createRandomSearch(config: RandomSearchConfig, context: Strategy
         algorithm: 'random',
         generation,
         evaluated: archive.size,
-        frontSize: archive.front().length,
-        hypervolume: archive.hypervolume(config.hypervolumeReference),
+        ...archiveFacts(archive, fitter, generation, config.hypervolumeReference),
         streams: streams.states(),
       });
     }

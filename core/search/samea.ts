@@ -1,24 +1,34 @@
 // Runs in: any process (the engine). SaMEA, the surrogate-assisted MOEA/D of method.md section 4, as a
 // deterministic ask/tell state machine: initialisation by a per-gene Latin hypercube, learning
 // generations that train every child, exploitation generations screened by a random-forest surrogate with
-// an end-of-generation infill, adaptive selection probabilities, and the external archive.
+// an end-of-generation infill, adaptive selection probabilities, the external archive, and children
+// repaired to the run's size bound.
 import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
 import type { GeneIndices } from '../searchspace/genome.ts';
 import { uniformProbabilities, type ValueProbabilities } from '../searchspace/probabilities.ts';
-import { latinHypercubeSample, randomGenome } from '../searchspace/sampling.ts';
 import { mutate, repairOutOfMemory, uniformCrossover } from '../searchspace/variation.ts';
 import { Archive, point, surrogateFeatures } from './archive.ts';
 import type { SameaConfig } from './config.ts';
 import { mutationRate, neighbourhoods, pbi, weightVectors, type Point2 } from './decomposition.ts';
 import { kendallTau } from './kendall.ts';
-import type { ArchiveEntry, CandidateSpec, Phase, SearchStrategy, SurrogateSettings } from './protocol.ts';
+import type {
+  ArchiveEntry,
+  CandidateSpec,
+  Phase,
+  SearchStrategy,
+  SizeFit,
+  SurrogateSettings,
+} from './protocol.ts';
 import { subproblemProbabilities, successesOf, valueProbabilities } from './samea-probabilities.ts';
 import { chooseInfill, isPromising } from './screening.ts';
+import { SizeFitter } from './size-fitter.ts';
 import {
   CandidateMaker,
+  archiveFacts,
   Streams,
   budgetLeft,
   evaluateStep,
+  initialSpecs,
   logStep,
   predictStep,
   strategyFromProcess,
@@ -46,6 +56,7 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
   const streams = new Streams(config.seed, ['lhs', 'search']);
   const rng = streams.get('search');
   const maker = new CandidateMaker(config.seed, context);
+  const fitter = new SizeFitter(context.sizeCheck ?? null, context.paramCounter);
   const weights = weightVectors(n, config.weightRange[0], config.weightRange[1]);
   const neighbours = neighbourhoods(weights, config.neighbourhood);
   const horizon = config.mutation.horizon ?? config.generations;
@@ -73,7 +84,11 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
     archive.entries[state.population[slot] as number] as ArchiveEntry;
   const scalar = (f: Point2, slot: number): number => pbi(f, weights[slot] as Point2, config.theta);
 
-  function breed(sp: number, rate: number, siblings: Set<string>): { indices: number[]; parents: string[] } {
+  function breed(
+    sp: number,
+    rate: number,
+    siblings: Set<string>,
+  ): { indices: number[]; parents: string[]; sizeFit: SizeFit | null } {
     const pool = [...(neighbours[sp] as number[])];
     const first = pool.splice(rng.int(pool.length), 1)[0] as number;
     const second = pool[rng.int(pool.length)] as number;
@@ -96,7 +111,13 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
       while (taken(child)) child = again(child);
       child = repair(child);
     }
-    return { indices: child, parents: parents.map((p) => p.spec.id) };
+    // The size bound is this project's constraint: a child it repaired that duplicates a trained genome is
+    // bred again, so no evaluation is spent twice. A child within the bound goes on as the reference's would.
+    child = fitter.repair(child);
+    if (fitter.last !== null) {
+      while (taken(child)) child = fitter.repair(repair(again(child)));
+    }
+    return { indices: child, parents: parents.map((p) => p.spec.id), sizeFit: fitter.last };
   }
 
   function promising(spec: CandidateSpec): boolean {
@@ -141,14 +162,7 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
   }
 
   function* initialise(): Step<void> {
-    const sample = latinHypercubeSample(n, streams.get('lhs'));
-    const seen = new Set<string>();
-    const specs = sample.map((x, j) => {
-      let indices = x;
-      while (seen.has(archive.key(indices))) indices = randomGenome(streams.get('lhs'));
-      seen.add(archive.key(indices));
-      return maker.make(indices, { id: `g0-c${j}`, generation: 0, phase: 'initialisation' });
-    });
+    const specs = initialSpecs(n, streams, archive, fitter, maker);
     const log = emptyLog();
     const entries = yield* train(0, specs, log);
     state.population = [...entries]
@@ -158,28 +172,38 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
     yield* logStep(record(0, log, null));
   }
 
+  /** Screens a child by a forest fitted on the first `rows` trained candidates, then trains or defers it. */
+  function* screenAndTrain(
+    g: number,
+    spec: CandidateSpec,
+    rows: number,
+    screening: boolean,
+    log: GenerationLog,
+  ): Step<void> {
+    if (screening || config.surrogate.monitorLearningPhase) yield* predict(g, rows, [spec]);
+    if (screening && spec.prediction !== null && !promising(spec)) {
+      state.deferred.push(spec);
+      log.deferred.push(spec.id);
+      return;
+    }
+    for (const entry of yield* train(g, [spec], log)) replace(entry, log);
+  }
+
   function* sequentialChildren(g: number, rate: number, screening: boolean, log: GenerationLog): Step<void> {
     const startRows = archive.size;
     for (let j = 0; j < n && budgetLeft(config.maxEvaluations, archive) > 0; j++) {
       const sp = state.phase === 'learning' ? j : rng.weighted(state.subproblems);
-      const { indices, parents } = breed(sp, rate, new Set());
+      const { indices, parents, sizeFit } = breed(sp, rate, new Set());
       const spec = maker.make(indices, {
         id: `g${g}-c${j}`,
         generation: g,
         phase: state.phase,
         subproblem: sp,
         parents,
+        sizeFit,
       });
-      if (screening || config.surrogate.monitorLearningPhase) {
-        const rows = config.surrogate.refit === 'per-child' ? archive.size : startRows;
-        yield* predict(g, rows, [spec]);
-      }
-      if (screening && spec.prediction !== null && !promising(spec)) {
-        state.deferred.push(spec);
-        log.deferred.push(spec.id);
-        continue;
-      }
-      for (const entry of yield* train(g, [spec], log)) replace(entry, log);
+      const rows = config.surrogate.refit === 'per-child' ? archive.size : startRows;
+      yield* screenAndTrain(g, spec, rows, screening, log);
     }
   }
 
@@ -188,7 +212,7 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
     const children: CandidateSpec[] = [];
     for (let j = 0; j < n; j++) {
       const sp = state.phase === 'learning' ? j : rng.weighted(state.subproblems);
-      const { indices, parents } = breed(sp, rate, siblings);
+      const { indices, parents, sizeFit } = breed(sp, rate, siblings);
       siblings.add(archive.key(indices));
       children.push(
         maker.make(indices, {
@@ -197,10 +221,21 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
           phase: state.phase,
           subproblem: sp,
           parents,
+          sizeFit,
         }),
       );
     }
-    if (screening || config.surrogate.monitorLearningPhase) yield* predict(g, archive.size, children);
+    const predicting = screening || config.surrogate.monitorLearningPhase;
+    if (predicting && config.surrogate.refit === 'per-child') {
+      // The reference's refit: each child is screened by a forest that has its elder siblings' results, so
+      // the children wait for each other and are trained one at a time, in child order.
+      for (const child of children) {
+        if (budgetLeft(config.maxEvaluations, archive) <= 0) break;
+        yield* screenAndTrain(g, child, archive.size, screening, log);
+      }
+      return;
+    }
+    if (predicting) yield* predict(g, archive.size, children);
     const now = children.filter((c) => !screening || c.prediction === null || promising(c));
     if (screening) {
       state.deferred = children.filter((c) => !now.includes(c));
@@ -235,8 +270,7 @@ export function createSamea(config: SameaConfig, context: StrategyContext): Sear
       evaluated: archive.size,
       ...log,
       population: state.population.map((i) => (archive.entries[i] as ArchiveEntry).spec.id),
-      frontSize: archive.front().length,
-      hypervolume: archive.hypervolume(config.hypervolumeReference),
+      ...archiveFacts(archive, fitter, g, config.hypervolumeReference),
       kendallTau: kendallTau(
         predicted.map((e) => e.spec.prediction?.mean ?? 0),
         predicted.map((e) => e.f1Norm),

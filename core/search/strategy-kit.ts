@@ -1,11 +1,15 @@
 // Runs in: any process. What every strategy shares: the adapter that turns a generator (the algorithm
 // written as straight-line code) into an ask/tell state machine, named random streams, candidate specs,
-// and the evaluate / predict / log steps.
+// the initial population, the archive's figures every generation log carries, and the evaluate / predict /
+// log steps.
 import { EmonasError } from '../base/errors.ts';
 import { RandomStream, type RandomState } from '../base/random.ts';
 import { decode } from '../searchspace/encoding.ts';
 import type { ParamCounter } from '../searchspace/param-counter.ts';
+import { latinHypercubeSample, randomGenome } from '../searchspace/sampling.ts';
+import type { SizeCheck } from '../searchspace/size-bound.ts';
 import type { Archive } from './archive.ts';
+import type { Point2 } from './decomposition.ts';
 import { normaliseF2, type Normalisation } from './normalisation.ts';
 import type {
   ArchiveEntry,
@@ -14,9 +18,11 @@ import type {
   Prediction,
   SearchStrategy,
   StrategyAnswer,
+  SizeFit,
   StrategyRequest,
   SurrogateSettings,
 } from './protocol.ts';
+import type { SizeFitter } from './size-fitter.ts';
 
 export type StrategyProcess = Generator<StrategyRequest, void, StrategyAnswer>;
 export type Step<T> = Generator<StrategyRequest, T, StrategyAnswer>;
@@ -24,6 +30,8 @@ export type Step<T> = Generator<StrategyRequest, T, StrategyAnswer>;
 export interface StrategyContext {
   paramCounter: ParamCounter;
   normalisation: Normalisation;
+  /** The run's size bound (core/nn builds it from run.json); every candidate is brought within it. */
+  sizeCheck?: SizeCheck | null;
 }
 
 const DONE: StrategyRequest = { kind: 'done' };
@@ -105,6 +113,7 @@ export interface CandidateMeta {
   phase: Phase;
   subproblem?: number | null;
   parents?: string[];
+  sizeFit?: SizeFit | null;
 }
 
 /** Builds candidate specs: decoded genome, parameter count, f2 and a per-candidate weight seed. */
@@ -134,8 +143,35 @@ export class CandidateMaker {
       parents: meta.parents ?? [],
       phase: meta.phase,
       prediction: null,
+      ...(meta.sizeFit && { sizeFit: meta.sizeFit }),
     };
   }
+}
+
+/**
+ * Generation 0 of the population strategies: a per-gene Latin hypercube of `count` genomes, each brought
+ * within the size bound; a genome the sample repeats is replaced by a uniform draw from the same stream.
+ */
+export function initialSpecs(
+  count: number,
+  streams: Streams,
+  archive: Archive,
+  fitter: SizeFitter,
+  maker: CandidateMaker,
+): CandidateSpec[] {
+  const lhs = streams.get('lhs');
+  const seen = new Set<string>();
+  return latinHypercubeSample(count, lhs).map((x, j) => {
+    let indices = fitter.repair(x);
+    while (seen.has(archive.key(indices))) indices = fitter.repair(randomGenome(lhs));
+    seen.add(archive.key(indices));
+    return maker.make(indices, {
+      id: `g0-c${j}`,
+      generation: 0,
+      phase: 'initialisation',
+      sizeFit: fitter.last,
+    });
+  });
 }
 
 /** Asks for the specs to be evaluated and adds the outcomes to the archive in spec order. */
@@ -172,6 +208,23 @@ export function* predictStep(
   };
   if (answer.kind !== 'predicted') return [];
   return specs.map((_, i) => ({ mean: answer.mean[i] as number, std: answer.std[i] as number }));
+}
+
+/**
+ * The archive's figures every strategy's generation log carries: the candidates of the generation the size
+ * bound changed (with a bound only), the front's size and its hypervolume.
+ */
+export function archiveFacts(
+  archive: Archive,
+  fitter: SizeFitter,
+  generation: number,
+  reference: Point2,
+): Record<string, unknown> {
+  return {
+    ...fitter.logCount(archive.entries, generation),
+    frontSize: archive.front().length,
+    hypervolume: archive.hypervolume(reference),
+  };
 }
 
 export function* logStep(record: Record<string, unknown>): Step<void> {

@@ -1,50 +1,33 @@
 // Runs in: the engine. What leaves a run for use elsewhere, as plain functions on JSON-able data: a
 // candidate's validation predictions in the dataset's own file format and geometry, the trained network
-// (TensorFlow.js format plus its genome as JSON), and the self-contained HTML run report.
+// (TensorFlow.js format plus its genome as JSON, or a PyTorch module or ONNX through core/export), and the
+// self-contained HTML run report.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { ExportedFiles } from '../api/review.ts';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ExportedFiles, ModelExportFormat } from '../api/review.ts';
 import { EmonasError } from '../base/errors.ts';
+import { exportNetwork } from '../export/export-network.ts';
+import { writeFileAtomic } from '../io/files.ts';
 import { MODEL_FILE, WEIGHTS_FILE } from '../nn/save-load.ts';
 import { failurePicture } from '../report/failure-picture.ts';
 import { encodePng, pngDataUrl } from '../report/png.ts';
 import { renderRunReport, type ReportFailure, type RunReportData } from '../report/run-report.ts';
 import { readJournal } from '../runs/journal.ts';
-import { RUN_FILES, readRunManifest } from '../runs/run-folder.ts';
+import { RUN_FILES, readRunManifest, softwareVersions } from '../runs/run-folder.ts';
+import { archiveFromJournal, listRuns } from '../runs/run-summary.ts';
 import { frontOf } from '../search/archive.ts';
-import { MODEL_CARD_FILE } from '../train/model-card.ts';
+import { selectBackend } from '../train/backend.ts';
+import { WHOLE_CASE_FACTOR } from '../train/inference.ts';
+import { MODEL_CARD_FILE, readModelCard } from '../train/model-card.ts';
+import { keptLabels } from '../train/postprocess-decision.ts';
 import { candidateFolder, openCandidate, readCandidateSplit, type CandidateRef } from './review-candidate.ts';
+import { prepareExportFile, prepareExportFolder, requireAbsolute } from './export-target.ts';
 import { ensurePredictions } from './review-predictions.ts';
 import { reviewCandidate, reviewCase } from './review.ts';
-import { archiveFromJournal, listRuns } from './search.ts';
 
 /** How many of the worst validation cases the report pictures. */
 const FAILURE_CASES = 3;
-
-function requireAbsolute(path: string, what: string): string {
-  if (!isAbsolute(path)) {
-    throw new EmonasError(
-      'bad_request',
-      `The ${what} '${path}' is not a full path; give it from the top, e.g. /home/me/exports.`,
-      { file: path },
-    );
-  }
-  return resolve(path);
-}
-
-/** Creates the folder; refuses to overwrite any of the files about to be written there. */
-async function prepareFolder(folder: string, names: string[]): Promise<void> {
-  await mkdir(folder, { recursive: true });
-  const taken = names.find((name) => existsSync(join(folder, name)));
-  if (taken !== undefined) {
-    throw new EmonasError(
-      'conflict',
-      `${join(folder, taken)} already exists and would be overwritten; choose an empty folder for the export.`,
-      { file: join(folder, taken) },
-    );
-  }
-}
 
 /** A MetaImage header's separate voxel file (its ElementDataFile), which must travel with it. */
 async function companions(file: string): Promise<string[]> {
@@ -57,9 +40,14 @@ async function companions(file: string): Promise<string[]> {
 /**
  * Writes the candidate's predictions of its validation cases into `folder`, each named like its image and in
  * its image's format and geometry (NIfTI header fields or MetaImage geometry of the source), so each opens
- * exactly on top of its scan. Predictions not made yet are made first.
+ * exactly on top of its scan. Predictions not made yet are made first. Existing files are kept unless
+ * `overwrite`.
  */
-export async function exportPredictions(ref: CandidateRef, folder: string): Promise<ExportedFiles> {
+export async function exportPredictions(
+  ref: CandidateRef,
+  folder: string,
+  overwrite = false,
+): Promise<ExportedFiles> {
   const target = requireAbsolute(folder, 'export folder');
   const opened = await openCandidate(ref);
   const { files, problems } = await ensurePredictions(
@@ -76,9 +64,10 @@ export async function exportPredictions(ref: CandidateRef, folder: string): Prom
   }
   const sources: string[] = [];
   for (const file of files.values()) sources.push(file, ...(await companions(file)));
-  await prepareFolder(
+  await prepareExportFolder(
     target,
     sources.map((f) => basename(f)),
+    overwrite,
   );
   const written: string[] = [];
   for (const source of sources) {
@@ -89,21 +78,80 @@ export async function exportPredictions(ref: CandidateRef, folder: string): Prom
   return { folder: target, files: written };
 }
 
-/** Writes the trained network (model.json, weights.bin), its model card and genome.json into `folder`. */
-export async function exportModel(ref: CandidateRef, folder: string): Promise<ExportedFiles> {
+/**
+ * Writes a trained model folder's network into `folder` as `format`: tfjs copies model.json, weights.bin and
+ * the model card and adds genome.json; pytorch and onnx convert it (core/export) and add a README of the
+ * preprocessing. Nothing is written when any of the files already exists there, unless `overwrite`.
+ */
+export async function exportModelFolder(
+  modelDir: string,
+  format: ModelExportFormat,
+  folder: string,
+  overwrite = false,
+): Promise<ExportedFiles> {
   const target = requireAbsolute(folder, 'export folder');
-  const opened = await openCandidate(ref);
+  const card = await readModelCard(modelDir);
+  if (format !== 'tfjs') {
+    await selectBackend();
+    // Converted before the folder is made, so a network that cannot be exported leaves nothing behind.
+    const { plan } = card;
+    const kept = card.postprocessing ? keptLabels(card.postprocessing) : [];
+    const files = await exportNetwork(
+      modelDir,
+      {
+        genome: card.genome,
+        dataset: plan.dataset,
+        labels: plan.labels,
+        head: plan.head,
+        axisOrder: plan.axisOrder,
+        targetSpacing: plan.targetSpacing,
+        normalisation: plan.normalisation,
+        patch: plan.patch,
+        wholeCaseFactor: WHOLE_CASE_FACTOR,
+        params: card.params,
+        valDice: card.valDice,
+        createdAt: card.createdAt,
+        version: softwareVersions()['emonas-studio'] ?? 'unknown',
+        ...(kept.length > 0 && card.postprocessing
+          ? { largestComponent: { labels: kept, connectivity: card.postprocessing.connectivity } }
+          : {}),
+      },
+      format,
+    );
+    await prepareExportFolder(
+      target,
+      files.map((f) => f.name),
+      overwrite,
+    );
+    const written: string[] = [];
+    for (const file of files) {
+      await writeFileAtomic(join(target, file.name), file.bytes);
+      written.push(join(target, file.name));
+    }
+    return { folder: target, files: written };
+  }
   const names = [MODEL_FILE, WEIGHTS_FILE, MODEL_CARD_FILE];
-  await prepareFolder(target, [...names, 'genome.json']);
+  await prepareExportFolder(target, [...names, 'genome.json'], overwrite);
   const written: string[] = [];
   for (const name of names) {
-    await copyFile(join(opened.dir, name), join(target, name));
+    await copyFile(join(modelDir, name), join(target, name));
     written.push(join(target, name));
   }
   const genomeFile = join(target, 'genome.json');
-  await writeFile(genomeFile, JSON.stringify(opened.card.genome, null, 2) + '\n');
+  await writeFile(genomeFile, JSON.stringify(card.genome, null, 2) + '\n');
   written.push(genomeFile);
   return { folder: target, files: written };
+}
+
+/** A run's trained candidate exported as `format` (see exportModelFolder). */
+export async function exportModel(
+  ref: CandidateRef,
+  folder: string,
+  format: ModelExportFormat = 'tfjs',
+  overwrite = false,
+): Promise<ExportedFiles> {
+  const opened = await openCandidate(ref);
+  return exportModelFolder(opened.dir, format, folder, overwrite);
 }
 
 function generations(runDir: string): RunReportData['generations'] {
@@ -216,8 +264,15 @@ export async function runReportData(ref: CandidateRef): Promise<RunReportData> {
   };
 }
 
-/** Writes the run's HTML report about the chosen candidate (by default report.html in the run folder). */
-export async function exportReport(ref: CandidateRef, file?: string): Promise<ExportedFiles> {
+/**
+ * Writes the run's HTML report about the chosen candidate (by default report.html in the run folder). An
+ * existing file is replaced only when `overwrite`; the file's folder must exist.
+ */
+export async function exportReport(
+  ref: CandidateRef,
+  file?: string,
+  overwrite = false,
+): Promise<ExportedFiles> {
   const target = file === undefined ? join(ref.runDir, 'report.html') : requireAbsolute(file, 'report file');
   if (!target.toLowerCase().endsWith('.html')) {
     throw new EmonasError(
@@ -228,8 +283,8 @@ export async function exportReport(ref: CandidateRef, file?: string): Promise<Ex
       },
     );
   }
+  prepareExportFile(target, overwrite);
   const html = renderRunReport(await runReportData(ref));
-  await mkdir(dirname(target), { recursive: true });
-  await writeFile(target, html);
+  await writeFileAtomic(target, html);
   return { folder: dirname(target), files: [target] };
 }

@@ -4,9 +4,9 @@
 // rates the events table allows. Adding a method is one entry in core/api/methods.ts and one here.
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { EmonasError } from '../base/errors.ts';
+import { EmonasError, fileSystemError } from '../base/errors.ts';
 import type { ApiClient, ApiEndpoint, Unsubscribe } from '../api/client.ts';
-import type { CaseVolume, VolumeData } from '../api/datasets.ts';
+import type { CaseVolume } from '../api/datasets.ts';
 import { settle, type Result } from '../api/envelope.ts';
 import type { EventName, EventPayload } from '../api/events.ts';
 import {
@@ -17,7 +17,6 @@ import {
   type MethodOutput,
 } from '../api/methods.ts';
 import { EventThrottle } from '../api/throttle.ts';
-import type { Volume } from '../io/volume.ts';
 import { readRunManifest } from '../runs/run-folder.ts';
 import { inspectDataset, loadCase, type DatasetReport } from './datasets.ts';
 import { doctor } from './doctor.ts';
@@ -26,6 +25,11 @@ import { DatasetLibrary } from './library.ts';
 import type { CandidateRef } from './review-candidate.ts';
 import { cineSlice, reviewCandidate, reviewCase, reviewCine, reviewPrediction } from './review.ts';
 import { SearchJobs } from './search-jobs.ts';
+import { applyToScans } from './apply-scans.ts';
+import { FinalJobs } from './final-jobs.ts';
+import { runModelDir } from './run-model.ts';
+import { evaluateTest } from './test-evaluation.ts';
+import { volumeData } from './volume-data.ts';
 import { estimateSearch, type WorkerLauncher } from './search-estimate.ts';
 
 /** What only the process hosting the engine can do, e.g. the desktop app's native folder dialog. */
@@ -55,6 +59,7 @@ export interface Engine extends ApiClient, ApiEndpoint {
 interface Context {
   library: DatasetLibrary<DatasetReport>;
   searches: SearchJobs;
+  finals: FinalJobs;
   host: EngineHost;
   launchWorker: WorkerLauncher | undefined;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
@@ -73,9 +78,9 @@ const handlers: Handlers = {
     }
     return { folder: await ctx.host.chooseFolder(title) };
   },
-  'dataset.inspect': ({ folder }, ctx) => inspect(folder, ctx),
-  'dataset.import': async ({ folder, name, copy }, ctx) => {
-    const report = await inspect(folder, ctx);
+  'dataset.inspect': ({ folder, allowLinks }, ctx) => inspect(folder, allowLinks === true, ctx),
+  'dataset.import': async ({ folder, name, copy, allowLinks }, ctx) => {
+    const report = await inspect(folder, allowLinks === true, ctx);
     const record = await ctx.library.add(name, report, { copy: copy === true });
     ctx.emit('dataset.imported', { record });
     return record;
@@ -88,14 +93,21 @@ const handlers: Handlers = {
     return { name };
   },
   'case.volume': async ({ dataset, caseId }, ctx) => {
-    const entry = await libraryCase(dataset, caseId, ctx);
-    const { image, label } = await loadCase(entry);
-    const volume: CaseVolume = { datasetName: dataset, caseId, image: toVolumeData(image) };
-    if (label) volume.label = toVolumeData(label);
+    const { entry, report } = await libraryCase(dataset, caseId, ctx);
+    // The stored report names the files; they are read only inside its folder, as at import.
+    const { image, label } = await loadCase(entry, {
+      root: report.root,
+      allowLinks: report.allowLinks === true,
+    });
+    const volume: CaseVolume = { datasetName: dataset, caseId, image: volumeData(image) };
+    if (label) volume.label = volumeData(label);
     return volume;
   },
-  'case.cine': async ({ dataset, caseId, slice }, ctx) =>
-    cineSlice(await libraryCase(dataset, caseId, ctx), slice),
+  'case.cine': async ({ dataset, caseId, slice }, ctx) => {
+    const { entry, report } = await libraryCase(dataset, caseId, ctx);
+    // As case.volume: the cine is read only inside the dataset folder, links only if allowed at import.
+    return cineSlice(entry, slice, { root: report.root, allowLinks: report.allowLinks === true });
+  },
   'search.estimate': async ({ dataset, config, problem, workers }, ctx) => {
     const { record } = await ctx.library.get(dataset);
     return estimateSearch(
@@ -113,7 +125,12 @@ const handlers: Handlers = {
     const { record } = await ctx.library.get(dataset);
     return ctx.searches.start({
       config,
-      problem: { ...problem, kind: 'dataset', dataset: record.root },
+      problem: {
+        ...problem,
+        kind: 'dataset',
+        dataset: record.root,
+        ...(record.allowLinks === true && { allowLinks: true }),
+      },
       workers,
     });
   },
@@ -135,13 +152,38 @@ const handlers: Handlers = {
     reviewPrediction(candidateRef(runId, candidateId, ctx), caseId),
   'review.cine': ({ runId, candidateId, caseId, slice }, ctx) =>
     reviewCine(candidateRef(runId, candidateId, ctx), caseId, slice),
-  'prediction.export': ({ runId, candidateId, folder }, ctx) =>
-    exportPredictions(candidateRef(runId, candidateId, ctx), folder),
-  'model.export': ({ runId, candidateId, folder }, ctx) =>
-    exportModel(candidateRef(runId, candidateId, ctx), folder),
-  'report.export': ({ runId, candidateId, file }, ctx) =>
-    exportReport(candidateRef(runId, candidateId, ctx), file),
+  'prediction.export': ({ runId, candidateId, folder, overwrite }, ctx) =>
+    exportPredictions(candidateRef(runId, candidateId, ctx), folder, overwrite),
+  'model.export': ({ runId, candidateId, folder, format, overwrite }, ctx) =>
+    exportModel(candidateRef(runId, candidateId, ctx), folder, format, overwrite),
+  'report.export': ({ runId, candidateId, file, overwrite }, ctx) =>
+    exportReport(candidateRef(runId, candidateId, ctx), file, overwrite),
+  'final.start': async ({ runId, ...request }, ctx) => ctx.finals.start(runId, request),
+  'final.pause': async ({ runId }, ctx) => ctx.finals.pause(runId),
+  'final.resume': async ({ runId }, ctx) => ctx.finals.resume(runId),
+  'final.cancel': ({ runId }, ctx) => ctx.finals.cancel(runId),
+  'final.get': async ({ runId }, ctx) => ctx.finals.get(runId),
+  'final.list': async (_input, ctx) => ctx.finals.list(),
+  'test.evaluate': ({ runId, model = 'final' }, ctx) =>
+    evaluateTest(runDirOf(runId, ctx), runId, model, {
+      onProgress: (done, total, caseId) => ctx.emit('test.progressed', { runId, model, done, total, caseId }),
+    }),
+  'scans.apply': ({ runId, model = 'final', inputs, folder, overwrite }, ctx) =>
+    applyToScans(
+      {
+        modelDir: runModelDir(runDirOf(runId, ctx), model),
+        inputs,
+        folder,
+        ...(overwrite !== undefined && { overwrite }),
+      },
+      { onProgress: (done, total, file) => ctx.emit('scans.progressed', { folder, done, total, file }) },
+    ),
 };
+
+/** A run of this engine; runModelDir reads its run.json to make sure it is one. */
+function runDirOf(runId: string, ctx: Context): string {
+  return join(ctx.searches.runsRoot, runId);
+}
 
 /** A candidate of one of this engine's runs; the run must exist (its run.json is read to make sure). */
 function candidateRef(runId: string, candidateId: string, ctx: Context): CandidateRef {
@@ -159,10 +201,10 @@ async function libraryCase(dataset: string, caseId: string, ctx: Context) {
       `Dataset '${dataset}' has no case '${caseId}'; pick one from its case list.`,
     );
   }
-  return entry;
+  return { entry, report };
 }
 
-async function inspect(folder: string, ctx: Context): Promise<DatasetReport> {
+async function inspect(folder: string, allowLinks: boolean, ctx: Context): Promise<DatasetReport> {
   if (!isAbsolute(folder)) {
     throw new EmonasError(
       'bad_request',
@@ -171,20 +213,9 @@ async function inspect(folder: string, ctx: Context): Promise<DatasetReport> {
     );
   }
   return inspectDataset(folder, {
+    ...(allowLinks && { allowLinks: true }),
     onProgress: (done, total) => ctx.emit('inspection.progressed', { folder, done, total }),
   });
-}
-
-/** float64 voxels cross as float32: the viewer needs no more, and it halves what crosses. */
-function toVolumeData(volume: Volume): VolumeData {
-  const data = volume.data instanceof Float64Array ? Float32Array.from(volume.data) : volume.data;
-  return {
-    data,
-    shape: volume.shape,
-    spacing: volume.spacing,
-    origin: volume.origin,
-    direction: volume.direction,
-  };
 }
 
 /**
@@ -213,6 +244,7 @@ export function createEngine(options: EngineOptions): Engine {
     searches: new SearchJobs(join(options.dataDir, 'runs'), emit, log, {
       ...(options.launchWorker && { launchWorker: options.launchWorker }),
     }),
+    finals: new FinalJobs(join(options.dataDir, 'runs'), emit, log),
     host: options.host ?? {},
     launchWorker: options.launchWorker,
     emit,
@@ -231,8 +263,11 @@ export function createEngine(options: EngineOptions): Engine {
       try {
         return await handler(parsed, ctx);
       } catch (err) {
-        if (!(err instanceof EmonasError))
-          log(`emonas engine: ${method} failed: ${(err as Error).stack ?? String(err)}`);
+        if (err instanceof EmonasError) throw err;
+        // A file-system error is the user's to fix, said in words; only a fault of ours earns a stack trace.
+        const inWords = fileSystemError(err);
+        if (inWords) throw inWords;
+        log(`emonas engine: ${method} failed: ${(err as Error).stack ?? String(err)}`);
         throw err;
       }
     });
@@ -255,6 +290,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     async close() {
       await ctx.searches.close();
+      await ctx.finals.close();
       throttle.flush();
     },
   };

@@ -6,7 +6,7 @@
 //   <dataDir>/datasets/<name>/files/        the library's own copy, only when asked for
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
-import { writeJsonAtomic } from '../io/files.ts';
+import { readJson, writeJsonAtomic } from '../io/files.ts';
 import { EmonasError } from '../base/errors.ts';
 import type { DatasetRecord, DatasetReport } from '../api/datasets.ts';
 
@@ -38,7 +38,7 @@ export class DatasetLibrary<R extends DatasetReport> {
     const record = (await this.read()).datasets.find((d) => d.name === name);
     if (!record) throw notInLibrary(name);
     const file = join(this.folderOf(name), 'report.json');
-    const report = await readJson<R>(
+    const report = await readRecord<R>(
       file,
       `The record of dataset '${name}' is missing or damaged; remove it from the library and import it again.`,
     );
@@ -83,6 +83,7 @@ export class DatasetLibrary<R extends DatasetReport> {
         kind: report.kind,
         root: stored.root,
         copied: options.copy === true,
+        ...(report.allowLinks === true && { allowLinks: true }),
         labels: report.labels,
         usable: report.summary.usable,
         broken: report.summary.broken,
@@ -153,14 +154,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function readJson<T>(file: string, damaged: string): Promise<T> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new EmonasError('unreadable_file', damaged, { file });
-  }
-  const value = parseJson(text);
+/** A JSON object the library wrote; a missing or damaged one is the `damaged` error. */
+async function readRecord<T>(file: string, damaged: string): Promise<T> {
+  const value = await readJson(file);
   if (typeof value !== 'object' || value === null)
     throw new EmonasError('unreadable_file', damaged, { file });
   return value as T;

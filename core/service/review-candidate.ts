@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import type { CaseEntry, DatasetManifest } from '../datasets/case-table.ts';
 import { readDatasetLayout } from '../datasets/detect.ts';
+import { readJson } from '../io/files.ts';
 import { MODEL_FILE, WEIGHTS_FILE } from '../nn/save-load.ts';
 import { MODEL_CARD_FILE, readModelCard, type ModelCard } from '../train/model-card.ts';
 
@@ -32,15 +33,6 @@ export interface OpenedCandidate {
 
 export function candidateFolder(ref: CandidateRef): string {
   return join(ref.runDir, 'candidates', ref.candidateId);
-}
-
-/** A JSON file's contents, or undefined when it is missing or damaged. */
-export async function readJson(file: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface CandidateSplit {
@@ -75,7 +67,7 @@ export async function readCandidateSplit(dir: string, ref: CandidateRef): Promis
 }
 
 /** The model's weights and card, hashed: enough to tell two trainings of one candidate apart. */
-async function modelStamp(dir: string): Promise<string> {
+export async function modelStamp(dir: string): Promise<string> {
   const hash = createHash('sha256');
   for (const name of [WEIGHTS_FILE, MODEL_FILE, MODEL_CARD_FILE]) {
     const file = join(dir, name);

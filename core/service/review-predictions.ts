@@ -9,9 +9,9 @@ import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ReviewProblem } from '../api/review.ts';
 import { EmonasError, type ErrorData } from '../base/errors.ts';
-import { writeJsonAtomic } from '../io/files.ts';
-import { readJson, validationCase, type OpenedCandidate } from './review-candidate.ts';
-import type { PredictionJob, PredictionReport } from './review-worker.ts';
+import { readJson, writeJsonAtomic } from '../io/files.ts';
+import { validationCase, type OpenedCandidate } from './review-candidate.ts';
+import type { PredictionJob, PredictionReport } from './review-worker-entry.ts';
 
 /** Where a candidate's review lives inside its folder (architecture.md "A run on disk"). */
 export const REVIEW_FILES = {
@@ -61,12 +61,12 @@ async function readIndex(folder: string, stamp: string): Promise<PredictionIndex
   return { format: 'emonas-predictions-1', model: stamp, cases: {} };
 }
 
-const WORKER = fileURLToPath(new URL('./review-worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('./review-worker-entry.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const STDERR_TAIL = 2000;
 
 /** Runs the prediction worker; resolves when it has answered for every image, rejects if it dies first. */
-function predictInWorker(
+export function predictInWorker(
   job: PredictionJob,
   logFile: string,
   onReport: (report: Extract<PredictionReport, { caseId: string }>) => void,

@@ -15,21 +15,24 @@ import type {
 } from '../api/review.ts';
 import { EmonasError } from '../base/errors.ts';
 import type { CaseEntry } from '../datasets/case-table.ts';
+import type { FileScope } from '../io/file-scope.ts';
 import { toIntegerLabels } from '../datasets/labels.ts';
 import { loadCase } from '../datasets/load-case.ts';
-import { writeJsonAtomic } from '../io/files.ts';
+import { readJson, writeJsonAtomic } from '../io/files.ts';
 import { openVolume, readVolume, readVolumeHeader } from '../io/volume-files.ts';
 import type { VolumeFile } from '../io/volume-header.ts';
 import type { Volume } from '../io/volume.ts';
-import { evaluatePredictions, type EvaluationReport } from './evaluate.ts';
+import { evaluatePredictions } from '../metrics/evaluation/evaluate-folder.ts';
+import type { EvaluationReport } from '../metrics/evaluation/report.ts';
 import {
   openCandidate,
-  readJson,
   validationCase,
   type CandidateRef,
   type OpenedCandidate,
 } from './review-candidate.ts';
+import { postprocessingStatus } from './postprocessing-status.ts';
 import { ensurePredictions, REVIEW_FILES, type ReviewHooks } from './review-predictions.ts';
+import { volumeData } from './volume-data.ts';
 
 interface MetricsCache {
   format: 'emonas-review-1';
@@ -42,7 +45,7 @@ function scores(value: unknown): StructureScores {
   return value as StructureScores;
 }
 
-function toReviewedCases(report: EvaluationReport): ReviewedCase[] {
+export function toReviewedCases(report: EvaluationReport): ReviewedCase[] {
   const names = Object.keys(report.labels);
   const cases = report.perCase.map((entry, n): ReviewedCase => {
     const info = report.cases[n];
@@ -76,6 +79,8 @@ async function evaluation(opened: OpenedCandidate, files: Map<string, string>): 
     pred: join(opened.dir, REVIEW_FILES.predictions),
     gt: opened.manifest.root,
     datasetKind: opened.manifest.kind,
+    // As reviewCase: training already applied the user's choice about links to these cases.
+    allowLinks: true,
   });
   const cache: MetricsCache = { format: 'emonas-review-1', model: opened.stamp, cases: ids, report };
   await writeJsonAtomic(file, cache);
@@ -118,19 +123,8 @@ export async function reviewCandidate(ref: CandidateRef, hooks: ReviewHooks = {}
     definitions: { ...report.definitions, ...report.emptyMaskPolicy },
     tau: report.options.tau,
     predicted,
+    postprocessing: postprocessingStatus(opened.card, true),
     problems: [...problems, ...report.problems],
-  };
-}
-
-/** float64 voxels cross as float32: the viewer needs no more, and it halves what crosses. */
-export function volumeData(volume: Volume): VolumeData {
-  const data = volume.data instanceof Float64Array ? Float32Array.from(volume.data) : volume.data;
-  return {
-    data,
-    shape: volume.shape,
-    spacing: volume.spacing,
-    origin: volume.origin,
-    direction: volume.direction,
   };
 }
 
@@ -146,10 +140,16 @@ async function predictionOf(opened: OpenedCandidate, caseId: string): Promise<Vo
   return toIntegerLabels(await readVolume(file), file);
 }
 
-/** ACDC: the frame count of the patient's cine and its ED and ES frames (1-based, from Info.cfg). */
-export async function cineInfo(entry: Pick<CaseEntry, 'cine' | 'info'>): Promise<CineInfo | undefined> {
+/**
+ * ACDC: the frame count of the patient's cine and its ED and ES frames (1-based, from Info.cfg). The cine is
+ * read only inside `scope`, the dataset folder: a stored report (hand-edited, say) may name any file.
+ */
+export async function cineInfo(
+  entry: Pick<CaseEntry, 'cine' | 'info'>,
+  scope: FileScope,
+): Promise<CineInfo | undefined> {
   if (entry.cine === undefined) return undefined;
-  const frames = (await readVolumeHeader(entry.cine)).frames;
+  const frames = (await readVolumeHeader(entry.cine, { scope })).frames;
   return { frames, ed: Number(entry.info?.ED ?? 0), es: Number(entry.info?.ES ?? 0) };
 }
 
@@ -158,7 +158,10 @@ export async function reviewCase(ref: CandidateRef, caseId: string): Promise<Rev
   const opened = await openCandidate(ref);
   const entry = validationCase(opened, caseId);
   const prediction = await predictionOf(opened, caseId);
-  const { image, label } = await loadCase(entry);
+  // Inside the dataset folder only; links are followed, since training (which chose this validation case)
+  // already applied the user's choice about them and the split does not record it.
+  const scope: FileScope = { root: opened.manifest.root, allowLinks: true };
+  const { image, label } = await loadCase(entry, scope);
   if (!label) {
     throw new EmonasError('not_found', `Validation case ${caseId} has no label map to compare with.`, {
       file: entry.image,
@@ -173,7 +176,7 @@ export async function reviewCase(ref: CandidateRef, caseId: string): Promise<Rev
     label: volumeData(label),
     prediction: volumeData(prediction),
   };
-  const cine = await cineInfo(entry);
+  const cine = await cineInfo(entry, scope);
   if (cine) answer.cine = cine;
   return answer;
 }
@@ -185,18 +188,23 @@ export async function reviewPrediction(ref: CandidateRef, caseId: string): Promi
 
 export async function reviewCine(ref: CandidateRef, caseId: string, slice: number): Promise<CineSlice> {
   const opened = await openCandidate(ref);
-  return cineSlice(validationCase(opened, caseId), slice);
+  // As reviewCase: inside the dataset folder, links followed.
+  return cineSlice(validationCase(opened, caseId), slice, { root: opened.manifest.root, allowLinks: true });
 }
 
 /** The last cine opened: scrolling through slices reads one file many times. */
 let lastCine: { file: string; opened: Promise<VolumeFile> } | undefined;
 
-/** One slice of the patient's cine through every frame. */
+/**
+ * One slice of the patient's cine through every frame, read only inside `scope`. cineInfo checks the scope
+ * on every call, before the cache of the last cine opened is consulted.
+ */
 export async function cineSlice(
   entry: Pick<CaseEntry, 'id' | 'cine' | 'info'>,
   slice: number,
+  scope: FileScope,
 ): Promise<CineSlice> {
-  const info = await cineInfo(entry);
+  const info = await cineInfo(entry, scope);
   if (entry.cine === undefined || info === undefined) {
     throw new EmonasError(
       'not_found',
@@ -204,7 +212,7 @@ export async function cineSlice(
     );
   }
   const file = entry.cine;
-  if (lastCine?.file !== file) lastCine = { file, opened: openVolume(file) };
+  if (lastCine?.file !== file) lastCine = { file, opened: openVolume(file, { scope }) };
   let opened: VolumeFile;
   try {
     opened = await lastCine.opened;

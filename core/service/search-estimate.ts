@@ -1,7 +1,7 @@
 // Runs in: the engine. The search wizard's estimate of time and disk, from a short measured probe: a
 // mid-sized network (16 filters, 7 cells) trains three steps on the chosen patch in a training worker, the
 // way every candidate will; the first step (graph set-up) is left out and the next two are timed. The rest
-// is arithmetic on the search's plan, stated in the estimate's notes.
+// is arithmetic on the search's plan (core/search/estimate.ts), stated in the estimate's notes.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import type { SearchEstimate } from '../api/runs.ts';
 import type { Shape3 } from '../datasets/pipeline/grid.ts';
 import { countParams } from '../nn/param-count.ts';
 import { resolveSearchConfig } from '../search/config.ts';
+import { estimateCost } from '../search/estimate.ts';
 import type { Genome } from '../searchspace/genome.ts';
 import type { WorkerHandle } from '../train/protocol.ts';
 import { trainInWorker } from '../train/worker-host.ts';
@@ -29,12 +30,6 @@ const PROBE_GENOME: Genome = {
 
 /** The search's steps per epoch when none is given (the reference's). */
 const REFERENCE_STEPS = 20;
-/** Validating a whole case costs about this fraction of a training step (forward only, one case). */
-const VALIDATION_PER_CASE = 0.5;
-/** The preprocessed cache holds image and label maps as float32 per voxel. */
-const CACHE_BYTES_PER_VOXEL = 8;
-/** A candidate's folder besides its weights: model.json, card, split, logs. */
-const CANDIDATE_OVERHEAD_BYTES = 64 * 1024;
 
 export interface EstimateRequest {
   /** The dataset folder. */
@@ -142,29 +137,28 @@ export async function estimateSearch(
   const maxMinutes = problem.maxMinutes === undefined ? 0 : Number(problem.maxMinutes);
   const measured = await probe(request, patchOf(problem.patch), options.launchWorker, options.signal);
 
-  const population = config.algorithm === 'random' ? config.batch : config.population;
-  const all = population * config.generations;
-  const candidates = config.maxEvaluations === null ? all : Math.min(all, config.maxEvaluations);
-  const epochSeconds = measured.secondsPerStep * (steps + VALIDATION_PER_CASE * measured.valCases);
-  const training = epochs * epochSeconds;
-  const limited = maxMinutes > 0 && training > maxMinutes * 60;
-  const secondsPerCandidate = measured.startupSeconds + (limited ? maxMinutes * 60 : training);
-  // Workers share the machine's cores: beyond them, candidates run side by side but each one slower.
-  const slowdown = Math.max(1, workers / availableParallelism());
-  const totalSeconds = Math.ceil(candidates / workers) * secondsPerCandidate * slowdown;
-
-  const classes = measured.plan.labels.length;
-  const params = countParams(PROBE_GENOME, { inChannels: 1, classes });
-  const voxelsPerCase = measured.plan.medianShape.reduce((a, b) => a * b, 1);
-  const cacheBytes = voxelsPerCase * measured.plan.cases * CACHE_BYTES_PER_VOXEL;
-  const diskBytes = candidates * (params * 4 + CANDIDATE_OVERHEAD_BYTES) + cacheBytes;
+  const params = countParams(PROBE_GENOME, { inChannels: 1, classes: measured.plan.labels.length });
+  const { candidates, secondsPerCandidate, totalSeconds, diskBytes, limitedByTime } = estimateCost({
+    config,
+    epochs,
+    stepsPerEpoch: steps,
+    workers,
+    cores: availableParallelism(),
+    maxMinutes,
+    secondsPerStep: measured.secondsPerStep,
+    startupSeconds: measured.startupSeconds,
+    valCases: measured.valCases,
+    params,
+    cases: measured.plan.cases,
+    voxelsPerCase: measured.plan.medianShape.reduce((a, b) => a * b, 1),
+  });
 
   const notes = [
     `Measured on the ${measured.backend} backend: ${measured.secondsPerStep.toFixed(2)} s per training step of a network with ${params.toLocaleString('en')} parameters on a ${measured.patch.join('x')} patch.`,
     `Up to ${plural(candidates, 'candidate')} of ${plural(epochs, 'epoch')} x ${plural(steps, 'step')}, plus validating ${plural(measured.valCases, 'case')} after each epoch; the surrogate and early stopping usually train fewer.`,
     'Networks in the search range from a quarter to four times this size, so single candidates vary; the total evens out.',
   ];
-  if (limited) notes.push(`Each candidate stops at the ${maxMinutes}-minute limit per candidate.`);
+  if (limitedByTime) notes.push(`Each candidate stops at the ${maxMinutes}-minute limit per candidate.`);
   if (workers > 1) {
     notes.push(
       `${workers} workers train candidates side by side; on a machine with fewer cores than workers each one slows down accordingly.`,

@@ -3,28 +3,46 @@
 // core/service/search.ts; this keeps track of which runs this engine is driving and what became of them,
 // including runs whose engine died (their run.lock names a process that is gone: interrupted, resumable).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { EmonasError, toErrorData, type ErrorData } from '../base/errors.ts';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
+import { EmonasError, fileSystemError, toErrorData, type ErrorData } from '../base/errors.ts';
 import type { EventName, EventPayload } from '../api/events.ts';
 import type { EpochPoint, FrontCandidate, RunProgress, RunState, RunSummary } from '../api/runs.ts';
+import { writeRunFailure } from '../runs/run-failure.ts';
 import { RUN_FILES } from '../runs/run-folder.ts';
+import { lockHolder } from '../runs/run-lock.ts';
+import { candidateCurves, planFromConfig, runProgress } from '../runs/run-progress.ts';
+import { front, listRuns, readRunSummary, type RunSummary as SearchRunSummary } from '../runs/run-summary.ts';
 import type { StudyEvent } from '../runs/study.ts';
 import { resolveSearchConfig, type SearchConfig } from '../search/config.ts';
-import { candidateCurves, planFromConfig, runProgress } from './run-progress.ts';
 import type { WorkerLauncher } from './search-estimate.ts';
-import {
-  front,
-  listRuns,
-  lockHolder,
-  parseProblem,
-  readRunSummary,
-  resume,
-  startSearch,
-  type RunSummary as SearchRunSummary,
-  type SearchDeps,
-  type SearchSummary,
-} from './search.ts';
+import { parseProblem, resume, startSearch, type SearchDeps, type SearchSummary } from './search.ts';
+
+/**
+ * A dataset folder given to search.start: a full path to an existing folder, checked before the run is
+ * answered as started, so a mistake is an error now rather than a failed run later.
+ */
+function requireDatasetFolder(dataset: unknown): void {
+  if (typeof dataset !== 'string' || dataset === '') return;
+  if (!isAbsolute(dataset)) {
+    throw new EmonasError(
+      'bad_request',
+      `The dataset folder '${dataset}' is not a full path; give it from the top, e.g. /data/Task04_Hippocampus.`,
+      { file: dataset },
+    );
+  }
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(dataset).isDirectory();
+  } catch (err) {
+    throw fileSystemError(err) ?? err;
+  }
+  if (!isFolder) {
+    throw new EmonasError('bad_request', `The dataset ${dataset} is a file, not a folder; give its folder.`, {
+      file: dataset,
+    });
+  }
+}
 
 /** Written into a run folder when the user cancels it: the run is kept, but never resumed. */
 export const CANCELLED_FILE = 'cancelled.json';
@@ -42,8 +60,10 @@ interface Job {
 
 export class SearchJobs {
   private readonly jobs = new Map<string, Job>();
-  /** Runs whose last drive in this engine ended in an error, with it. */
+  /** Runs whose last drive in this engine ended in an error, with it (also kept in <run>/failed.json). */
   private readonly failures = new Map<string, ErrorData>();
+  /** Runs that failed before their folder was written: what start answered, so they stay listed. */
+  private readonly failedBeforeFolder = new Map<string, RunSummary>();
 
   constructor(
     readonly runsRoot: string,
@@ -59,6 +79,9 @@ export class SearchJobs {
     for (const [runId, job] of this.jobs) {
       if (job.pending && !listed.has(runId)) runs.push({ ...job.pending.summary });
     }
+    for (const [runId, summary] of this.failedBeforeFolder) {
+      if (!listed.has(runId)) runs.push({ ...summary });
+    }
     return runs;
   }
 
@@ -70,6 +93,8 @@ export class SearchJobs {
   }
 
   private toSummary(runId: string, r: SearchRunSummary): RunSummary {
+    // An earlier engine's failure of the run is read from its folder.
+    const reason = this.jobs.has(runId) ? null : (this.failures.get(runId)?.message ?? r.failure);
     return {
       runId,
       runDir: r.runDir,
@@ -78,8 +103,9 @@ export class SearchJobs {
       problem: r.problem,
       evaluated: r.evaluated,
       failed: r.failed,
-      state: this.stateOf(runId, r.runDir, r.finished),
+      state: this.stateOf(runId, r.runDir, r.finished, reason !== null),
       lastActivity: r.lastActivity,
+      ...(reason !== null && { reason }),
     };
   }
 
@@ -96,6 +122,8 @@ export class SearchJobs {
       const state = job.controller.signal.aborted ? 'stopping' : 'running';
       return { summary: { ...job.pending.summary, state }, onDisk: false };
     }
+    const failed = this.failedBeforeFolder.get(runId);
+    if (failed) return { summary: { ...failed }, onDisk: false };
     throw new EmonasError(
       'not_found',
       `There is no run '${runId}' in ${this.runsRoot}; see the list of runs.`,
@@ -114,6 +142,7 @@ export class SearchJobs {
     workers?: number | undefined;
   }): RunSummary {
     const config = resolveSearchConfig(request.config ?? {});
+    if (request.problem?.kind === 'dataset') requireDatasetFolder(request.problem.dataset);
     const problem = parseProblem(request.problem ?? {}, config);
     const workers = request.workers ?? 1;
     mkdirSync(this.runsRoot, { recursive: true });
@@ -148,7 +177,7 @@ export class SearchJobs {
       throw new EmonasError(
         'conflict',
         `Run '${runId}' is being driven by another process (its run.lock names it); stop that one first.`,
-        { file: join(summary.runDir, 'run.lock') },
+        { file: join(summary.runDir, RUN_FILES.lock) },
       );
     }
     if (summary.state === 'finished') {
@@ -226,12 +255,12 @@ export class SearchJobs {
     await Promise.all(running.map((job) => job.done));
   }
 
-  private stateOf(runId: string, runDir: string, finished: boolean): RunState {
+  private stateOf(runId: string, runDir: string, finished: boolean, failed: boolean): RunState {
     const job = this.jobs.get(runId);
     if (job) return job.controller.signal.aborted ? 'stopping' : 'running';
     if (finished) return 'finished';
     if (existsSync(join(runDir, CANCELLED_FILE))) return 'cancelled';
-    if (this.failures.has(runId)) return 'failed';
+    if (failed) return 'failed';
     const holder = lockHolder(runDir);
     if (holder === 'dead') return 'interrupted';
     // Another live process (e.g. `emonas resume` in a terminal) drives it.
@@ -270,35 +299,52 @@ export class SearchJobs {
         if (outcome.status === 'finished') this.emit('run.finished', { run: summary });
         else this.emit('run.paused', { run: summary });
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         this.jobs.delete(runId);
         const error = toErrorData(err);
         this.failures.set(runId, error);
-        if (!(err instanceof EmonasError))
+        if (!(err instanceof EmonasError) && !fileSystemError(err))
           this.log(`emonas engine: run ${runId} failed: ${(err as Error).stack ?? String(err)}`);
-        this.emit('run.failed', { run: this.summaryAfterFailure(runId), error });
+        const run = this.summaryAfterFailure(runId, job.pending?.summary, error);
+        if (!existsSync(join(run.runDir, RUN_FILES.manifest))) this.failedBeforeFolder.set(runId, run);
+        else await this.keepFailure(runId, run.runDir, error);
+        this.emit('run.failed', { run, error });
       },
     );
     this.jobs.set(runId, job);
   }
 
-  /** The run's summary, or what is known of it when it failed before its folder was written. */
-  private summaryAfterFailure(runId: string): RunSummary {
+  /** So the run stays listed as failed, with its reason, after this engine has gone. */
+  private async keepFailure(runId: string, runDir: string, error: ErrorData): Promise<void> {
     try {
-      return this.summaryOf(runId).summary;
-    } catch {
-      return {
-        runId,
-        runDir: join(this.runsRoot, runId),
-        createdAt: '',
-        algorithm: '',
-        problem: '',
-        evaluated: 0,
-        failed: 0,
-        state: 'failed',
-        lastActivity: null,
-      };
+      await writeRunFailure(runDir, error);
+    } catch (err) {
+      this.log(`emonas engine: the failure of run ${runId} could not be kept: ${toErrorData(err).message}`);
     }
+  }
+
+  /** The run's summary, or what start answered when it failed before its folder was written. */
+  private summaryAfterFailure(runId: string, started: RunSummary | undefined, error: ErrorData): RunSummary {
+    const runDir = join(this.runsRoot, runId);
+    if (existsSync(join(runDir, RUN_FILES.manifest))) {
+      try {
+        return this.summaryOf(runId).summary;
+      } catch {
+        // A run.json that cannot be read: what start answered is all there is to say.
+      }
+    }
+    return {
+      runId,
+      runDir,
+      createdAt: started?.createdAt ?? '',
+      algorithm: started?.algorithm ?? '',
+      problem: started?.problem ?? '',
+      evaluated: 0,
+      failed: 0,
+      state: 'failed',
+      lastActivity: null,
+      reason: error.message,
+    };
   }
 
   private relay(runId: string, event: StudyEvent): void {

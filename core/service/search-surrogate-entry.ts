@@ -1,11 +1,12 @@
 // Runs in: the surrogate's helper process (forked by search-surrogate.ts). Fits and queries the random
 // forest for the engine, one request at a time, keeping the last fit; it exits with the engine.
+import { watchParent } from '../base/parent-watch.ts';
 import { RandomForestSurrogate } from '../search/surrogate.ts';
 import type { PredictRequest } from '../search/protocol.ts';
 import type { SurrogateReply } from './search-surrogate.ts';
 
 const surrogate = new RandomForestSurrogate();
-process.on('disconnect', () => process.exit(0));
+watchParent(() => process.exit(0));
 process.on('message', (message) => {
   let reply: SurrogateReply;
   try {

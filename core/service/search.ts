@@ -1,11 +1,13 @@
 // Runs in: the engine. Searches as plain functions on JSON-able data, for the emonas command and the
-// desktop app (over IPC): start a search in a new run folder, resume one, read a run's front, list runs.
+// desktop app (over IPC): start a search in a new run folder, or resume one (what a run folder says about its
+// search, front and summary, is core/runs/run-summary.ts).
 // Two problems: a dataset folder, whose candidates are trained in a local worker pool (or on Slurm), and
 // the formula problem, evaluated in process (benchmarks, tests, demos of the machinery). run.json and
 // training.json record everything, so resume needs only the run folder.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import { InProcessExecutor } from '../executors/in-process.ts';
 import type { Executor } from '../executors/executor.ts';
@@ -13,49 +15,49 @@ import { formulaEvaluatorSpec, reopenSlurmExecutor, slurmExecutorForRun } from '
 import type { EvaluatorSpec } from '../executors/slurm/worker-files.ts';
 import { WorkerPoolExecutor } from '../executors/worker-pool.ts';
 import { countParams } from '../nn/param-count.ts';
-import { readJournal } from '../runs/journal.ts';
+import { sizeCheck } from '../nn/size-check.ts';
 import {
   RUN_FILES,
   createRunFolder,
-  listRunFolders,
   readRunManifest,
+  recordBackend,
   softwareVersions,
   type RunManifest,
 } from '../runs/run-folder.ts';
+import { datasetFiles, type DatasetCaseFiles } from '../runs/dataset-files.ts';
+import { front, type FrontRow } from '../runs/run-summary.ts';
 import { runStudy, type StudyEvent, type SurrogateHost } from '../runs/study.ts';
-import { Archive, frontOf } from '../search/archive.ts';
+import { WorkerRegistry } from '../runs/worker-registry.ts';
 import { presetConfig, resolveSearchConfig, type SearchConfig } from '../search/config.ts';
 import { createStrategy } from '../search/create-strategy.ts';
-import { DEFAULT_FORMULA, formulaEvaluator, type FormulaProblemConfig } from '../search/formula-problem.ts';
+import { formulaEvaluator } from '../search/formula-problem.ts';
 import { referenceNormalisation } from '../search/normalisation.ts';
-import type { ArchiveEntry, CandidateSpec, EvaluationOutcome } from '../search/protocol.ts';
+import { parseFormulaProblem, problemObject, type FormulaProblem } from '../search/problem-input.ts';
+import { evaluationPlan, searchAsRan, withEvaluationOrder } from '../search/plan.ts';
+import type { EvaluationOutcome, SizeBound } from '../search/protocol.ts';
 import { RandomForestSurrogate } from '../search/surrogate.ts';
-import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
-import type { Genome } from '../searchspace/genome.ts';
 import { cachedParamCounter, type ParamCounter } from '../searchspace/param-counter.ts';
+import { checkBoundFeasible } from '../searchspace/size-bound.ts';
 import type { TrainEvent } from '../train/job.ts';
 import { SurrogateProcess } from './search-surrogate.ts';
 import {
+  parseDatasetProblem,
+  searchSetupRequest,
+  type DatasetProblem,
+} from '../train/setup/dataset-problem.ts';
+import type { WorkerSpawner } from '../train/setup/launch.ts';
+import {
   datasetSummary,
   fillCache,
-  parseDatasetProblem,
-  prepareSearchTraining,
-  readTrainingSetup,
-  trainingLauncher,
-  writeTrainingSetup,
-  type DatasetProblem,
+  prepareTrainingSetup,
   type TrainingSetup,
-  type WorkerSpawner,
-} from './search-training.ts';
-
-export interface FormulaProblem extends FormulaProblemConfig {
-  kind: 'formula';
-  /** Milliseconds each evaluation takes, to watch a demo run or interrupt one. */
-  delayMs: number;
-}
+} from '../train/setup/prepare.ts';
+import { readTrainingSetup, trainingFilePath, writeTrainingSetup } from '../train/setup/training-file.ts';
+import { trainingLauncher } from './training-launcher.ts';
 
 export type SearchProblem = FormulaProblem | DatasetProblem;
-export type { DatasetProblem } from './search-training.ts';
+export type { DatasetProblem } from '../train/setup/dataset-problem.ts';
+export type { StudyEvent } from '../runs/study.ts';
 
 export interface StartSearchRequest {
   /** Folder of the new run; created, and refused if it already holds a run. */
@@ -102,20 +104,6 @@ export interface SearchDeps {
   signal?: AbortSignal;
 }
 
-export interface FrontRow {
-  id: string;
-  archiveIndex: number;
-  generation: number;
-  genome: Genome;
-  params: number;
-  f1: number;
-  f1Norm: number;
-  f2Norm: number;
-  valLoss: number | null;
-  trainLoss: number | null;
-  predictedF1Norm: number | null;
-}
-
 export interface SearchSummary {
   runDir: string;
   id: string;
@@ -126,39 +114,11 @@ export interface SearchSummary {
   notes: string[];
 }
 
-export interface RunSummary {
-  runDir: string;
-  id: string;
-  createdAt: string;
-  algorithm: string;
-  problem: string;
-  evaluated: number;
-  failed: number;
-  finished: boolean;
-  lastActivity: string | null;
-  /** Candidates the configuration plans for (infill and duplicates can change it a little). */
-  planned: number;
-  /** Another process has the run open now. */
-  running: boolean;
-  /** `emonas finalize` has stored a final model in <run>/final. */
-  finalized: boolean;
-}
-
 /** What the formula problem counts parameters for. */
 const FORMULA_TASK = { inChannels: 1, classes: 1 };
 
 function counterFor(task: { inChannels: number; classes: number }): ParamCounter {
   return (genome) => countParams(genome, task);
-}
-
-function problemObject(value: unknown): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new EmonasError(
-      'bad_request',
-      'A problem is an object, e.g. {"kind": "dataset", "dataset": "/data/Task04_Hippocampus"}.',
-    );
-  }
-  return value as Record<string, unknown>;
 }
 
 /**
@@ -171,34 +131,6 @@ export function parseProblem(value: unknown = {}, config?: SearchConfig): Search
     return parseDatasetProblem(object, (config ?? presetConfig()).objective.epochs);
   }
   return parseFormulaProblem(object);
-}
-
-export function parseFormulaProblem(value: unknown = {}): FormulaProblem {
-  const { kind = 'formula', ...rest } = problemObject(value);
-  if (kind !== 'formula') {
-    throw new EmonasError(
-      'bad_request',
-      `Unknown problem kind ${JSON.stringify(kind)}; use "dataset" (with a dataset folder) or "formula".`,
-    );
-  }
-  const problem: FormulaProblem = { kind: 'formula', ...DEFAULT_FORMULA, delayMs: 0 };
-  for (const [key, v] of Object.entries(rest)) {
-    if (!(key in problem)) {
-      throw new EmonasError(
-        'bad_request',
-        `The formula problem has no setting ${key}; it has noise, noiseSeed, divergence and delayMs.`,
-      );
-    }
-    const expected = typeof problem[key as keyof FormulaProblem];
-    if (typeof v !== expected || (typeof v === 'number' && !(Number.isFinite(v) && v >= 0))) {
-      throw new EmonasError(
-        'bad_request',
-        `Setting ${key} of the formula problem must be a ${expected === 'number' ? 'non-negative number' : expected}.`,
-      );
-    }
-    (problem as unknown as Record<string, unknown>)[key] = v;
-  }
-  return problem;
 }
 
 /** The in-process executor that evaluates the formula problem. */
@@ -228,22 +160,13 @@ function workersOf(value: number | undefined, fallback: number): number {
   return workers;
 }
 
-/** What a Slurm job step runs for this problem (core/service/worker.ts). */
-function slurmEvaluator(problem: SearchProblem): EvaluatorSpec {
+/**
+ * What a Slurm job step runs for this problem (core/service/worker.ts); a dataset search's job steps train
+ * with the run's training.json, as its local workers do.
+ */
+function slurmEvaluator(problem: SearchProblem, runDir: string): EvaluatorSpec {
   if (problem.kind === 'formula') return formulaEvaluatorSpec(problem);
-  return {
-    kind: 'training',
-    dataset: problem.dataset,
-    epochs: problem.epochs,
-    stepsPerEpoch: problem.stepsPerEpoch,
-    batchSize: problem.batchSize,
-    ...(problem.patch && { patch: problem.patch }),
-    valFraction: problem.valFraction,
-    testFraction: problem.testFraction,
-    splitSeed: problem.splitSeed,
-    maxMinutes: problem.maxMinutes,
-    ...(problem.cacheDir !== null && { cacheDir: problem.cacheDir }),
-  };
+  return { kind: 'training', setupFile: resolve(trainingFilePath(runDir)) };
 }
 
 /** The local executor for a problem: a training worker pool for a dataset, in process for the formula. */
@@ -253,6 +176,7 @@ function localExecutor(
   paramCounter: ParamCounter,
   workers: number,
   deps: SearchDeps,
+  runDir: string,
 ): Executor {
   if (problem.kind === 'formula') return formulaExecutor(problem, paramCounter, workers);
   const launcher = trainingLauncher(
@@ -260,8 +184,16 @@ function localExecutor(
     ({ id, event }) => deps.onProgress?.({ type: 'training', id, event }),
     deps.spawnWorker,
     problem.maxParams ?? null,
+    (backend) => {
+      try {
+        recordBackend(runDir, backend);
+      } catch {
+        // Called from a worker's message: a run.json that cannot be rewritten must not end the engine.
+        // Each candidate's emonas-model.json records its backend too.
+      }
+    },
   );
-  return new WorkerPoolExecutor(launcher, { slots: workers });
+  return new WorkerPoolExecutor(launcher, { slots: workers, registry: new WorkerRegistry(runDir) });
 }
 
 export async function startSearch(
@@ -284,9 +216,10 @@ export async function startSearch(
   }
   let setup: TrainingSetup | null = null;
   if (problem.kind === 'dataset') {
-    setup = await prepareSearchTraining(problem, requested.objective, {
-      onProgress: (stage, done, total) => deps.onProgress?.({ type: 'preparing', stage, done, total }),
-    });
+    const onProgress = (stage: 'reading' | 'preprocessing', done: number, total: number): void =>
+      deps.onProgress?.({ type: 'preparing', stage, done, total });
+    setup = await prepareTrainingSetup(searchSetupRequest(problem, requested.objective), { onProgress });
+    await fillCache(setup, { onProgress });
   }
   const task = setup?.task ?? FORMULA_TASK;
   const paramCounter = cachedParamCounter(deps.paramCounter ?? counterFor(task));
@@ -296,9 +229,9 @@ export async function startSearch(
       ? slurmExecutorForRun({
           runDir: request.runDir,
           slurmConfig: request.slurmConfig as string | Record<string, unknown>,
-          evaluator: slurmEvaluator(problem),
+          evaluator: slurmEvaluator(problem, request.runDir),
         })
-      : localExecutor(problem, setup, paramCounter, workers, deps));
+      : localExecutor(problem, setup, paramCounter, workers, deps, request.runDir));
   const capabilities = await executor.capabilities();
   const config = resolveSearchConfig(withEvaluationOrder(rawConfig, capabilities.slots));
   // The search's epoch budget C and the candidates' training epochs are one number.
@@ -310,26 +243,17 @@ export async function startSearch(
     createdAt: new Date().toISOString(),
     search: config,
     problem: { ...problem },
-    dataset: setup ? datasetSummary(setup) : null,
+    dataset: setup ? { ...datasetSummary(setup), files: await trainedFiles(setup) } : null,
     task,
     normalisation: referenceNormalisation(paramCounter, config.objective.alpha, config.objective.beta),
     software: softwareVersions(),
     executor: capabilities,
+    evaluation: evaluationPlan(config, capabilities.slots),
+    ...(setup && { sizeBound: datasetSizeBound(problem as DatasetProblem, setup, request.executor) }),
   };
   createRunFolder(request.runDir, manifest);
   if (setup) writeTrainingSetup(request.runDir, setup);
   return drive(request.runDir, manifest, { ...deps, executor, paramCounter });
-}
-
-/**
- * With several slots, SaMEA evaluates a generation's children as one batch unless the user chose an order;
- * the choice is stored in run.json, so a resumed run keeps it whatever executor it gets.
- */
-function withEvaluationOrder(config: unknown, slots: number): unknown {
-  if (slots <= 1 || config === null || typeof config !== 'object' || Array.isArray(config)) return config;
-  const c = config as Record<string, unknown>;
-  if ((c.algorithm ?? 'samea') !== 'samea' || 'evaluationOrder' in c) return config;
-  return { ...c, evaluationOrder: 'generation' };
 }
 
 export async function resume(request: ResumeRequest, deps: SearchDeps = {}): Promise<SearchSummary> {
@@ -349,7 +273,7 @@ export async function resume(request: ResumeRequest, deps: SearchDeps = {}): Pro
       });
     }
     const workers = workersOf(request.workers, manifest.executor?.slots ?? 1);
-    executor = localExecutor(problem, setup, paramCounter, workers, deps);
+    executor = localExecutor(problem, setup, paramCounter, workers, deps, request.runDir);
   }
   return drive(request.runDir, manifest, { ...deps, executor, paramCounter });
 }
@@ -370,14 +294,48 @@ function timedSurrogate(host: SurrogateHost, deps: SearchDeps): SurrogateHost {
   };
 }
 
+/**
+ * A dataset search keeps every candidate within maxParams and, on this machine, within the memory a
+ * training worker allows itself (3/4 of it): fixed in run.json, so a resumed run repairs alike. A bound no
+ * network meets is refused before the run folder exists.
+ */
+function datasetSizeBound(
+  problem: DatasetProblem,
+  setup: TrainingSetup,
+  executor: StartSearchRequest['executor'],
+): SizeBound {
+  const { patch, batchSize } = setup.settings;
+  const bound: SizeBound = {
+    maxParams: problem.maxParams ?? null,
+    memory:
+      executor === 'slurm'
+        ? null
+        : { budgetBytes: Math.floor(totalmem() * 0.75), patch: [...patch], batch: batchSize },
+  };
+  const check = sizeCheck(bound, setup.task);
+  if (check) checkBoundFeasible(check);
+  return bound;
+}
+
+/** Sizes and hashes of the files of every case the search trains or validates on, for run.json. */
+function trainedFiles(setup: TrainingSetup): Promise<DatasetCaseFiles[]> {
+  const cases = [...setup.train, ...setup.val].map((c) => ({
+    id: c.id,
+    files: c.label === undefined ? [c.image] : [c.image, c.label],
+  }));
+  return datasetFiles(setup.datasetRoot, cases);
+}
+
 async function drive(
   runDir: string,
   manifest: RunManifest,
   deps: SearchDeps & { executor: Executor; paramCounter: ParamCounter },
 ): Promise<SearchSummary> {
-  const strategy = createStrategy(manifest.search, {
+  const check = manifest.sizeBound ? sizeCheck(manifest.sizeBound, manifest.task) : null;
+  const strategy = createStrategy(searchAsRan(manifest.search, manifest.evaluation), {
     paramCounter: deps.paramCounter,
     normalisation: manifest.normalisation,
+    sizeCheck: check,
   });
   // A dataset search fits off the engine's thread; the formula problem, whose evaluations cost nothing,
   // fits in it (benchmarks and tests run thousands of fits, each cheaper than a message round trip).
@@ -390,6 +348,7 @@ async function drive(
       surrogate: timedSurrogate(deps.surrogate ?? helper ?? new RandomForestSurrogate(), deps),
       onEvent: deps.onEvent,
       signal: deps.signal,
+      sizeCheck: check,
     });
     return {
       runDir,
@@ -403,133 +362,5 @@ async function drive(
   } finally {
     helper?.close();
     await deps.executor.close();
-  }
-}
-
-/**
- * The archive as the journal records it: the candidates of every fully answered evaluation request, in
- * the order the search added them. Needs no replay of the search.
- */
-export function archiveFromJournal(runDir: string): ArchiveEntry[] {
-  const manifest = readRunManifest(runDir);
-  const { records } = readJournal(join(runDir, RUN_FILES.journal));
-  const outcomes = new Map<string, EvaluationOutcome>();
-  for (const r of records) if (r.t === 'result' && !outcomes.has(r.id)) outcomes.set(r.id, r.outcome);
-  const archive = new Archive(
-    manifest.normalisation,
-    manifest.search.duplicateKey === 'functional' ? functionalKey : genomeKey,
-  );
-  for (const r of records) {
-    if (r.t !== 'decision' || r.request.kind !== 'evaluate') continue;
-    const specs: CandidateSpec[] = r.request.candidates;
-    if (!specs.every((s) => outcomes.has(s.id))) break;
-    for (const spec of specs) archive.add(spec, outcomes.get(spec.id) as EvaluationOutcome);
-  }
-  return archive.entries;
-}
-
-/** The run's current Pareto front, lowest f1 first. */
-export function front(request: { runDir: string }): FrontRow[] {
-  return frontOf(archiveFromJournal(request.runDir)).map((e) => ({
-    id: e.spec.id,
-    archiveIndex: e.index,
-    generation: e.spec.generation,
-    genome: e.spec.genome,
-    params: e.spec.params,
-    f1: e.f1,
-    f1Norm: e.f1Norm,
-    f2Norm: e.f2Norm,
-    valLoss: e.outcome.status === 'completed' ? (e.outcome.valLoss ?? null) : null,
-    trainLoss: e.outcome.status === 'completed' ? (e.outcome.trainLoss ?? null) : null,
-    predictedF1Norm: e.spec.prediction?.mean ?? null,
-  }));
-}
-
-/** Runs under a folder (each a subfolder with run.json), oldest name first. */
-export function listRuns(request: { root: string }): RunSummary[] {
-  return listRunFolders(request.root).map(readRunSummary);
-}
-
-/** One run's summary, read from its folder (which must hold a run.json). */
-export function readRunSummary(runDir: string): RunSummary {
-  const manifest = readRunManifest(runDir);
-  const { records } = readJournal(join(runDir, RUN_FILES.journal));
-  const results = records.filter((r) => r.t === 'result');
-  const stamped = records.filter((r): r is Extract<typeof r, { at: string }> => 'at' in r);
-  return {
-    runDir,
-    id: manifest.id,
-    createdAt: manifest.createdAt,
-    algorithm: manifest.search.algorithm,
-    problem: String(manifest.problem.kind ?? 'unknown'),
-    evaluated: results.length,
-    failed: results.filter((r) => r.outcome.status === 'failed').length,
-    finished: records.some((r) => r.t === 'finished'),
-    lastActivity: stamped.length > 0 ? (stamped[stamped.length - 1] as { at: string }).at : null,
-    planned: plannedEvaluations(manifest.search),
-    running: lockHolder(runDir) === 'alive',
-    finalized: existsSync(join(runDir, 'final', 'result.json')),
-  };
-}
-
-/** Candidates a configuration plans for: one batch per generation, capped by maxEvaluations. */
-export function plannedEvaluations(search: SearchConfig): number {
-  const perGeneration = search.algorithm === 'random' ? search.batch : search.population;
-  const planned = perGeneration * search.generations;
-  return search.maxEvaluations === null ? planned : Math.min(planned, search.maxEvaluations);
-}
-
-/**
- * Who holds a run's lock: nobody (no lock, or this process's own), a live other process, or a process that
- * is gone without releasing it (the engine crashed or was killed).
- */
-export function lockHolder(runDir: string): 'none' | 'alive' | 'dead' {
-  const path = join(runDir, 'run.lock');
-  if (!existsSync(path)) return 'none';
-  let pid: number;
-  try {
-    pid = Number(readFileSync(path, 'utf8'));
-  } catch {
-    return 'none';
-  }
-  // An empty lock (killed while writing it) reads as 0: a dead holder all the same.
-  if (!Number.isInteger(pid) || pid <= 0) return 'dead';
-  if (pid === process.pid) return 'none';
-  try {
-    process.kill(pid, 0);
-    return 'alive';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
-  }
-}
-
-export interface FrontDetail extends FrontRow {
-  /** Validation Dice per label at the candidate's best epoch (from its result.json), when trained. */
-  valDice: Record<string, number> | null;
-  /** The candidate's folder, which `emonas predict --model` takes. */
-  folder: string;
-}
-
-/** The front with what each candidate's training folder adds (validation Dice per label). */
-export function frontDetails(request: { runDir: string }): FrontDetail[] {
-  return front(request).map((row) => {
-    const folder = join(request.runDir, RUN_FILES.candidatesDir, row.id);
-    return { ...row, valDice: readValDice(join(folder, 'result.json')), folder };
-  });
-}
-
-function readValDice(path: string): Record<string, number> | null {
-  if (!existsSync(path)) return null;
-  try {
-    const result = JSON.parse(readFileSync(path, 'utf8')) as { valDice?: unknown };
-    const dice = result.valDice;
-    if (dice === null || typeof dice !== 'object') return null;
-    return Object.fromEntries(
-      Object.entries(dice as Record<string, unknown>).filter(
-        (e): e is [string, number] => typeof e[1] === 'number',
-      ),
-    );
-  } catch {
-    return null;
   }
 }

@@ -1,17 +1,17 @@
 // Runs in: a training worker (writes and reads), the engine (reads the job back for `emonas train
 // --resume`). The per-epoch checkpoint a new process resumes a candidate's training from: the job it
 // belongs to, the epoch's weights, Adam's state, the epoch records and every counter of the loop, in
-// one file replaced atomically (temporary file, fsync, rename), so an abort or a kill at any moment
+// one file replaced atomically (core/io's writeFileAtomic with fsync), so an abort or a kill at any moment
 // leaves the previous epoch's checkpoint whole.
 //
 // Layout: 8 bytes "EMNSCKPT", uint32 LE header length, the header as UTF-8 JSON, zero padding to a
 // multiple of 4 bytes, then the float32 LE values of every tensor the header lists, in its order.
-import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
 import type { RandomState } from '../base/random.ts';
+import { writeFileAtomic } from '../io/files.ts';
 import type { EpochRecord, StopReason, TrainJob } from './job.ts';
 import type { PlateauState, ScheduleState } from './schedule.ts';
 
@@ -90,8 +90,9 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * What makes two trainings the same: genome, plan, settings (seed included) and the split. Not the
- * folders: shared storage may be mounted elsewhere on the node a requeued job lands on.
+ * What makes two trainings the same: genome, plan, settings (seed included), the split and the weights it
+ * started from (by hash; absent for a random start, which keeps older fingerprints). Not the folders:
+ * shared storage may be mounted elsewhere on the node a requeued job lands on.
  */
 export function jobFingerprint(job: TrainJob): string {
   const text = canonicalJson({
@@ -100,6 +101,10 @@ export function jobFingerprint(job: TrainJob): string {
     settings: job.settings,
     train: job.train.map((c) => c.id),
     val: job.val.map((c) => c.id),
+    initialWeights: job.initialWeights && {
+      source: job.initialWeights.source,
+      sha256: job.initialWeights.sha256,
+    },
   });
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
@@ -185,26 +190,15 @@ function decode(bytes: Buffer): TrainingCheckpoint | string {
   };
 }
 
-/** Replaces the checkpoint at `path` atomically; the temporary name is unique per host and process. */
+/** Replaces the checkpoint at `path` atomically, on disk before it replaces the previous one. */
 export async function writeCheckpoint(path: string, checkpoint: TrainingCheckpoint): Promise<void> {
-  const temporary = `${path}.${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
   try {
-    const file = await open(temporary, 'w');
-    try {
-      await file.writeFile(encode(checkpoint));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
+    await writeFileAtomic(path, encode(checkpoint), { fsync: true });
   } catch (err) {
-    await rm(temporary, { force: true });
-    const code = (err as { code?: unknown } | null)?.code;
+    if (!(err instanceof EmonasError) || err.code !== 'disk_full') throw err;
     throw new EmonasError(
-      code === 'ENOSPC' ? 'disk_full' : 'internal',
-      code === 'ENOSPC'
-        ? `The disk is full: the training checkpoint ${path} could not be written. Free some space and resume the training.`
-        : `The training checkpoint ${path} could not be written: ${(err as Error).message}.`,
+      'disk_full',
+      `The disk is full: the training checkpoint ${path} could not be written. Free some space and resume the training.`,
       { file: path, cause: err },
     );
   }
@@ -229,7 +223,7 @@ export async function readCheckpoint(path: string, fingerprint?: string): Promis
   if (fingerprint !== undefined && decoded.fingerprint !== fingerprint) {
     return {
       found: false,
-      reason: `${path} belongs to another training (another genome, settings, seed or split).`,
+      reason: `${path} belongs to another training (another genome, settings, seed, split or starting weights).`,
     };
   }
   return { found: true, checkpoint: decoded };

@@ -40,6 +40,17 @@ export interface TrainJob {
   settings: TrainSettings;
   /** Receives the best weights, the model card and the per-epoch log. */
   outDir: string;
+  /** Start from these weights rather than a random initialisation; a resumed checkpoint's still come first. */
+  initialWeights?: InitialWeights;
+}
+
+/** A model folder whose weights a training starts from (checked by core/train/initial-weights.ts). */
+export interface InitialWeights {
+  modelDir: string;
+  /** Whose weights they are, for the record (the final training: the search candidate's id). */
+  source: string;
+  /** SHA-256 of its weights.bin: the worker starts from these bytes or refuses. */
+  sha256: string;
 }
 
 export interface EpochRecord {

@@ -20,7 +20,11 @@ export interface WorkerPort {
   onMessage(listener: (message: HostMessage) => void): void;
   /** `sent` runs once the message has left the process, so exiting after it cannot lose it. */
   send(message: WorkerMessage, sent?: () => void): void;
-  /** Called when the engine side goes away; the worker then stops. */
+  /**
+   * Called when the engine side goes away (its channel closes or the engine process dies); the worker then
+   * stops. An adapter calls core/base/parent-watch.ts's watchParent, which also kills a worker whose main
+   * thread is too busy to stop in time.
+   */
   onDisconnect(listener: () => void): void;
 }
 

@@ -14,7 +14,7 @@ import type { Patch } from '../datasets/pipeline/patch.ts';
 import type { PreparedCase } from '../datasets/pipeline/prepared-case.ts';
 import { samplePatch } from '../datasets/pipeline/sampling.ts';
 import { buildModel } from '../nn/build-model.ts';
-import { saveModel } from '../nn/save-load.ts';
+import { loadModel, saveModel } from '../nn/save-load.ts';
 import {
   checkpointPath,
   jobFingerprint,
@@ -28,10 +28,12 @@ import {
 import { caseDice } from './dice.ts';
 import { appendEpochLog, startEpochLog } from './epoch-log.ts';
 import { predictProbabilities } from './inference.ts';
+import { initialWeightsMismatch, readInitialTensors } from './initial-weights.ts';
 import {
   outputChannels,
   type CandidateResult,
   type EpochRecord,
+  type InitialWeights,
   type StopReason,
   type TrainEvent,
   type TrainJob,
@@ -40,6 +42,7 @@ import { softDiceLoss } from './loss.ts';
 import { writeModelCard, type ModelCard } from './model-card.ts';
 import { computeObjectives, worstF1 } from './objectives.ts';
 import { AdjustableAdam } from './optimizer.ts';
+import { argmaxClasses, decideOnValidation, type StoredPostprocessing } from './postprocess-decision.ts';
 import { EarlyStopping, LearningRatePlateau } from './schedule.ts';
 
 export interface TrainHooks {
@@ -109,6 +112,18 @@ function restoreWeights(model: LayersModel, weights: SavedTensor[]): boolean {
   return true;
 }
 
+/** Puts the weights the job starts from into the new network, or refuses them with a reason naming the file. */
+function startFrom(model: LayersModel, initial: InitialWeights): void {
+  const read = readInitialTensors(initial.modelDir);
+  const mismatch = initialWeightsMismatch(
+    initial,
+    read,
+    model.weights.map((w) => [...w.shape] as number[]),
+  );
+  if (mismatch) throw mismatch;
+  restoreWeights(model, read.tensors);
+}
+
 async function snapshotWeights(model: LayersModel): Promise<SavedTensor[]> {
   return Promise.all(
     model.weights.map(async (w) => ({
@@ -163,8 +178,13 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
       checkpoint = null;
     }
     if (checkpoint) optimizer.restoreState(checkpoint.optimizer);
-    // A fresh start: an earlier training's checkpoint must not be resumed in place of this one's.
-    else await removeCheckpoint(path);
+    else {
+      // A fresh start: an earlier training's checkpoint must not be resumed in place of this one's.
+      await removeCheckpoint(path);
+      // Only the weights carry over: Adam starts at step 0 with empty moments, since those of the training
+      // that made the weights (a search candidate's) belong to its own, shorter schedule.
+      if (job.initialWeights) startFrom(model, job.initialWeights);
+    }
     const params = model.countParams();
     const card: ModelCard = {
       format: 'emonas-model-1',
@@ -225,6 +245,15 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
     if (!hooks.keepCheckpoint) await removeCheckpoint(path);
     const objectives = computeObjectives(outcome.epochs, params, s.objectives);
     const best = outcome.epochs[objectives.bestEpoch];
+    if (outcome.diverged === undefined && best !== undefined) {
+      const postprocessing = await decidePostprocessing(job, valCases, outcome.bestLabelMaps, hooks.signal);
+      await writeModelCard(job.outDir, {
+        ...card,
+        bestEpoch: objectives.bestEpoch,
+        valDice: best.valDice,
+        postprocessing,
+      });
+    }
     const base = {
       params,
       f2: objectives.f2,
@@ -265,6 +294,28 @@ interface LoopOutcome {
   epochs: EpochRecord[];
   stoppedBy: StopReason;
   diverged?: EmonasError;
+  /** The best epoch's validation class maps, when that epoch ran in this process. */
+  bestLabelMaps: Uint8Array[] | null;
+}
+
+/**
+ * The keep-largest-component decision for the saved (best) network: on the best epoch's validation maps,
+ * or, when those were made before a resume, on the validation cases predicted once by the saved weights.
+ */
+async function decidePostprocessing(
+  job: TrainJob,
+  valCases: PreparedCase[],
+  bestLabelMaps: Uint8Array[] | null,
+  signal: AbortSignal | undefined,
+): Promise<StoredPostprocessing> {
+  if (bestLabelMaps) return decideOnValidation(valCases, bestLabelMaps, job.plan, 'best-epoch');
+  const saved = await loadModel(job.outDir);
+  try {
+    const { labelMaps } = await validate(saved, valCases, job, [], signal);
+    return decideOnValidation(valCases, labelMaps, job.plan, 'predicted-after-training');
+  } finally {
+    saved.dispose();
+  }
 }
 
 interface LoopContext {
@@ -301,6 +352,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
   let queue: number[] = resumed ? [...resumed.queue] : [];
   let bestValLoss = resumed?.bestValLoss ?? Infinity;
   let bestEpoch = resumed?.bestEpoch ?? null;
+  let bestLabelMaps: Uint8Array[] | null = null;
   let lastEpochSeconds = 0;
   let stepSeconds = resumed?.stepSeconds ?? 0;
   let validationSeconds = resumed?.validationSeconds ?? 0;
@@ -308,7 +360,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
     if (resumed.earlyStopping) stopper?.restore(resumed.earlyStopping);
     if (resumed.plateau) plateau?.restore(resumed.plateau);
     optimizer.setLearningRate(resumed.learningRate);
-    if (resumed.stoppedBy !== null) return { epochs, stoppedBy: resumed.stoppedBy };
+    if (resumed.stoppedBy !== null) return { epochs, stoppedBy: resumed.stoppedBy, bestLabelMaps };
   }
   // Under a time budget the last epoch is cut short so that its validation still fits: the budget is
   // spent training, not waiting for an epoch that would overrun it. The first epoch always completes.
@@ -316,7 +368,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
     s.maxSeconds !== null && epoch > 0 && elapsed() + stepSeconds + validationSeconds > s.maxSeconds;
 
   for (let epoch = resumed ? resumed.epoch + 1 : 0; epoch < s.epochs; epoch++) {
-    if (outOfTime(epoch)) return { epochs, stoppedBy: 'time-limit' };
+    if (outOfTime(epoch)) return { epochs, stoppedBy: 'time-limit', bestLabelMaps };
     const epochStart = elapsed();
     let lossSum = 0;
     let steps = 0;
@@ -350,7 +402,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
             `${job.genome.learningRate} is probably too high for this network; the candidate is recorded as failed ` +
             `with the worst f1.`,
         );
-        return { epochs, stoppedBy: 'budget', diverged };
+        return { epochs, stoppedBy: 'budget', diverged, bestLabelMaps };
       }
       lossSum += loss;
       steps++;
@@ -359,15 +411,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
     }
     const trainLoss = lossSum / steps;
     const validationStart = elapsed();
-    const validation = await validate(
-      model,
-      valCases,
-      plan,
-      s.patch,
-      2 ** ((job.genome.cells - 1) / 2),
-      labelNames,
-      hooks.signal,
-    );
+    const validation = await validate(model, valCases, job, labelNames, hooks.signal);
     validationSeconds = elapsed() - validationStart;
     const record: EpochRecord = {
       epoch,
@@ -382,6 +426,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
     if (best) {
       bestValLoss = record.valLoss;
       bestEpoch = epoch;
+      bestLabelMaps = validation.labelMaps;
     }
     const stoppedBy: StopReason | null = cutShort
       ? 'time-limit'
@@ -432,21 +477,22 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
       best,
       etaSeconds: Math.min(remaining * lastEpochSeconds, budgetLeft),
     });
-    if (stoppedBy !== null) return { epochs, stoppedBy };
+    if (stoppedBy !== null) return { epochs, stoppedBy, bestLabelMaps };
   }
-  return { epochs, stoppedBy: 'budget' };
+  return { epochs, stoppedBy: 'budget', bestLabelMaps };
 }
 
+/** The validation loss and Dice of the network, and each case's argmax class map (for post-processing). */
 async function validate(
   model: LayersModel,
   cases: PreparedCase[],
-  plan: TrainJob['plan'],
-  patch: Shape3,
-  divisor: number,
+  job: TrainJob,
   labelNames: string[],
   signal: AbortSignal | undefined,
-): Promise<{ valLoss: number; valDice: Record<string, number> }> {
+): Promise<{ valLoss: number; valDice: Record<string, number>; labelMaps: Uint8Array[] }> {
+  const { plan } = job;
   const classes = plan.labels.length;
+  const labelMaps: Uint8Array[] = [];
   let softSum = 0;
   const hardSum = new Array<number>(classes - 1).fill(0);
   for (const c of cases) {
@@ -454,17 +500,18 @@ async function validate(
     // before its SIGKILL) must not wait for the rest. The epoch is then trained again after a resume.
     checkCancelled(signal);
     const probabilities = await predictProbabilities(model, c.image, {
-      patch,
-      divisor,
+      patch: job.settings.patch,
+      divisor: 2 ** ((job.genome.cells - 1) / 2),
       head: plan.head,
       classes,
     });
     const dice = caseDice(probabilities, c.label.data, classes);
+    labelMaps.push(argmaxClasses(probabilities, c.label.data.length, classes));
     softSum += dice.soft.reduce((a, b) => a + b, 0) / dice.soft.length;
     dice.hard.forEach((d, k) => (hardSum[k] = (hardSum[k] as number) + d));
   }
   const n = Math.max(1, cases.length);
   const valDice: Record<string, number> = {};
   labelNames.forEach((name, k) => (valDice[name] = (hardSum[k] as number) / n));
-  return { valLoss: 1 - softSum / n, valDice };
+  return { valLoss: 1 - softSum / n, valDice, labelMaps };
 }

@@ -1,5 +1,6 @@
 // Runs in: a training worker process started with child_process.fork (headless engine). Adapts Node's
-// IPC channel to the WorkerPort and serves one job.
+// IPC channel to the WorkerPort and serves one job; it ends when the engine goes (core/base/parent-watch.ts).
+import { watchParent } from '../base/parent-watch.ts';
 import type { HostMessage, WorkerMessage, WorkerPort } from './protocol.ts';
 import { serveTraining } from './worker-serve.ts';
 
@@ -12,7 +13,7 @@ const port: WorkerPort = {
     else sent?.();
   },
   onDisconnect(listener) {
-    process.on('disconnect', listener);
+    watchParent(listener);
   },
 };
 

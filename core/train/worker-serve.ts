@@ -1,9 +1,11 @@
 // Runs in: a training worker. Serves one training job over a WorkerPort: chooses the backend, trains,
-// reports events and the result, and turns any failure into error data with a sentence (an exhausted
-// wasm heap or typed-array allocation becomes 'out_of_memory').
+// reports events and the result (and in its log whether it resumed from a checkpoint), and turns any
+// failure into error data with a sentence (an exhausted wasm heap or typed-array allocation becomes
+// 'out_of_memory').
 import { EmonasError, toErrorData, type ErrorData } from '../base/errors.ts';
 import { selectBackend } from './backend.ts';
 import { loadCanonicalCase } from './case-loader.ts';
+import type { TrainEvent } from './job.ts';
 import type { WorkerPort } from './protocol.ts';
 import { runTraining } from './trainer.ts';
 
@@ -44,7 +46,10 @@ export function serveTraining(port: WorkerPort, exit: (code: number) => void): v
         const result = await runTraining(message.job, {
           load: loadCanonicalCase,
           backend: choice.backend,
-          onEvent: (event) => port.send({ type: 'event', event }),
+          onEvent: (event) => {
+            if (event.type === 'started') logStart(event);
+            port.send({ type: 'event', event });
+          },
           signal: abort.signal,
           resume: message.resume === true,
         });
@@ -54,4 +59,18 @@ export function serveTraining(port: WorkerPort, exit: (code: number) => void): v
       }
     })();
   });
+}
+
+/**
+ * Says in the worker's log (worker.log in the candidate's folder) whether the training continued from a
+ * checkpoint, so a folder trained in two goes shows it. stdout, not stderr: stderr's last line explains a
+ * crash.
+ */
+function logStart(event: Extract<TrainEvent, { type: 'started' }>): void {
+  if (event.resumedEpochs !== undefined && event.resumedEpochs > 0) {
+    process.stdout.write(`Resumed after epoch ${event.resumedEpochs}, from its checkpoint.\n`);
+  }
+  if (event.checkpointIgnored !== undefined) {
+    process.stdout.write(`Started afresh: ${event.checkpointIgnored}\n`);
+  }
 }

@@ -201,6 +201,8 @@ print(json.dumps(out))
 `,
       [join(folder, 'predictions'), join(dataset, 'imagesTr'), validation.join(',')],
     );
+    expect(validation.length).toBeGreaterThan(0);
+    expect(readBack).toHaveLength(validation.length);
     for (const [n, file] of readBack.entries()) {
       expect(file, validation[n]).toMatchObject({ affine: true, shape: true, integer: true });
       expect(file.labels.every((v) => v === 0 || v === 1 || v === 2)).toBe(true);

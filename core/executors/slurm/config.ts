@@ -1,8 +1,8 @@
 // Runs in: the engine. The Slurm executor's configuration: what a lab writes in its --slurm-config JSON file
 // (partition, account, time limit, GPUs, extra #SBATCH lines, array limits, polling), its defaults, and
 // the validation that turns a mistake into a sentence naming the file and the setting.
-import { readFileSync } from 'node:fs';
 import { EmonasError } from '../../base/errors.ts';
+import { readJsonFileSync } from '../../io/files.ts';
 
 export interface SlurmConfig {
   /** --partition; null: the cluster's default partition. */
@@ -171,23 +171,16 @@ export function parseSlurmConfig(value: unknown, file?: string): SlurmConfig {
 
 /** Reads and checks a --slurm-config file. */
 export function readSlurmConfig(path: string): SlurmConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new EmonasError('not_found', `The Slurm configuration ${path} cannot be read; check the path.`, {
-      file: path,
-    });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new EmonasError(
-      'bad_request',
-      `The Slurm configuration ${path} is not valid JSON: ${(err as Error).message}.`,
-      { file: path },
-    );
-  }
+  const value = readJsonFileSync(path, (problem) =>
+    problem.kind === 'unreadable'
+      ? new EmonasError('not_found', `The Slurm configuration ${path} cannot be read; check the path.`, {
+          file: path,
+        })
+      : new EmonasError(
+          'bad_request',
+          `The Slurm configuration ${path} is not valid JSON: ${problem.detail}.`,
+          { file: path },
+        ),
+  );
   return parseSlurmConfig(value, path);
 }

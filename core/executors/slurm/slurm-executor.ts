@@ -10,8 +10,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmonasError } from '../../base/errors.ts';
-import { sanitiseOutcome } from '../../search/archive.ts';
-import type { EvaluationOutcome } from '../../search/protocol.ts';
 import {
   type EvaluationTask,
   type Executor,
@@ -479,9 +477,9 @@ export class SlurmExecutor implements Executor {
     if (stale.length > 0) await this.commands.scancel(stale).catch(() => undefined);
   }
 
+  /** The outcome as written: the job step wrote it sanitised, and the search checks every outcome it takes. */
   private finishWith(id: string, file: TaskResultFile): void {
-    const outcome: EvaluationOutcome = sanitiseOutcome(file.outcome);
-    this.finished.add({ id, outcome, seconds: file.seconds });
+    this.finished.add({ id, outcome: file.outcome, seconds: file.seconds });
   }
 
   private keyOf(placement: { jobId: string | null; task: BatchTask }): string {

@@ -2,10 +2,9 @@
 // job step talk on shared storage: the task spec the job reads (what to evaluate, with which evaluator,
 // where to write), the result file it writes (the truth about a task, whoever reads it and however often
 // the task ran), and the checkpoint a requeued task resumes from. Each is written atomically.
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
 import { EmonasError } from '../../base/errors.ts';
+import { readJsonFileSync, readJsonSync, writeFileAtomicSync } from '../../io/files.ts';
 import type { FormulaProblemConfig } from '../../search/formula-problem.ts';
 import type { EvaluationOutcome } from '../../search/protocol.ts';
 import type { Genome } from '../../searchspace/genome.ts';
@@ -20,20 +19,16 @@ export interface FormulaEvaluatorSpec {
   epochMs: number;
 }
 
-/** Real training of the candidate (core/train) on a dataset visible to the compute nodes. */
+/**
+ * Real training of the candidate (core/train) with its run's training set-up: the run's training.json on
+ * storage the compute nodes see holds the dataset's cases, plan, split and the whole training settings,
+ * objective included, so a job step trains exactly as a local worker would. The task's seed seeds the
+ * candidate's weights and sampling.
+ */
 export interface TrainingEvaluatorSpec {
   kind: 'training';
-  dataset: string;
-  epochs?: number;
-  stepsPerEpoch?: number;
-  batchSize?: number;
-  patch?: [number, number, number];
-  valFraction?: number;
-  testFraction?: number;
-  /** Seeds the split, the same for every candidate of a run; the task's seed seeds the weights. */
-  splitSeed?: number;
-  maxMinutes?: number;
-  cacheDir?: string;
+  /** Absolute path of the run's training.json. */
+  setupFile: string;
 }
 
 /** A function `(task, signal) => outcome` exported by a module on shared storage (tests, custom problems). */
@@ -100,45 +95,14 @@ export function fingerprintOf(parts: {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
-/**
- * Writes through a temporary file in the same folder, fsync'ed, then renamed over the target: readers on
- * other nodes see the old file or the new one, never half of one. The temporary name carries host and pid,
- * because the same task may run on two nodes at once (a requeue racing a slow node).
- */
+/** Readers on other nodes must see the old file or the new one, never half of one: flushed, then renamed. */
 export function writeFileAtomic(path: string, text: string): void {
-  const temp = `${path}.${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(temp, path);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  }
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  writeFileAtomicSync(path, text, { fsync: true });
 }
 
 /** The result of this evaluation if its file exists, is whole and belongs to it; otherwise null. */
 export function readResultFile(path: string, id: string, fingerprint: string): TaskResultFile | null {
-  const value = readJson(path) as Partial<TaskResultFile> | undefined;
+  const value = readJsonSync(path) as Partial<TaskResultFile> | undefined;
   if (
     value?.format !== 'emonas-slurm-result' ||
     value.version !== 1 ||
@@ -154,7 +118,7 @@ export function readResultFile(path: string, id: string, fingerprint: string): T
 
 /** The saved state of this evaluation, or null when there is none (or it belongs to another one). */
 export function readCheckpointFile(path: string, fingerprint: string): CheckpointFile | null {
-  const value = readJson(path) as Partial<CheckpointFile> | undefined;
+  const value = readJsonSync(path) as Partial<CheckpointFile> | undefined;
   if (
     value?.format !== 'emonas-slurm-checkpoint' ||
     value.version !== 1 ||
@@ -167,28 +131,21 @@ export function readCheckpointFile(path: string, fingerprint: string): Checkpoin
 
 /** Reads a task spec written by the coordinator, checking what the job step relies on. */
 export function readTaskSpec(path: string): TaskSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new EmonasError(
-      'not_found',
-      `The candidate file ${path} cannot be read; it is written by the search coordinator on storage every node must see (check that the run folder is on shared storage).`,
-      { file: path },
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new EmonasError(
-      'unreadable_file',
-      `The candidate file ${path} is not valid JSON: ${(err as Error).message}.`,
-      {
-        file: path,
-      },
-    );
-  }
+  const value = readJsonFileSync(path, (problem) =>
+    problem.kind === 'unreadable'
+      ? new EmonasError(
+          'not_found',
+          `The candidate file ${path} cannot be read; it is written by the search coordinator on storage every node must see (check that the run folder is on shared storage).`,
+          { file: path },
+        )
+      : new EmonasError(
+          'unreadable_file',
+          `The candidate file ${path} is not valid JSON: ${problem.detail}.`,
+          {
+            file: path,
+          },
+        ),
+  );
   const spec = value as Partial<TaskSpec> | null;
   const problem =
     spec === null || typeof spec !== 'object'
@@ -205,7 +162,9 @@ export function readTaskSpec(path: string): TaskSpec {
                 ? 'it lacks the paths of its work folder, result or checkpoint'
                 : !['formula', 'training', 'module'].includes(String(spec.evaluator?.kind))
                   ? `its evaluator kind ${JSON.stringify(spec.evaluator?.kind)} is not formula, training or module`
-                  : null;
+                  : spec.evaluator?.kind === 'training' && typeof spec.evaluator.setupFile !== 'string'
+                    ? 'its training evaluator names no run training set-up (training.json); it was written by an earlier version of Emonas Studio, whose Slurm tasks this version cannot train'
+                    : null;
   if (problem !== null) {
     throw new EmonasError('unsupported_format', `The candidate file ${path} cannot be run: ${problem}.`, {
       file: path,

@@ -4,7 +4,12 @@
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { VolumeData } from '../../../core/api/datasets.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
-import type { CandidateReview, ExportedFiles, ReviewCase } from '../../../core/api/review.ts';
+import type {
+  CandidateReview,
+  ExportedFiles,
+  ModelExportFormat,
+  ReviewCase,
+} from '../../../core/api/review.ts';
 import { CineState } from '../viewer/cine-state.svelte.ts';
 import { asLabels, errorPane, type ErrorPane, type PaneContent } from '../viewer/viewer-model.ts';
 import { ViewerState } from '../viewer/viewer-state.svelte.ts';
@@ -45,7 +50,10 @@ export class ReviewState {
 
   predictionsExport = $state(exportState());
   modelExport = $state(exportState());
+  modelFormat = $state<ModelExportFormat>('tfjs');
   reportExport = $state(exportState());
+  /** Asks before an export replaces an existing file (the engine answers `exists` until told to). */
+  confirmReplace: (question: string) => boolean = (question) => window.confirm(question);
 
   private readonly unsubscribe: () => void;
 
@@ -174,35 +182,57 @@ export class ReviewState {
   }
 
   async exportPredictions(): Promise<void> {
-    await this.run(this.predictionsExport, (folder) =>
-      this.client.call('prediction.export', { runId: this.runId, candidateId: this.candidateId, folder }),
+    await this.run(this.predictionsExport, (folder, overwrite) =>
+      this.client.call('prediction.export', {
+        runId: this.runId,
+        candidateId: this.candidateId,
+        folder,
+        ...(overwrite && { overwrite }),
+      }),
     );
   }
 
   async exportModel(): Promise<void> {
-    await this.run(this.modelExport, (folder) =>
-      this.client.call('model.export', { runId: this.runId, candidateId: this.candidateId, folder }),
+    await this.run(this.modelExport, (folder, overwrite) =>
+      this.client.call('model.export', {
+        runId: this.runId,
+        candidateId: this.candidateId,
+        folder,
+        format: this.modelFormat,
+        ...(overwrite && { overwrite }),
+      }),
     );
   }
 
   async exportReport(): Promise<void> {
-    await this.run(this.reportExport, (file) =>
+    await this.run(this.reportExport, (file, overwrite) =>
       this.client.call('report.export', {
         runId: this.runId,
         candidateId: this.candidateId,
         ...(file.trim() ? { file: file.trim() } : {}),
+        ...(overwrite && { overwrite }),
       }),
     );
   }
 
   private async run(
     state: ExportState,
-    call: (path: string) => Promise<{ ok: true; value: ExportedFiles } | { ok: false; error: ErrorData }>,
+    call: (
+      path: string,
+      overwrite: boolean,
+    ) => Promise<{ ok: true; value: ExportedFiles } | { ok: false; error: ErrorData }>,
   ): Promise<void> {
     state.busy = true;
     state.done = null;
     state.error = null;
-    const result = await call(state.path);
+    let result = await call(state.path, false);
+    if (
+      !result.ok &&
+      result.error.code === 'exists' &&
+      this.confirmReplace(`${result.error.file ?? state.path} exists. Replace it?`)
+    ) {
+      result = await call(state.path, true);
+    }
     state.busy = false;
     if (result.ok) state.done = result.value;
     else state.error = result.error;

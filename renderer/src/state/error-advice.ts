@@ -20,6 +20,7 @@ const ADVICE: Record<ErrorCode, string> = {
   disk_full: 'Free some disk space on the drive holding the data folder, then try again.',
   backend_unavailable: 'See Settings for which training backends are available and why.',
   conflict: 'Choose another name, or remove the existing one first.',
+  exists: 'Choose another name, or agree to replace the existing file.',
   internal: 'This is a fault in Emonas Studio; the engine log has the details. Please report it.',
 };
 

@@ -25,6 +25,8 @@ export class ImportWizard {
   folder = $state('');
   name = $state('');
   copy = $state(false);
+  /** Follow symbolic links out of the folder: for images kept elsewhere on purpose; off by default. */
+  allowLinks = $state(false);
   report = $state.raw<DatasetReport | null>(null);
   progress = $state.raw<{ done: number; total: number } | null>(null);
   record = $state.raw<DatasetRecord | null>(null);
@@ -65,7 +67,10 @@ export class ImportWizard {
     this.error = null;
     this.report = null;
     this.step = 'inspecting';
-    const result = await this.withProgress(folder, () => this.client.call('dataset.inspect', { folder }));
+    const links = this.allowLinks ? { allowLinks: true } : {};
+    const result = await this.withProgress(folder, () =>
+      this.client.call('dataset.inspect', { folder, ...links }),
+    );
     if (!result.ok) {
       this.error = result.error;
       this.step = 'folder';
@@ -83,7 +88,12 @@ export class ImportWizard {
     const folder = this.report.root;
     // The engine inspects the folder again, so the library records the files as they are now.
     const result = await this.withProgress(folder, () =>
-      this.client.call('dataset.import', { folder, name: this.name, copy: this.copy }),
+      this.client.call('dataset.import', {
+        folder,
+        name: this.name,
+        copy: this.copy,
+        ...(this.allowLinks && { allowLinks: true }),
+      }),
     );
     if (!result.ok) {
       this.error = result.error;
@@ -117,6 +127,7 @@ export class ImportWizard {
     this.folder = '';
     this.name = '';
     this.copy = false;
+    this.allowLinks = false;
     this.report = null;
     this.progress = null;
     this.record = null;

@@ -1,9 +1,20 @@
-// Runs in: the renderer. The search wizard's settings: the presets, each setting's bounds and explanation,
-// the checks that explain an invalid combination before the search starts, and the request the engine is
-// sent. Plain logic (no runes), so it is tested in Node. The engine checks everything again
-// (core/search/config.ts); these checks are there to explain, early and in place.
+// Runs in: the renderer. The search wizard's settings: the presets and each setting's bounds (both from
+// core/api, the values the engine's presets are built from), each setting's explanation, the checks that
+// explain an invalid combination before the search starts, and the request the engine is sent. Plain logic
+// (no runes), so it is tested in Node. The engine checks everything again (core/search/config.ts); these
+// checks are there to explain, early and in place.
+import {
+  DEEPEST_CELLS,
+  nearestFit,
+  patchMultiple,
+  SEARCH_PRESETS,
+  SEARCH_SETTING_BOUNDS,
+  unfitSides,
+  type SearchPresetName,
+  type SettingBounds,
+} from '../../../core/api/search-presets.ts';
 
-export type PresetName = 'quick' | 'paper' | 'custom';
+export type PresetName = SearchPresetName | 'custom';
 
 export interface SearchSettings {
   population: number;
@@ -23,49 +34,44 @@ export interface SearchSettings {
 
 export type SettingKey = keyof SearchSettings;
 
-/** What the engine's presets fix beyond the wizard's settings (core/search/config.ts). */
-const LEARNING_GENERATIONS = { quick: 2, paper: 10 } as const;
-const NEIGHBOURHOOD = 3;
-/** A 9-cell network halves the patch four times. */
-const PATCH_MULTIPLE = 16;
+/** Every side a multiple of this fits every network the search may draw, the deepest included. */
+const PATCH_MULTIPLE = patchMultiple(DEEPEST_CELLS);
 
-export const PRESETS: Record<Exclude<PresetName, 'custom'>, SearchSettings> = {
-  quick: {
-    population: 6,
-    generations: 4,
-    epochs: 6,
-    stepsPerEpoch: 20,
+function wizardPreset(name: SearchPresetName): SearchSettings {
+  const p = SEARCH_PRESETS[name];
+  return {
+    population: p.population,
+    generations: p.generations,
+    epochs: p.epochs,
+    stepsPerEpoch: p.stepsPerEpoch,
     patch: '',
-    maxMinutes: 0,
+    maxMinutes: p.maxMinutes,
     workers: 1,
-    surrogate: true,
-    alpha: 0.25,
-    beta: 0.25,
-    seed: 12,
-  },
-  paper: {
-    population: 10,
-    generations: 40,
-    epochs: 120,
-    stepsPerEpoch: 20,
-    patch: '',
-    maxMinutes: 0,
-    workers: 1,
-    surrogate: true,
-    alpha: 0.25,
-    beta: 0.25,
-    seed: 12,
-  },
+    surrogate: p.surrogate,
+    alpha: p.alpha,
+    beta: p.beta,
+    seed: p.seed,
+  };
+}
+
+export const PRESETS: Record<SearchPresetName, SearchSettings> = {
+  quick: wizardPreset('quick'),
+  paper: wizardPreset('paper'),
 };
+
+function presetText(name: SearchPresetName): string {
+  const p = SEARCH_PRESETS[name];
+  return `${p.population} networks per generation, ${p.generations} generations, ${p.epochs} epochs each`;
+}
 
 export const PRESET_TEXT: Record<PresetName, { title: string; text: string }> = {
   quick: {
     title: 'Quick',
-    text: 'A short search to see the method work on your data: 6 networks per generation, 4 generations, 6 epochs each. Hours on a laptop CPU, minutes on a GPU.',
+    text: `A short search to see the method work on your data: ${presetText('quick')}. Hours on a laptop CPU, minutes on a GPU.`,
   },
   paper: {
     title: 'Paper',
-    text: "The EMONAS-Net paper's settings: 10 networks per generation, 40 generations, 120 epochs each. Days on a GPU; meant for a workstation or a cluster.",
+    text: `The EMONAS-Net paper's settings: ${presetText('paper')}. Days on a GPU; meant for a workstation or a cluster.`,
   },
   custom: {
     title: 'Custom',
@@ -73,81 +79,60 @@ export const PRESET_TEXT: Record<PresetName, { title: string; text: string }> = 
   },
 };
 
-export interface SettingSpec {
+export interface SettingSpec extends SettingBounds {
   label: string;
-  min: number;
-  max: number;
-  step: number;
   help: string;
 }
 
 export const SETTING_SPECS: Record<Exclude<SettingKey, 'patch' | 'surrogate'>, SettingSpec> = {
   population: {
     label: 'Population',
-    min: NEIGHBOURHOOD,
-    max: 50,
-    step: 1,
+    ...SEARCH_SETTING_BOUNDS.population,
     help: 'Networks per generation, each solving its own trade-off between error and size. More spreads the front more evenly.',
   },
   generations: {
     label: 'Generations',
-    min: 2,
-    max: 200,
-    step: 1,
+    ...SEARCH_SETTING_BOUNDS.generations,
     help: 'Rounds of the search: the first draws networks at random, the next ones learn which choices work.',
   },
   epochs: {
     label: 'Epochs per candidate',
-    min: 1,
-    max: 500,
-    step: 1,
+    ...SEARCH_SETTING_BOUNDS.epochs,
     help: "Each candidate's training budget; the error measured after it ranks the networks. Early stopping may end a candidate sooner.",
   },
   stepsPerEpoch: {
     label: 'Steps per epoch',
-    min: 1,
-    max: 1000,
-    step: 1,
+    ...SEARCH_SETTING_BOUNDS.stepsPerEpoch,
     help: 'Training batches per epoch; the validation cases are measured after each epoch.',
   },
   maxMinutes: {
     label: 'Time limit per candidate (minutes)',
-    min: 0,
-    max: 1440,
-    step: 1,
+    ...SEARCH_SETTING_BOUNDS.maxMinutes,
     help: 'A candidate still training after this long stops cleanly and keeps its best epoch; 0 means no limit.',
   },
   workers: {
     label: 'Workers',
-    min: 1,
-    max: 16,
-    step: 1,
-    help: 'Candidates trained at the same time, one process each (one per GPU, or per few CPU cores).',
+    ...SEARCH_SETTING_BOUNDS.workers,
+    help: "Candidates trained at the same time, one process each (one per GPU, or per few CPU cores). With more than one, SaMEA breeds a generation's children from the population at its start, applies their replacements in child order and refits its surrogate once per generation, not after every child.",
   },
   alpha: {
     label: 'Alpha (weight of the training loss)',
-    min: 0,
-    max: 1,
-    step: 0.05,
-    help: 'f1 = validation loss + alpha x training loss + beta x late convergence. Alpha favours networks that fit their training data.',
+    ...SEARCH_SETTING_BOUNDS.alpha,
+    help: 'f1 = validation loss + alpha x training loss + beta x early convergence. Alpha favours networks that fit their training data.',
   },
   beta: {
-    label: 'Beta (weight of late convergence)',
-    min: 0,
-    max: 1,
-    step: 0.05,
-    help: 'Beta penalises networks that reach their best epoch late, favouring those that learn quickly.',
+    label: 'Beta (weight of early convergence)',
+    ...SEARCH_SETTING_BOUNDS.beta,
+    help: 'Beta x (epochs - best epoch) / epochs penalises networks whose best epoch comes early (they stopped improving or overfit), favouring those still improving at the end.',
   },
   seed: {
     label: 'Seed',
-    min: 0,
-    max: 2_147_483_647,
-    step: 1,
+    ...SEARCH_SETTING_BOUNDS.seed,
     help: 'The same seed, data and settings repeat the same search.',
   },
 };
 
-export const PATCH_HELP = `The training patch in voxels (e.g. 32 x 48 x 32); every side a multiple of ${PATCH_MULTIPLE}, as the deepest networks halve it four times. Leave empty for the patch planned from the dataset's case sizes.`;
+export const PATCH_HELP = `The training patch in voxels (e.g. 32 x 48 x 32); every side a multiple of ${PATCH_MULTIPLE}, as the deepest networks halve it ${(DEEPEST_CELLS - 1) / 2} times. Leave empty for the patch planned from the dataset's case sizes.`;
 
 export const SURROGATE_HELP =
   'A random forest learns from the networks trained so far and skips children it predicts to be poor, saving training time after the learning generations.';
@@ -160,9 +145,9 @@ export function parsePatch(text: string): [number, number, number] | null | stri
   if (sides.length !== 3 || sides.some((s) => !Number.isInteger(s) || s <= 0)) {
     return 'Give the patch as three whole numbers of voxels, e.g. 32 x 48 x 32.';
   }
-  const bad = sides.filter((s) => s % PATCH_MULTIPLE !== 0);
+  const bad = unfitSides(sides, PATCH_MULTIPLE);
   if (bad.length > 0) {
-    const fixed = sides.map((s) => Math.max(PATCH_MULTIPLE, Math.round(s / PATCH_MULTIPLE) * PATCH_MULTIPLE));
+    const fixed = nearestFit(sides, PATCH_MULTIPLE);
     return `Every side must be a multiple of ${PATCH_MULTIPLE} (${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not); try ${fixed.join(' x ')}.`;
   }
   if (sides.some((s) => s > 256))
@@ -170,9 +155,14 @@ export function parsePatch(text: string): [number, number, number] | null | stri
   return sides as [number, number, number];
 }
 
+/** The engine preset the settings start from: custom settings start from quick. */
+function enginePreset(preset: PresetName): SearchPresetName {
+  return preset === 'paper' ? 'paper' : 'quick';
+}
+
 /** The engine's learning generations for the preset the settings start from. */
 export function learningGenerations(preset: PresetName, generations: number): number {
-  const base = LEARNING_GENERATIONS[preset === 'paper' ? 'paper' : 'quick'];
+  const base = SEARCH_PRESETS[enginePreset(preset)].learningGenerations;
   return Math.max(0, Math.min(base, generations - 1));
 }
 
@@ -200,7 +190,7 @@ export function settingProblems(
   if (!problems.workers && !problems.population && s.workers > s.population) {
     problems.workers = `Only ${s.population} networks train per generation, so more than ${s.population} workers would sit idle; lower the workers or raise the population.`;
   }
-  const learning = LEARNING_GENERATIONS[preset === 'paper' ? 'paper' : 'quick'];
+  const learning = SEARCH_PRESETS[enginePreset(preset)].learningGenerations;
   // Generation 0 draws at random and generations 1..learning learn, so the first one screened is learning + 1.
   if (!problems.generations && s.surrogate && s.generations <= learning + 1) {
     problems.surrogate = `The surrogate only screens networks after the ${learning} learning generations, so with ${s.generations} generations it would never be used: raise the generations to at least ${learning + 2}, or turn the surrogate off.`;
@@ -220,9 +210,9 @@ export function searchRequest(
   return {
     config: {
       algorithm: 'samea',
-      preset: preset === 'paper' ? 'paper' : 'quick',
+      preset: enginePreset(preset),
       population: s.population,
-      neighbourhood: Math.min(NEIGHBOURHOOD, s.population),
+      neighbourhood: Math.min(SEARCH_PRESETS[enginePreset(preset)].neighbourhood, s.population),
       generations: s.generations,
       learningGenerations: learningGenerations(preset, s.generations),
       seed: s.seed,

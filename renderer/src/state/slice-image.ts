@@ -1,16 +1,11 @@
 // Runs in: the renderer. One axial slice of a case as RGBA pixels: the image in grey, windowed to its 1st-99th
-// percentile, and the label map laid over it in a colour per class. A quick look at a case until the full
-// Cornerstone viewer takes this place; voxel i runs left to right, j top to bottom, as stored.
+// percentile, and the label map laid over it in each label's colour (the viewer's and the report's). A quick
+// look at a case until the full Cornerstone viewer takes this place; voxel i runs left to right, j top to
+// bottom, as stored. The same window opens the viewer.
 import type { VolumeData } from '../../../core/api/datasets.ts';
+import { labelColour } from '../../../core/api/review.ts';
 
-/** Class colours (class 1, 2, 3, ...; cycling), drawn at OVERLAY_ALPHA over the image. */
-export const CLASS_COLOURS: [number, number, number][] = [
-  [230, 60, 60],
-  [60, 200, 90],
-  [70, 130, 240],
-  [240, 190, 40],
-  [200, 80, 220],
-];
+/** How strongly a label's colour covers the image. */
 const OVERLAY_ALPHA = 0.45;
 
 /** The 1st and 99th percentiles of the voxel values, from an even sample of at most 65536 voxels. */
@@ -46,7 +41,7 @@ export function renderSlice(
     let b = grey;
     const cls = label ? Number(label.data[offset + p]) : 0;
     if (cls > 0) {
-      const [cr, cg, cb] = CLASS_COLOURS[(cls - 1) % CLASS_COLOURS.length] as [number, number, number];
+      const [cr, cg, cb] = labelColour(cls);
       r = r * (1 - OVERLAY_ALPHA) + cr * OVERLAY_ALPHA;
       g = g * (1 - OVERLAY_ALPHA) + cg * OVERLAY_ALPHA;
       b = b * (1 - OVERLAY_ALPHA) + cb * OVERLAY_ALPHA;

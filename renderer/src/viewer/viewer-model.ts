@@ -212,20 +212,6 @@ export function keyAction(event: {
   }
 }
 
-/** The 1st and 99th percentiles of the image, from an even sample: the initial window. */
-export function initialWindow(data: VolumeData['data']): [number, number] {
-  const step = Math.max(1, Math.floor(data.length / 65536));
-  const sample: number[] = [];
-  for (let n = 0; n < data.length; n += step) sample.push(Number(data[n]));
-  sample.sort((a, b) => a - b);
-  if (sample.length === 0) return [0, 1];
-  const at = (q: number) =>
-    sample[Math.min(sample.length - 1, Math.floor(q * (sample.length - 1)))] as number;
-  const lo = at(0.01);
-  const hi = at(0.99);
-  return hi > lo ? [lo, hi] : [lo, lo + 1];
-}
-
 /** A label map as the viewer's overlays take it: one byte per voxel (label values fit in 0..255). */
 export function asLabels(data: VolumeData['data']): Uint8Array {
   return data instanceof Uint8Array ? data : Uint8Array.from(data, Number);

@@ -3,14 +3,9 @@
 // so the panes' agreement is visible on the page. It drives the Cornerstone facade through ViewerHandle and
 // outlives it: a viewer rebuilt with other panes opens where the last one was.
 import type { VolumeData } from '../../../core/api/datasets.ts';
+import { intensityWindow } from '../state/slice-image.ts';
 import type { ViewerHandle } from './cornerstone-viewer.ts';
-import {
-  initialWindow,
-  type LabelStyle,
-  type Orientation,
-  type PaneSnapshot,
-  type ViewerAction,
-} from './viewer-model.ts';
+import type { LabelStyle, Orientation, PaneSnapshot, ViewerAction } from './viewer-model.ts';
 
 export class ViewerState {
   orientation = $state<Orientation>('acquisition');
@@ -33,7 +28,7 @@ export class ViewerState {
     /** The slice (along k) a new viewer opens at, as acquired; the middle one otherwise. */
     private readonly openAt: number | null = null,
   ) {
-    this.defaultVoi = initialWindow(image.data);
+    this.defaultVoi = intensityWindow(image.data);
     this.voi = this.defaultVoi;
   }
 

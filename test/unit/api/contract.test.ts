@@ -19,6 +19,7 @@ describe('the contract tables', () => {
   });
 
   it('throttles only on a key the payload has, at a sane rate', () => {
+    expect(eventNames.some((name) => (events[name] as { throttle?: unknown }).throttle)).toBe(true);
     for (const name of eventNames) {
       const spec = events[name] as { summary: string; throttle?: { perSecond: number; key: string } };
       expect(spec.summary).toMatch(/^[A-Z].*\.$/);

@@ -134,6 +134,7 @@ describe('cancel and interruption', () => {
     await finished;
     const after = value(await second.call('run.progress', { runId: run.runId }));
     expect(after.summary.state).toBe('finished');
+    expect(after.candidates.length).toBeGreaterThan(0);
     expect(after.candidates.every((c) => c.status === 'completed' || c.status === 'failed')).toBe(true);
   });
 

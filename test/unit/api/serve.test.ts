@@ -8,7 +8,7 @@ import type { ApiEndpoint } from '../../../core/api/client.ts';
 import { fail, ok } from '../../../core/api/envelope.ts';
 import type { EventName } from '../../../core/api/events.ts';
 import { decodeMessage, encodeMessage } from '../../../core/api/wire.ts';
-import { startServer, type RunningServer } from '../../../core/service/serve.ts';
+import { startServer, type RunningServer } from '../../../core/transports/websocket-server.ts';
 
 /** A stand-in engine: echoes its input, answers a typed array for 'case.volume', and can emit events. */
 function fakeEndpoint() {

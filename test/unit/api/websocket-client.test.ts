@@ -3,7 +3,7 @@ import NodeWebSocket from 'ws';
 import type { ApiEndpoint } from '../../../core/api/client.ts';
 import { ok } from '../../../core/api/envelope.ts';
 import type { EventName } from '../../../core/api/events.ts';
-import { startServer, type RunningServer } from '../../../core/service/serve.ts';
+import { startServer, type RunningServer } from '../../../core/transports/websocket-server.ts';
 import { connect, locateEngine, NoEngineError } from '../../../renderer/src/api/connect.ts';
 import type { EmonasBridge } from '../../../renderer/src/api/ipc-client.ts';
 import { WebSocketClient, type SocketFactory } from '../../../renderer/src/api/websocket-client.ts';

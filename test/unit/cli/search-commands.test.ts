@@ -1,11 +1,14 @@
 // The search commands end to end on a tiny real search (two candidates, one epoch of two steps, trained
-// at once by two workers): search, then front --json, runs --json and predict --model on a candidate folder.
+// at once by two workers): search, then front --json, runs --json, predict --model on a candidate folder
+// and finalize, from the chosen candidate's weights and with --fresh.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { tinySearchConfig } from '../../fixtures/tiny-search.ts';
 import { smallHippocampus } from '../api/demo-fixture.ts';
 
 const EMONAS = fileURLToPath(new URL('../../../bin/emonas.mjs', import.meta.url));
@@ -15,7 +18,7 @@ function emonas(...args: string[]): { status: number | null; stdout: string; std
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-it('searches, then shows the front and the run, and predicts with a candidate', { timeout: 240_000 }, () => {
+it('searches, shows the front and runs, predicts with a candidate, finalizes', { timeout: 300_000 }, () => {
   const temp = mkdtempSync(join(tmpdir(), 'emonas-cli-search-'));
   const dataset = smallHippocampus([
     'hippocampus_001',
@@ -24,18 +27,7 @@ it('searches, then shows the front and the run, and predicts with a candidate', 
     'hippocampus_006',
   ]);
   const config = join(temp, 'search.json');
-  // Seed 134 starts from two networks of 150k to 170k parameters, quick to train on a loaded machine.
-  writeFileSync(
-    config,
-    JSON.stringify({
-      population: 2,
-      neighbourhood: 2,
-      generations: 2,
-      learningGenerations: 1,
-      maxEvaluations: 2,
-      seed: 134,
-    }),
-  );
+  writeFileSync(config, JSON.stringify(tinySearchConfig()));
   const runDir = join(temp, 'runs', 'tiny');
   const search = emonas(
     'search',
@@ -98,4 +90,21 @@ it('searches, then shows the front and the run, and predicts with a candidate', 
   );
   expect(predict.status, predict.stderr).toBe(0);
   expect(existsSync(join(out, 'hippocampus_001.nii.gz'))).toBe(true);
+
+  // The front's most accurate network comes first; finalize chooses it and starts from its weights.
+  const chosen = rows[0]?.candidate as string;
+  const weights = createHash('sha256')
+    .update(readFileSync(join(runDir, 'candidates', chosen, 'weights.bin')))
+    .digest('hex');
+  const short = ['--epochs', '1', '--steps-per-epoch', '1', '--json'];
+  const finalized = emonas('finalize', runDir, ...short);
+  expect(finalized.status, finalized.stderr).toBe(0);
+  expect(JSON.parse(finalized.stdout)).toMatchObject({
+    candidate: chosen,
+    status: 'completed',
+    startedFrom: { candidate: chosen, sha256: weights },
+  });
+  const fresh = emonas('finalize', runDir, '--fresh', ...short);
+  expect(fresh.status, fresh.stderr).toBe(0);
+  expect(JSON.parse(fresh.stdout)).toMatchObject({ candidate: chosen, startedFrom: 'fresh' });
 });

@@ -29,6 +29,7 @@ describe('the real Decathlon Task04_Hippocampus', () => {
   });
 
   it('has 1 mm spacing and shapes within 31..43 x 40..59 x 24..47', () => {
+    expect(report.cases).toHaveLength(200);
     for (const c of report.cases) expect(c.spacing?.map((s) => Math.round(s * 1e4) / 1e4)).toEqual([1, 1, 1]);
     expect(report.summary.shape?.min).toEqual([31, 40, 24]);
     expect(report.summary.shape?.max).toEqual([43, 59, 47]);

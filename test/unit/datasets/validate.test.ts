@@ -249,7 +249,9 @@ describe('each broken input is reported on its case, naming the file', () => {
     const report = await inspectAsUnprivileged(tree.root);
     expect(report.problems).toEqual([]);
     expect(report.summary.usable).toBe(0);
-    for (const c of report.cases.filter((e) => e.subset === 'train')) {
+    const train = report.cases.filter((e) => e.subset === 'train');
+    expect(train.length).toBeGreaterThan(0);
+    for (const c of train) {
       expect(c.problems).toEqual([
         {
           message: `labelsTr/${c.id}.nii.gz cannot be read: permission denied. Give your user read access to it.`,

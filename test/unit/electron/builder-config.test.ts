@@ -59,6 +59,7 @@ describe('electron-builder.yml', () => {
     expect(magic(config.win.icon, 4)).toEqual(Buffer.from([0, 0, 1, 0]));
     expect(magic(config.mac.icon, 4).toString('ascii')).toBe('icns');
     expect(existsSync(join(root, config.directories.buildResources))).toBe(true);
+    expect(config.extraResources.length).toBeGreaterThan(0);
     for (const { from } of config.extraResources) expect(existsSync(join(root, from)), from).toBe(true);
   });
 

@@ -9,7 +9,7 @@ import {
 
 describe('Electron security settings', () => {
   it('isolates, sandboxes and keeps Node out of every window', () => {
-    const prefs = secureWebPreferences('/x/preload.cjs');
+    const prefs = secureWebPreferences('/x/preload.cjs', true);
     expect(prefs).toMatchObject({
       preload: '/x/preload.cjs',
       contextIsolation: true,
@@ -22,6 +22,11 @@ describe('Electron security settings', () => {
       webviewTag: false,
       spellcheck: false,
     });
+  });
+
+  it('turns DevTools off in a packaged build and leaves them on in development', () => {
+    expect(secureWebPreferences('/x/preload.cjs', true).devTools).toBe(false);
+    expect(secureWebPreferences('/x/preload.cjs', false).devTools).toBe(true);
   });
 
   it('lets pages reach only the app itself and engines on this machine', () => {

@@ -61,20 +61,28 @@ describe('broken NIfTI files', () => {
     expect((await readVolume(join(dir, 'good.nii'))).data).toEqual(volume.data);
   });
 
-  it('accepts valid oddities: several gzip members, bytes after the voxels, vox_offset 0', async () => {
+  it('accepts valid oddities: several gzip members, vox_offset 0', async () => {
     const members = fixture(
       'members.nii.gz',
       Buffer.concat([gzipSync(plain.subarray(0, 900)), gzipSync(plain.subarray(900))]),
     );
-    const trailing = fixture('trailing.nii.gz', gzipSync(Buffer.concat([plain, Buffer.alloc(64)])));
     const zeroOffset = fixture(
       'zero-offset.nii',
       patched((b) => b.writeFloatLE(0, 108)),
     );
-    for (const file of [members, trailing, zeroOffset]) {
+    for (const file of [members, zeroOffset]) {
       expect((await readVolumeHeader(file)).shape).toEqual([10, 10, 10]);
       expect((await readVolume(file)).data).toEqual(volume.data);
     }
+  });
+
+  it('refuses data past the declared voxels, in the stream, after it, or in a plain file', async () => {
+    const inStream = fixture('trailing.nii.gz', gzipSync(Buffer.concat([plain, Buffer.alloc(64)])));
+    await expectFailure(inStream, 'unreadable_file', ['more than its header declares', 'once decompressed']);
+    const afterStream = fixture('after.nii.gz', Buffer.concat([gzipSync(plain), Buffer.alloc(64)]));
+    await expectFailure(afterStream, 'unreadable_file', ['64 bytes after the end of its compressed data']);
+    const plainTrailing = fixture('trailing.nii', Buffer.concat([plain, Buffer.alloc(64)]));
+    await expectFailure(plainTrailing, 'unreadable_file', ['64 more bytes']);
   });
 
   it('a gzipped file cut short in its voxels or in its header', async () => {

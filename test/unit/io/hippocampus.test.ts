@@ -118,6 +118,7 @@ describe('the real Task04_Hippocampus files', () => {
 
   it('all decode, an image and its label always on the same grid', async () => {
     const images = all.filter((rel) => rel.startsWith('imagesTr/'));
+    expect(images).toHaveLength(200);
     for (const rel of images) {
       const [image, label] = await Promise.all([
         readVolume(join(ROOT, rel)),

@@ -106,6 +106,7 @@ function fixture(name: string): { file: string; want: Expected } {
 
 function expectAffine(volume: Pick<Volume, 'spacing' | 'origin' | 'direction'>, want: number[], tol = 1e-5) {
   const got = rasAffineFromGeometry(volume);
+  expect(got).toHaveLength(want.length);
   got.forEach((v, i) => expect(v).toBeCloseTo(want[i] as number, -Math.log10(tol)));
 }
 
@@ -229,6 +230,7 @@ describe('NIfTI reading', () => {
   });
 
   it('reads the same header without decoding voxels as when opening the whole file', async () => {
+    expect(Object.keys(expected).length).toBeGreaterThan(0);
     for (const name of Object.keys(expected)) {
       const file = join(dir, name);
       expect(await readVolumeHeader(file)).toEqual((await openVolume(file)).header);

@@ -157,6 +157,7 @@ describe('NIfTI writing', () => {
     const step = header.nifti?.sclSlope ?? 0;
     expect(step).toBeGreaterThan(0);
     // Quantisation error is at most half a step (plus float32 rounding).
+    expect(back.data).toHaveLength(data.length);
     back.data.forEach((v, i) =>
       expect(Math.abs(v - (data[i] as number))).toBeLessThanOrEqual(step / 2 + 1e-5),
     );

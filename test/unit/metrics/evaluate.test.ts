@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeVolume } from '../../../core/io/volume-files.ts';
 import type { Mat3, Vec3, Volume } from '../../../core/io/volume.ts';
-import { evaluatePredictions, evaluationCsv } from '../../../core/service/evaluate.ts';
+import { evaluatePredictions } from '../../../core/metrics/evaluation/evaluate-folder.ts';
+import { evaluationCsv } from '../../../core/metrics/evaluation/report.ts';
 import { hippocampusFolder } from '../../../bench/metrics/bundle.ts';
 import { block, paint } from './helpers.ts';
 
@@ -63,6 +64,21 @@ async function plainFixture(name: string) {
   return { gt, pred };
 }
 
+/** Two predictions off their ground truth's grid and one without ground truth: nothing to evaluate. */
+async function unevaluableFixture(name: string) {
+  const gt = join(root, name, 'gt');
+  const pred = join(root, name, 'pred');
+  mkdirSync(gt, { recursive: true });
+  mkdirSync(pred, { recursive: true });
+  const reference = labelVolume([[1, block([1, 1, 1], [3, 3, 1])]]);
+  for (const id of ['case_x', 'case_y']) {
+    await writeVolume(join(gt, `${id}_gt.nii.gz`), reference);
+    await writeVolume(join(pred, `${id}.nii.gz`), labelVolume([], SHAPE, [1.5, 1.5, 5]));
+  }
+  await writeVolume(join(pred, 'stray.nii.gz'), reference);
+  return { gt, pred };
+}
+
 describe('evaluatePredictions on plain folders', () => {
   it('pairs by case id, scores each structure in mm and lists unusable pairs with their file', async () => {
     const { gt, pred } = await plainFixture('plain');
@@ -90,6 +106,24 @@ describe('evaluatePredictions on plain folders', () => {
     expect(csv).toHaveLength(1 + 2 * 2);
     expect(csv[0]).toContain('hd95_mm');
     expect(csv[1]).toMatch(/^case_a,,,label_1,whole,0,/);
+  });
+
+  it('names every case it could not evaluate when none can be', async () => {
+    const { gt, pred } = await unevaluableFixture('none');
+    const err = await evaluatePredictions({ pred, gt }).then(
+      () => {
+        throw new Error('expected no case to be evaluated');
+      },
+      (e: unknown) => e as { message: string; details: { problems: { file: string }[] } },
+    );
+    expect(err.message).toContain('No case could be evaluated (3 problem(s))');
+    for (const name of ['case_x.nii.gz is not on the grid', 'case_y.nii.gz is not on the grid']) {
+      expect(err.message).toContain(name);
+    }
+    expect(err.message).toContain('stray.nii.gz has no ground truth');
+    expect(err.details.problems.map((p) => p.file).sort()).toEqual(
+      ['case_x', 'case_y', 'stray'].map((n) => join(pred, `${n}.nii.gz`)),
+    );
   });
 
   it('tells which folder does not exist', async () => {
@@ -121,6 +155,15 @@ describe('emonas evaluate', () => {
     expect(r.stderr).toContain('case_c.nii.gz is not on the grid');
     expect(r.stderr).toContain('stray.nii.gz has no ground truth');
     expect(readFileSync(csv, 'utf8').split('\n')[0]).toMatch(/^case,patient,phase,structure/);
+  });
+
+  it('exits 1 naming every case when none can be evaluated', async () => {
+    const { gt, pred } = await unevaluableFixture('none-cli');
+    const r = emonas(['evaluate', '--pred', pred, '--gt', gt]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('case_x.nii.gz is not on the grid');
+    expect(r.stderr).toContain('case_y.nii.gz is not on the grid');
+    expect(r.stderr).toContain('stray.nii.gz has no ground truth');
   });
 
   it('rejects a bad option with status 2', () => {

@@ -3,6 +3,7 @@ import { tick } from 'svelte';
 import { describe, expect, it } from 'vitest';
 import type { VolumeData } from '../../../core/api/datasets.ts';
 import { fail } from '../../../core/api/envelope.ts';
+import { labelColour } from '../../../core/api/review.ts';
 import type { RunSummary } from '../../../core/api/runs.ts';
 import SearchesPage from '../../../renderer/src/components/SearchesPage.svelte';
 import { RunView } from '../../../renderer/src/review/run-view.svelte.ts';
@@ -10,7 +11,7 @@ import { CasePreview } from '../../../renderer/src/state/case-preview.svelte.ts'
 import { DashboardState } from '../../../renderer/src/state/dashboard.svelte.ts';
 import { SearchWizard } from '../../../renderer/src/state/search-wizard.svelte.ts';
 import { RunsState } from '../../../renderer/src/state/runs.svelte.ts';
-import { CLASS_COLOURS, intensityWindow, renderSlice } from '../../../renderer/src/state/slice-image.ts';
+import { intensityWindow, renderSlice } from '../../../renderer/src/state/slice-image.ts';
 import { FakeClient, ok } from './fake-client.ts';
 
 const settle = async () => {
@@ -121,7 +122,7 @@ describe('the slice preview', () => {
     expect([width, height]).toEqual([2, 2]);
     expect([...pixels.slice(0, 4)]).toEqual([0, 0, 0, 255]);
     expect([...pixels.slice(12, 16)]).toEqual([0, 0, 0, 255]);
-    const red = CLASS_COLOURS[0] as [number, number, number];
+    const red = labelColour(1);
     expect(pixels[4]).toBe(Math.round(255 * 0.55 + red[0] * 0.45));
     expect(pixels[5]).toBe(Math.round(255 * 0.55 + red[1] * 0.45));
     expect(pixels[9]).toBeGreaterThan(pixels[8] as number);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RandomStream } from '../../../core/base/random.ts';
-import { front, resume, startSearch } from '../../../core/service/search.ts';
+import { front } from '../../../core/runs/run-summary.ts';
+import { resume, startSearch } from '../../../core/service/search.ts';
 import { RUN_CONFIG, decisionLines, resultIds, tempRoot } from './fixtures.ts';
 
 const CHILD = fileURLToPath(new URL('./kill-child.ts', import.meta.url));

@@ -8,7 +8,8 @@ import { readJournal } from '../../../core/runs/journal.ts';
 import { RUN_FILES } from '../../../core/runs/run-folder.ts';
 import { formulaEvaluator } from '../../../core/search/formula-problem.ts';
 import type { EvaluationOutcome } from '../../../core/search/protocol.ts';
-import { front, listRuns, resume, startSearch } from '../../../core/service/search.ts';
+import { front, listRuns } from '../../../core/runs/run-summary.ts';
+import { resume, startSearch } from '../../../core/service/search.ts';
 import { countParams } from '../../../core/nn/param-count.ts';
 import { RUN_CONFIG, decisionLines, resultIds, tempRoot } from './fixtures.ts';
 
@@ -225,12 +226,56 @@ describe('a search run on disk', () => {
     );
     const manifest = JSON.parse(readFileSync(join(many, RUN_FILES.manifest), 'utf8'));
     expect(manifest.search.evaluationOrder).toBe('generation');
+    expect(manifest.search.surrogate.refit).toBe('per-generation');
     expect(manifest.executor.slots).toBe(3);
+    expect(manifest.evaluation).toMatchObject({
+      slots: 3,
+      order: 'generation',
+      surrogateRefit: 'per-generation',
+    });
+    expect(manifest.evaluation.description).toContain('once per generation');
     const b = await startSearch(
-      { runDir: one, config: { ...RUN_CONFIG, evaluationOrder: 'generation' } },
+      {
+        runDir: one,
+        config: {
+          ...RUN_CONFIG,
+          evaluationOrder: 'generation',
+          surrogate: { trees: 30, refit: 'per-generation' },
+        },
+      },
       { executor: countingExecutor(new Map(), undefined, 1) },
     );
     expect(decisionLines(many)).toEqual(decisionLines(one));
     expect(a.front).toEqual(b.front);
+  });
+
+  it('keeps a configured per-child refit with several slots and records it in run.json', async () => {
+    const runDir = join(root, 'per-child');
+    const config = { ...RUN_CONFIG, surrogate: { trees: 30, refit: 'per-child' } };
+    await startSearch({ runDir, config }, { executor: countingExecutor(new Map(), undefined, 3) });
+    const manifest = JSON.parse(readFileSync(join(runDir, RUN_FILES.manifest), 'utf8'));
+    expect(manifest.search.surrogate.refit).toBe('per-child');
+    expect(manifest.evaluation).toMatchObject({ slots: 3, order: 'generation', surrogateRefit: 'per-child' });
+    const predictions = readJournal(join(runDir, RUN_FILES.journal)).records.flatMap((r) =>
+      r.t === 'prediction' ? [r] : [],
+    );
+    expect(predictions.length).toBeGreaterThan(0);
+    // One forest per screened child, each on a longer archive prefix than the one before within a generation.
+    for (const p of predictions) expect(p.ids).toHaveLength(1);
+  });
+
+  it('replays a run made before run.json stated its evaluation as it ran', async () => {
+    const runDir = join(root, 'before-evaluation');
+    await startSearch(
+      { runDir, config: RUN_CONFIG },
+      { executor: countingExecutor(new Map(), undefined, 3) },
+    );
+    const path = join(runDir, RUN_FILES.manifest);
+    const old = JSON.parse(readFileSync(path, 'utf8'));
+    // Such runs kept the preset's per-child refit in run.json yet refitted once per generation.
+    delete old.evaluation;
+    old.search.surrogate.refit = 'per-child';
+    writeFileSync(path, JSON.stringify(old));
+    await expect(resume({ runDir })).resolves.toMatchObject({ status: 'finished' });
   });
 });

@@ -10,21 +10,12 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { readJournal } from '../../../core/runs/journal.ts';
+import { tinySearchConfig } from '../../fixtures/tiny-search.ts';
 import { smallHippocampus } from '../api/demo-fixture.ts';
 
 const CHILD = fileURLToPath(new URL('./training-kill-child.ts', import.meta.url));
 
-const CONFIG = {
-  algorithm: 'samea',
-  preset: 'quick',
-  population: 2,
-  neighbourhood: 2,
-  generations: 2,
-  learningGenerations: 1,
-  maxEvaluations: 3,
-  // Its three candidates are networks of 140k to 170k parameters: quick to train even on a loaded machine.
-  seed: 134,
-};
+const CONFIG = { algorithm: 'samea', preset: 'quick', ...tinySearchConfig(3) };
 
 const MODEL_FILES = [
   'model.json',
@@ -137,13 +128,17 @@ it('retrains only the candidate killed in training, and loses nothing', { timeou
   expect(records.filter((r) => r.t === 'finished')).toHaveLength(1);
 
   // Nothing is lost: every file is still there, and the completed candidates' files are unchanged.
+  let unchanged = 0;
   for (const [path, hash] of before) {
-    if (path === 'run.lock') continue;
+    // The engine's live state: its lock and its workers (core/runs/worker-registry.ts), gone once it ends.
+    if (path === 'run.lock' || path === 'workers.json') continue;
     expect(after.has(path), `${path} disappeared`).toBe(true);
     if (completedBefore.some((id) => path.startsWith(join('candidates', id) + '/'))) {
       expect(after.get(path), `${path} changed`).toBe(hash);
+      unchanged++;
     }
   }
+  expect(unchanged).toBeGreaterThan(0);
   // Each trained candidate's folder is a model folder as emonas train writes it.
   const results = records.filter((r) => r.t === 'result');
   expect(results).toHaveLength(3);
@@ -154,4 +149,30 @@ it('retrains only the candidate killed in training, and loses nothing', { timeou
     }
   }
   expect(results.some((r) => r.t === 'result' && r.outcome.status === 'completed')).toBe(true);
+
+  // run.json names the backends the workers trained on and every file the search trained and validated on.
+  const manifest = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+  const backends = results.flatMap((r) =>
+    r.t === 'result' && r.outcome.status === 'completed'
+      ? [JSON.parse(readFileSync(join(runDir, 'candidates', r.id, 'emonas-model.json'), 'utf8')).backend]
+      : [],
+  );
+  expect(backends.length).toBeGreaterThan(0);
+  expect(manifest.backends).toEqual([...new Set(backends)]);
+  const files = manifest.dataset.files as { id: string; files: { path: string; sha256: string }[] }[];
+  expect(files.map((c) => c.id).sort()).toEqual(
+    readdirSync(join(dataset, 'imagesTr'))
+      .map((f) => f.replace('.nii.gz', ''))
+      .sort(),
+  );
+  for (const c of files) {
+    expect(c.files).toHaveLength(2);
+    for (const f of c.files) {
+      expect(f.sha256).toBe(
+        createHash('sha256')
+          .update(readFileSync(join(dataset, f.path)))
+          .digest('hex'),
+      );
+    }
+  }
 });

@@ -17,6 +17,7 @@ describe.each(['nsga2', 'random'] as const)('%s baseline', (algorithm) => {
     const again = runFormula({ algorithm, seed: 7, generations: 12, maxEvaluations: 100 });
     expect(JSON.stringify(again.requests)).toBe(JSON.stringify(run.requests));
     const hv = run.logs.map((l) => l.hypervolume as number);
+    expect(hv.length).toBeGreaterThan(1);
     for (let i = 1; i < hv.length; i++) expect(hv[i]).toBeGreaterThanOrEqual(hv[i - 1] as number);
   });
 });

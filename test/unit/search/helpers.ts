@@ -14,6 +14,7 @@ import { runInMemory } from '../../../core/search/run-in-memory.ts';
 import { RandomForestSurrogate } from '../../../core/search/surrogate.ts';
 import type { StrategyContext } from '../../../core/search/strategy-kit.ts';
 import { cachedParamCounter } from '../../../core/searchspace/param-counter.ts';
+import type { SizeCheck } from '../../../core/searchspace/size-bound.ts';
 
 export const paramCounter = cachedParamCounter((g) => countParams(g, { inChannels: 1, classes: 1 }));
 export const context: StrategyContext = {
@@ -44,10 +45,12 @@ export function runFormula(
   options: {
     formula?: Partial<FormulaProblemConfig>;
     evaluate?: (spec: CandidateSpec) => EvaluationOutcome;
+    /** The search's size bound. */
+    sizeCheck?: SizeCheck;
   } = {},
 ): Trace {
   const config = resolveSearchConfig(overrides);
-  const strategy = createStrategy(config, context);
+  const strategy = createStrategy(config, { ...context, sizeCheck: options.sizeCheck ?? null });
   const evaluate =
     options.evaluate ?? formulaEvaluator({ noise: 0, noiseSeed: 0, divergence: false, ...options.formula });
   const requests: StrategyRequest[] = [];

@@ -45,6 +45,7 @@ describe('subproblem probabilities', () => {
     );
     const raw = [2 / 3.000001 + 0.2 / 3, 0.2 / 3, 1 / 3.000001 + 0.2 / 3];
     const total = raw.reduce((a, b) => a + b, 0);
+    expect(p).toHaveLength(raw.length);
     p.forEach((v, k) => expect(v).toBeCloseTo((raw[k] as number) / total, 12));
   });
 
@@ -68,7 +69,10 @@ describe('value probabilities', () => {
     archive.add(spec('b', [1, 1, 1, 0, 0, 0, 1, 1, 1, 1], 0.4), { status: 'completed', f1: 0.3 });
     archive.add(spec('c', [0, 1, 1, 0, 0, 0, 1, 1, 1, 1], 0.4), { status: 'completed', f1: Number.NaN });
     const p = valueProbabilities(archive.entries, 1.5, 0.2);
+    expect(p.genes.length).toBeGreaterThan(0);
+    expect(p.restrictedOps.length).toBeGreaterThan(0);
     for (const vector of [...p.genes, ...p.restrictedOps]) {
+      expect(vector.length).toBeGreaterThan(0);
       for (const v of vector) expect(v).toBeGreaterThan(0);
       expect(vector.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     }

@@ -32,12 +32,13 @@ describe('SaMEA on the formula problem', () => {
       'g0-c4',
       'g0-c5',
     ]);
-    for (const b of batches.slice(1)) {
-      if (b.candidates[0]!.phase !== 'infill') expect(b.candidates).toHaveLength(1);
-    }
+    const children = batches.slice(1).filter((b) => b.candidates[0]!.phase !== 'infill');
+    expect(children.length).toBeGreaterThan(0);
+    for (const b of children) expect(b.candidates).toHaveLength(1);
   });
 
   it('trains every child in the learning generations, subproblem j for child j', () => {
+    expect(config.learningGenerations).toBeGreaterThan(0);
     for (let g = 1; g <= config.learningGenerations; g++) {
       const born = archive.filter((e) => e.spec.generation === g);
       expect(born.map((e) => e.spec.subproblem)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -48,6 +49,9 @@ describe('SaMEA on the formula problem', () => {
   it('screens exploitation children with the surrogate and trains at least the two infill picks', () => {
     const exploitation = run.logs.filter((l) => l.phase === 'exploitation');
     expect(exploitation).toHaveLength(config.generations - 1 - config.learningGenerations);
+    expect(exploitation.length).toBeGreaterThan(0);
+    // The rule about infill picks below is tested only if some generation deferred two or more children.
+    expect(exploitation.some((l) => (l.deferred as string[]).length >= 2)).toBe(true);
     for (const log of exploitation) {
       const trained = log.trained as string[];
       const deferred = log.deferred as string[];
@@ -60,6 +64,7 @@ describe('SaMEA on the formula problem', () => {
     expect(screened.length).toBeGreaterThan(0);
     expect(screened.every((e) => e.spec.prediction !== null && e.spec.prediction.std >= 0)).toBe(true);
     const taus = exploitation.map((l) => l.kendallTau).filter((t) => t !== null);
+    expect(taus.length).toBeGreaterThan(0);
     for (const t of taus) expect(Math.abs(t as number)).toBeLessThanOrEqual(1);
   });
 
@@ -71,21 +76,27 @@ describe('SaMEA on the formula problem', () => {
 
   it('replaces only within the child’s neighbourhood, and logs the reference mutation rates', () => {
     const hood = neighbourhoods(weightVectors(6, 0.5, 1), 3);
+    expect(run.logs.length).toBeGreaterThan(1);
+    let replaced = 0;
     for (const log of run.logs.slice(1)) {
       for (const r of log.replacements as { id: string; slots: number[] }[]) {
         const child = archive.find((e) => e.spec.id === r.id)!;
         for (const slot of r.slots) expect(hood[child.spec.subproblem!]).toContain(slot);
+        replaced += r.slots.length;
       }
       expect(log.mutationRate).toBeCloseTo(mutationRate(log.generation as number, 8, 1, 0.1), 12);
     }
+    expect(replaced).toBeGreaterThan(0);
   });
 
   it('keeps an archive whose hypervolume never decreases', () => {
     const hv = run.logs.map((l) => l.hypervolume as number);
+    expect(hv.length).toBeGreaterThan(1);
     for (let i = 1; i < hv.length; i++) expect(hv[i]).toBeGreaterThanOrEqual(hv[i - 1] as number);
   });
 
   it('keeps every selection probability positive and normalised', () => {
+    expect(run.logs.length).toBeGreaterThan(0);
     for (const log of run.logs) {
       const p = log.valueProbabilities as { genes: number[][]; restrictedOps: number[][] };
       for (const v of [...p.genes, ...p.restrictedOps, log.subproblemProbabilities as number[]]) {
@@ -108,6 +119,7 @@ describe('SaMEA with failures', () => {
     }
     expect(run.logs.at(-1)!.generation).toBe(7);
     const p = run.logs.at(-1)!.valueProbabilities as { genes: number[][] };
+    expect(p.genes.length).toBeGreaterThan(0);
     for (const v of p.genes) expect(Math.min(...v)).toBeGreaterThan(0);
   });
 
@@ -136,11 +148,79 @@ describe('SaMEA with generation batches', () => {
     const learning = batches.filter((b) => b.candidates[0]!.phase === 'learning');
     expect(learning).toHaveLength(3);
     for (const b of learning) expect(b.candidates).toHaveLength(6);
+    let bred = 0;
     for (let g = 1; g < run.logs.length; g++) {
       const start = new Set(run.logs[g - 1]!.population as string[]);
       const born = run.strategy.archive().filter((e) => e.spec.generation === g && e.spec.phase !== 'infill');
-      for (const e of born) for (const parent of e.spec.parents) expect(start.has(parent)).toBe(true);
+      for (const e of born) {
+        expect(e.spec.parents.length).toBeGreaterThan(0);
+        for (const parent of e.spec.parents) expect(start.has(parent)).toBe(true);
+      }
+      bred += born.length;
     }
+    expect(bred).toBeGreaterThan(0);
+  });
+});
+
+describe('SaMEA with generation batches and a per-child refit', () => {
+  const perChild = runFormula({
+    ...SMALL_SAMEA,
+    seed: 4,
+    evaluationOrder: 'generation',
+    surrogate: { trees: 30, engine: 'fast-cart', refit: 'per-child' },
+  });
+  const config = perChild.config as SameaConfig;
+
+  it('refits the surrogate after each child result, in child order, with children bred from the generation start', () => {
+    expect(config.evaluationOrder).toBe('generation');
+    expect(config.surrogate.refit).toBe('per-child');
+    let trainedSoFar = 0;
+    const screened: string[] = [];
+    for (const request of perChild.requests) {
+      if (request.kind === 'evaluate') trainedSoFar += request.candidates.length;
+      if (request.kind !== 'predict') continue;
+      expect(request.ids).toHaveLength(1);
+      // The forest is fitted on every candidate trained so far, the elder siblings included.
+      expect(request.train.y).toHaveLength(trainedSoFar);
+      screened.push(request.ids[0] as string);
+    }
+    expect(screened.length).toBeGreaterThan(config.population);
+    const exploitation = perChild.logs.filter((l) => l.phase === 'exploitation');
+    expect(exploitation.length).toBeGreaterThan(0);
+    let bred = 0;
+    for (const log of exploitation) {
+      const g = log.generation as number;
+      const children = screened.filter((id) => id.startsWith(`g${g}-`));
+      expect(children).toEqual(Array.from({ length: config.population }, (_, j) => `g${g}-c${j}`));
+      const start = new Set(perChild.logs[g - 1]!.population as string[]);
+      // Trained children and infill picks alike were bred before any sibling replaced an incumbent.
+      const born = perChild.strategy.archive().filter((e) => e.spec.generation === g);
+      for (const e of born) for (const parent of e.spec.parents) expect(start.has(parent)).toBe(true);
+      bred += born.length;
+    }
+    expect(bred).toBeGreaterThan(0);
+  });
+
+  it('trains screened children one at a time while learning generations stay one batch', () => {
+    const batches = evaluations(perChild.requests);
+    const learning = batches.filter((b) => b.candidates[0]!.phase === 'learning');
+    expect(learning).toHaveLength(config.learningGenerations);
+    for (const b of learning) expect(b.candidates).toHaveLength(config.population);
+    const screened = batches.filter((b) => b.candidates[0]!.phase === 'exploitation');
+    expect(screened.length).toBeGreaterThan(0);
+    for (const b of screened) expect(b.candidates).toHaveLength(1);
+  });
+
+  it('differs from a per-generation refit, which screens a generation with one fit', () => {
+    const perGeneration = runFormula({
+      ...SMALL_SAMEA,
+      seed: 4,
+      evaluationOrder: 'generation',
+      surrogate: { trees: 30, engine: 'fast-cart', refit: 'per-generation' },
+    });
+    const predictions = perGeneration.requests.filter((r) => r.kind === 'predict');
+    expect(predictions.length).toBeGreaterThan(0);
+    for (const r of predictions) expect(r.ids).toHaveLength(config.population);
   });
 });
 

@@ -43,16 +43,16 @@ it(
     const setup = JSON.parse(readFileSync(join(runDir, 'slurm', 'executor.json'), 'utf8')) as {
       evaluator: Record<string, unknown>;
     };
-    expect(setup.evaluator).toMatchObject({
-      kind: 'training',
-      dataset,
-      epochs: 2,
-      stepsPerEpoch: 3,
-      patch: [16, 16, 16],
-      valFraction: 0.34,
-      testFraction: 0,
-      splitSeed: 0,
-    });
+    // The job steps train with the run's training.json: the settings every local worker would use.
+    expect(setup.evaluator).toEqual({ kind: 'training', setupFile: join(runDir, 'training.json') });
+    const training = JSON.parse(readFileSync(join(runDir, 'training.json'), 'utf8')) as {
+      datasetRoot: string;
+      settings: { epochs: number; stepsPerEpoch: number; patch: number[] };
+      split: { valFraction: number; testFraction: number; seed: number };
+    };
+    expect(training.datasetRoot).toBe(dataset);
+    expect(training.settings).toMatchObject({ epochs: 2, stepsPerEpoch: 3, patch: [16, 16, 16] });
+    expect(training.split).toMatchObject({ valFraction: 0.34, testFraction: 0, seed: 0 });
     const manifest = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as {
       executor: { kind: string };
       search: { objective: { epochs: number } };
@@ -70,6 +70,7 @@ it(
     expect(resumed.status).toBe('stopped');
     expect(fake.submitted()).toHaveLength(2);
     const submitted = readJournal(join(runDir, 'journal.jsonl')).records.filter((r) => r.t === 'submitted');
+    expect(submitted.length).toBeGreaterThan(0);
     expect(submitted.every((r) => r.t === 'submitted' && r.handle.executor === 'slurm')).toBe(true);
   },
 );

@@ -34,6 +34,7 @@ describe('mutation', () => {
     const p = uniformProbabilities();
     expect(mutate(B, 0, p, rng)).toEqual(B);
     const all = mutate(B, 1, p, rng);
+    expect(all).toHaveLength(B.length);
     all.forEach((v, gene) => expect(v).not.toBe(B[gene]));
   });
 

@@ -7,15 +7,13 @@
 // (training-scenario.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSlurmExecutor } from '../../../core/executors/slurm/create.ts';
 import { SlurmCommands } from '../../../core/executors/slurm/slurm-commands.ts';
 import { readJournal } from '../../../core/runs/journal.ts';
-import { front } from '../../../core/service/search.ts';
+import { front } from '../../../core/runs/run-summary.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
-import { executorContract } from '../executors/contract.ts';
 import { describeWithSlurm, testConfig } from './availability.ts';
+import { slurmExecutorContract } from './slurm-contract.ts';
 import {
   cleanUpTrainingScenario,
   runTrainingScenario,
@@ -30,7 +28,6 @@ import {
   type ScenarioOutcome,
 } from './search-scenario.ts';
 
-const PROBE = fileURLToPath(new URL('../executors/probe-evaluator.ts', import.meta.url));
 const temp = tempDirs('slurm-cluster');
 afterAll(() => {
   cleanUpScenario();
@@ -49,18 +46,7 @@ describeWithSlurm('Slurm executor on the test cluster', () => {
     training.catch(() => undefined);
   });
 
-  // One state folder for every executor of the suite, so reattach() finds what an earlier one submitted.
-  let stateDir: string | undefined;
-  executorContract('slurm', {
-    create: async () =>
-      createSlurmExecutor(testConfig(), {
-        stateDir: (stateDir ??= temp.make()),
-        jobName: `emonas-contract-${process.pid}`,
-        evaluator: { kind: 'module', module: PROBE, export: 'probeEvaluate' },
-      }),
-    delayMs: 300,
-    timeoutMs: 90_000,
-  });
+  slurmExecutorContract('slurm', testConfig, temp.make);
 
   it('runs a search through a cancel, a time limit and a coordinator restart to the local front', async () => {
     const s = await (scenario as Promise<ScenarioOutcome>);
@@ -105,14 +91,19 @@ describeWithSlurm('Slurm executor on the test cluster', () => {
     expect(t.file.writtenBy).toBe('worker');
     const resumedFrom = (t.file.resumedFrom as { epoch: number }).epoch;
     expect(resumedFrom).toBeGreaterThanOrEqual(t.frozenAfter);
-    // The first run was stopped by Slurm's SIGTERM at its time limit; the second took up the checkpoint.
-    expect(t.log).toContain('Received SIGTERM; stopping after the last checkpoint.');
-    const resumedAt = /Resuming the training after epoch (\d+) of (\d+), from its checkpoint\./.exec(t.log);
-    expect(resumedAt, t.log).not.toBeNull();
+    // Two runs: the first stopped by Slurm's SIGTERM at its time limit, the second took up the checkpoint.
+    expect(t.logs).toHaveLength(2);
+    const [first, second] = t.logs as [string, string];
+    expect(first).toContain('Received SIGTERM; stopping after the last checkpoint.');
+    const resumedAt = /Resuming the training after epoch (\d+) of (\d+), from its checkpoint\./.exec(second);
+    expect(resumedAt, second).not.toBeNull();
     expect(Number(resumedAt?.[1])).toBe(resumedFrom);
     expect(Number(resumedAt?.[2])).toBe(TRAINING_EPOCHS);
-    // Every epoch was checkpointed once: none before the checkpoint trained again, none after it lost.
-    const saved = [...t.log.matchAll(/Checkpoint saved after epoch (\d+)\./g)].map((m) => Number(m[1]));
+    // Every epoch was checkpointed once, in order: none before the checkpoint trained again, none after it
+    // lost.
+    const saved = t.logs.flatMap((log) =>
+      [...log.matchAll(/Checkpoint saved after epoch (\d+)\./g)].map((m) => Number(m[1])),
+    );
     expect(saved).toEqual(Array.from({ length: TRAINING_EPOCHS }, (_, e) => e + 1));
     const rows = readFileSync(join(t.workDir, 'training-log.csv'), 'utf8').trim().split('\n');
     expect(rows.map((r) => r.split(',')[0])).toEqual([

@@ -17,19 +17,38 @@ export interface FakeRow {
   comment?: string;
 }
 
+/**
+ * Writes `dir`/bin, an executable bash script per Slurm command (`scripts` gets the state folder and
+ * returns each command's body), and `dir`/state for what the commands keep.
+ */
+export function writeFakeCommands(
+  dir: string,
+  scripts: (state: string) => Record<string, string>,
+): { bin: string; state: string } {
+  const bin = join(dir, 'bin');
+  const state = join(dir, 'state');
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(state, { recursive: true });
+  for (const [name, body] of Object.entries(scripts(state))) {
+    const path = join(bin, name);
+    writeFileSync(path, `#!/bin/bash\n${body}\n`);
+    chmodSync(path, 0o755);
+  }
+  return { bin, state };
+}
+
 export class FakeSlurm {
   readonly bin: string;
   private readonly state: string;
 
   constructor(dir: string) {
-    this.bin = join(dir, 'bin');
-    this.state = join(dir, 'state');
-    mkdirSync(this.bin, { recursive: true });
-    mkdirSync(this.state, { recursive: true });
-    const s = this.state;
+    ({ bin: this.bin, state: this.state } = writeFakeCommands(dir, (s) => FakeSlurm.scripts(s)));
+  }
+
+  private static scripts(s: string): Record<string, string> {
     const fail = (name: string): string =>
       `if [ -f '${s}/${name}.fail' ]; then cat '${s}/${name}.fail' >&2; exit 1; fi`;
-    const scripts: Record<string, string> = {
+    return {
       sbatch: `${fail('sbatch')}
 id=$(cat '${s}/next-id' 2>/dev/null || echo 100)
 echo $((id + 1)) > '${s}/next-id'
@@ -45,11 +64,6 @@ echo "$*" >> '${s}/scancel.log'`,
       scontrol: `echo "$*" >> '${s}/scontrol.log'
 echo "MaxArraySize            = $(cat '${s}/max-array' 2>/dev/null || echo 1001)"`,
     };
-    for (const [name, body] of Object.entries(scripts)) {
-      const path = join(this.bin, name);
-      writeFileSync(path, `#!/bin/bash\n${body}\n`);
-      chmodSync(path, 0o755);
-    }
   }
 
   /** The rows squeue prints from now on. */

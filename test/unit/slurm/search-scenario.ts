@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { formulaEvaluatorSpec, slurmJobName, slurmStateDir } from '../../../core/executors/slurm/create.ts';
 import type { LedgerEvent } from '../../../core/executors/slurm/ledger.ts';
 import { SlurmCommands, type QueueRow } from '../../../core/executors/slurm/slurm-commands.ts';
-import { parseFormulaProblem, startSearch, type FrontRow } from '../../../core/service/search.ts';
+import type { FrontRow } from '../../../core/runs/run-summary.ts';
+import { parseFormulaProblem } from '../../../core/search/problem-input.ts';
+import { startSearch } from '../../../core/service/search.ts';
 import { testConfig } from './availability.ts';
 
 const CHILD = fileURLToPath(new URL('./coordinator-child.ts', import.meta.url));
@@ -191,7 +193,8 @@ export async function runSearchScenario(root: string): Promise<ScenarioOutcome> 
   first.child.kill('SIGKILL');
   const firstExit = await first.exited;
   const second = new Coordinator(runDir);
-  await second.line(/^ready resume$/, 10_000);
+  // Only process start-up (tsx compiling the engine) comes before this line: seconds on a shared machine.
+  await second.line(/^ready resume$/, 60_000);
   await second.line(/^finished 12$/, 200_000);
   return {
     runDir,

@@ -2,17 +2,21 @@
 // limit resumes from its checkpoint"): one candidate really trains (core/train on a small synthetic
 // dataset) as a Slurm array task with the shortest time limit. Once its checkpoint has passed epoch 2 the
 // task is frozen (SIGSTOP), so Slurm ends it at its time limit (SIGCONT, SIGTERM); the executor submits it
-// again and the new run resumes the training from the last checkpoint. Returns what the test checks.
+// again and the new run resumes the training from the last checkpoint. Returns what the test checks, each
+// run's log in the order the executor submitted the runs.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSlurmExecutor } from '../../../core/executors/slurm/create.ts';
+import type { LedgerEvent } from '../../../core/executors/slurm/ledger.ts';
 import { SlurmCommands } from '../../../core/executors/slurm/slurm-commands.ts';
-import type { TaskResultFile, TrainingEvaluatorSpec } from '../../../core/executors/slurm/worker-files.ts';
+import { STATE_FILES } from '../../../core/executors/slurm/slurm-executor.ts';
+import type { TaskResultFile } from '../../../core/executors/slurm/worker-files.ts';
 import type { TaskResult } from '../../../core/executors/executor.ts';
 import { encode } from '../../../core/searchspace/encoding.ts';
-import { SMALL_GENOME, writeSyntheticMsd } from '../train/synthetic.ts';
+import { writeSyntheticSetup } from '../train/setup-fixture.ts';
+import { SMALL_GENOME } from '../train/synthetic.ts';
 import { testConfig } from './availability.ts';
 import { readJson } from './search-scenario.ts';
 
@@ -27,8 +31,8 @@ export function cleanUpTrainingScenario(): void {
 export interface TrainingScenarioOutcome {
   result: TaskResult;
   file: TaskResultFile;
-  /** Both runs' output (the log is opened in append mode). */
-  log: string;
+  /** Each Slurm job's output for the task, in the order they were submitted: first run, then the rerun. */
+  logs: string[];
   workDir: string;
   /** The epoch the checkpoint had reached when the task was frozen. */
   frozenAfter: number;
@@ -39,20 +43,35 @@ function savedEpoch(workDir: string): number {
   return state?.epoch ?? 0;
 }
 
+/**
+ * The log of each Slurm job that ran task `id`, in the order the executor submitted them (its ledger).
+ * Each job writes its own log, named after its job id; the names do not sort in submission order (job 99
+ * comes after job 100), and a later run may be a job array of another batch.
+ */
+function runLogs(stateDir: string, id: string): string[] {
+  const events = readFileSync(join(stateDir, STATE_FILES.ledger), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as LedgerEvent);
+  const indexIn = new Map<string, number>();
+  const logs: string[] = [];
+  for (const event of events) {
+    if (event.t === 'batch') {
+      const task = event.tasks.find((t) => t.id === id);
+      if (task !== undefined) indexIn.set(event.batch, task.index);
+    } else if (event.t === 'submitted' && indexIn.has(event.batch)) {
+      logs.push(join(stateDir, STATE_FILES.logs, `${event.jobId}_${indexIn.get(event.batch)}.log`));
+    }
+  }
+  return logs;
+}
+
 export async function runTrainingScenario(root: string): Promise<TrainingScenarioOutcome> {
-  const dataset = join(root, 'dataset');
-  await writeSyntheticMsd(dataset, 8, [12, 12, 12]);
-  const evaluator: TrainingEvaluatorSpec = {
-    kind: 'training',
-    dataset,
+  const { evaluator } = await writeSyntheticSetup(root, {
     epochs: TRAINING_EPOCHS,
     stepsPerEpoch: 4,
     batchSize: 2,
-    patch: [12, 12, 12],
-    valFraction: 0.25,
-    testFraction: 0.25,
-    cacheDir: join(root, 'cache'),
-  };
+  });
   const jobName = `emonas-train-resume-${process.pid}`;
   jobNames.add(jobName);
   const stateDir = join(root, 'slurm');
@@ -90,11 +109,10 @@ export async function runTrainingScenario(root: string): Promise<TrainingScenari
       await executor.waitForResults(5_000);
       results = await executor.collect();
     }
-    const log = execFileSync('sh', ['-c', `cat "${join(stateDir, 'logs')}"/*.log`], { encoding: 'utf8' });
     return {
       result: results[0] as TaskResult,
       file: JSON.parse(readFileSync(join(workDir, 'result.json'), 'utf8')) as TaskResultFile,
-      log,
+      logs: runLogs(stateDir, 'trained').map((path) => readFileSync(path, 'utf8')),
       workDir,
       frozenAfter,
     };

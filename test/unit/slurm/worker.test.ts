@@ -22,7 +22,8 @@ import { DEFAULT_FORMULA, formulaEvaluator } from '../../../core/search/formula-
 import { decode, encode } from '../../../core/searchspace/encoding.ts';
 import { runWorker } from '../../../core/service/worker.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
-import { SMALL_GENOME, writeSyntheticMsd } from '../train/synthetic.ts';
+import { writeSyntheticSetup } from '../train/setup-fixture.ts';
+import { SMALL_GENOME } from '../train/synthetic.ts';
 
 const temp = tempDirs('slurm-worker');
 afterAll(() => temp.cleanup());
@@ -237,19 +238,7 @@ describe('emonas worker (the job step)', () => {
   }, 60_000);
 
   it('trains the candidate with the training evaluator, its seed driving the weights', async () => {
-    const dataset = temp.make();
-    await writeSyntheticMsd(dataset, 8, [12, 12, 12]);
-    const evaluator: EvaluatorSpec = {
-      kind: 'training',
-      dataset,
-      epochs: 1,
-      stepsPerEpoch: 1,
-      batchSize: 1,
-      patch: [12, 12, 12],
-      valFraction: 0.25,
-      testFraction: 0.25,
-      cacheDir: temp.make(),
-    };
+    const { evaluator } = await writeSyntheticSetup(temp.make(), { epochs: 1, stepsPerEpoch: 1 });
     const [a, b] = [5, 6].map((seed) => candidate(evaluator, { indices: encode(SMALL_GENOME), seed })) as [
       ReturnType<typeof candidate>,
       ReturnType<typeof candidate>,
@@ -270,19 +259,7 @@ describe('emonas worker (the job step)', () => {
   }, 60_000);
 
   it('stops a training on abort after a checkpoint, and the next run resumes it from there', async () => {
-    const dataset = temp.make();
-    await writeSyntheticMsd(dataset, 8, [12, 12, 12]);
-    const evaluator: EvaluatorSpec = {
-      kind: 'training',
-      dataset,
-      epochs: 3,
-      stepsPerEpoch: 2,
-      batchSize: 1,
-      patch: [12, 12, 12],
-      valFraction: 0.25,
-      testFraction: 0.25,
-      cacheDir: temp.make(),
-    };
+    const { evaluator } = await writeSyntheticSetup(temp.make(), { epochs: 3, stepsPerEpoch: 2 });
     const { path, spec } = candidate(evaluator, { indices: encode(SMALL_GENOME) });
     const stop = new AbortController();
     const first: string[] = [];

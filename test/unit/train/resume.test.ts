@@ -109,7 +109,7 @@ describe('per-epoch checkpoint and resume', () => {
     // The abort left the second epoch's checkpoint as it was, and no temporary file beside it.
     const afterAbort = await readFile(join(interrupted.outDir, TRAINING_CHECKPOINT_FILE));
     expect(savedBytes && afterAbort.equals(savedBytes)).toBe(true);
-    expect((await readdir(interrupted.outDir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect((await readdir(interrupted.outDir)).filter((f) => f.endsWith('.partial'))).toEqual([]);
     expect((await checkpointOf(interrupted.outDir)).loop.epoch).toBe(1);
     expect(await logRows(interrupted.outDir)).toHaveLength(3);
 

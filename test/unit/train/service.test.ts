@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { prepareTraining, resolveGenome } from '../../../core/service/train.ts';
+import { resolveGenome } from '../../../core/train/setup/genome-arg.ts';
+import { prepareTraining } from '../../../core/train/setup/train-one.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
 import { writeSyntheticMsd } from './synthetic.ts';
 

@@ -5,10 +5,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RandomStream } from '../../../core/base/random.ts';
 import type { CaseEntry } from '../../../core/datasets/case-table.ts';
+import { NO_AUGMENTATION } from '../../../core/datasets/pipeline/augment.ts';
 import type { CanonicalInput } from '../../../core/datasets/pipeline/preprocess.ts';
 import type { Shape3 } from '../../../core/datasets/pipeline/grid.ts';
 import { computePlan } from '../../../core/datasets/pipeline/plan.ts';
 import type { TrainJob, TrainSettings } from '../../../core/train/job.ts';
+import { REFERENCE_OBJECTIVES } from '../../../core/train/objectives.ts';
 import type { Genome } from '../../../core/searchspace/genome.ts';
 import { writeNifti } from '../../../core/io/nifti-write.ts';
 import type { Mat3, Vec3 } from '../../../core/io/volume.ts';
@@ -104,6 +106,26 @@ export async function syntheticJob(
     val: entries.slice(3),
     outDir,
     settings,
+  };
+}
+
+/**
+ * The quickest training that still ends by its budget: two epochs of two steps of two whole cases, with no
+ * augmentation, early stopping or plateau.
+ */
+export function quickSettings(shape: Shape3, seed: number): TrainSettings {
+  return {
+    epochs: 2,
+    stepsPerEpoch: 2,
+    batchSize: 2,
+    patch: shape,
+    seed,
+    foregroundProbability: 0.33,
+    augmentation: NO_AUGMENTATION,
+    earlyStopping: null,
+    plateau: null,
+    objectives: { ...REFERENCE_OBJECTIVES, budget: 2 },
+    maxSeconds: null,
   };
 }
 

@@ -2,16 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { NO_AUGMENTATION } from '../../../core/datasets/pipeline/augment.ts';
 import { selectBackend } from '../../../core/train/backend.ts';
 import { runTraining, type TrainHooks } from '../../../core/train/trainer.ts';
 import type { TrainJob, TrainSettings } from '../../../core/train/job.ts';
-import { REFERENCE_OBJECTIVES } from '../../../core/train/objectives.ts';
 import { readModelCard } from '../../../core/train/model-card.ts';
 import { loadModel } from '../../../core/nn/save-load.ts';
 import { EmonasError } from '../../../core/base/errors.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
-import { syntheticCase, syntheticJob, syntheticLoader } from './synthetic.ts';
+import { quickSettings, syntheticCase, syntheticJob, syntheticLoader } from './synthetic.ts';
 
 const SHAPE = [12, 12, 12] as [number, number, number];
 const temp = tempDirs('train');
@@ -25,20 +23,7 @@ beforeAll(async () => {
 afterAll(() => temp.cleanup());
 
 function job(name: string, settings: Partial<TrainSettings> = {}): Promise<TrainJob> {
-  return syntheticJob(root, name, 4, SHAPE, {
-    epochs: 2,
-    stepsPerEpoch: 2,
-    batchSize: 2,
-    patch: SHAPE,
-    seed: 1,
-    foregroundProbability: 0.33,
-    augmentation: NO_AUGMENTATION,
-    earlyStopping: null,
-    plateau: null,
-    objectives: { ...REFERENCE_OBJECTIVES, budget: 2 },
-    maxSeconds: null,
-    ...settings,
-  });
+  return syntheticJob(root, name, 4, SHAPE, { ...quickSettings(SHAPE, 1), ...settings });
 }
 
 function hooks(extra: Partial<TrainHooks> = {}): TrainHooks {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readVolume, readVolumeHeader } from '../../../core/io/volume-files.ts';
-import { prepareTraining } from '../../../core/service/train.ts';
+import { prepareTraining } from '../../../core/train/setup/train-one.ts';
 import { trainInWorker } from '../../../core/train/worker-host.ts';
 import { tempDirs } from '../../fixtures/temp-dir.ts';
 import { writeSyntheticMsd } from './synthetic.ts';

@@ -12,7 +12,7 @@ import { buildModel } from '../../../core/nn/build-model.ts';
 import { saveModel } from '../../../core/nn/save-load.ts';
 import { inspectDataset } from '../../../core/service/datasets.ts';
 import { startSearch } from '../../../core/service/search.ts';
-import { planDataset } from '../../../core/service/train.ts';
+import { planDataset } from '../../../core/train/setup/prepare.ts';
 import type { Genome } from '../../../core/searchspace/genome.ts';
 import { selectBackend } from '../../../core/train/backend.ts';
 import { writeModelCard } from '../../../core/train/model-card.ts';

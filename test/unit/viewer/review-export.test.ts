@@ -1,7 +1,7 @@
 // The review of a trained candidate and what leaves a run: predictions computed in a worker and cached in
 // the candidate's folder, per-case metrics worst first, the viewer's volumes, exports in the dataset's own
 // format and geometry (read back by nibabel), the network with its genome, and the HTML report.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { unzlibSync } from 'fflate';
@@ -10,7 +10,7 @@ import { openVolume, readVolumeHeader } from '../../../core/io/volume-files.ts';
 import { loadModel } from '../../../core/nn/save-load.ts';
 import { inspectDataset } from '../../../core/service/datasets.ts';
 import { createEngine } from '../../../core/service/index.ts';
-import { evaluatePredictions } from '../../../core/service/evaluate.ts';
+import { evaluatePredictions } from '../../../core/metrics/evaluation/evaluate-folder.ts';
 import { exportModel, exportPredictions, exportReport } from '../../../core/service/export.ts';
 import { candidateFolder, type CandidateRef } from '../../../core/service/review-candidate.ts';
 import { REVIEW_FILES } from '../../../core/service/review-predictions.ts';
@@ -138,13 +138,18 @@ print(json.dumps(out))
 `,
       pairs.flat(),
     );
+    expect(checks).toHaveLength(pairs.length);
     for (const c of checks) {
       expect(c).toMatchObject({ same_affine: true, same_shape: true, same_codes: true, dtype: 'uint8' });
       expect(c.labels.every((v) => v >= 0 && v <= 2)).toBe(true);
     }
+    const before = readFileSync(files[0]!);
     const again = await rejection(exportPredictions(ref, folder));
-    expect(again.code).toBe('conflict');
+    expect(again.code).toBe('exists');
     expect(again.message).toContain(folder);
+    expect(readFileSync(files[0]!)).toEqual(before);
+    const replaced = await exportPredictions(ref, folder, true);
+    expect(replaced.files.sort()).toEqual([...files].sort());
   }, 60_000);
 
   it('writes a PROMISE12 prediction as MetaImage (.mhd with its .raw) on the source grid', async () => {
@@ -244,12 +249,60 @@ print(json.dumps(out))
   });
 });
 
+describe('exports never replace a file unless asked', () => {
+  it('refuses to replace a report, replaces it with overwrite, and never creates its folder', async () => {
+    const file = join(temp.make(), 'kept.html');
+    writeFileSync(file, 'mine');
+    const refused = await rejection(exportReport(untrained, file));
+    expect(refused).toMatchObject({ code: 'exists', file });
+    expect(refused.message).toContain(file);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+    await exportReport(untrained, file, true);
+    expect(readFileSync(file, 'utf8')).toContain('id="pareto-plot"');
+
+    const parent = join(temp.make(), 'no', 'such');
+    const missing = await rejection(exportReport(untrained, join(parent, 'r.html')));
+    expect(missing.code).toBe('not_found');
+    expect(missing.message).toContain(`The folder ${parent} does not exist`);
+    expect(existsSync(parent)).toBe(false);
+    const underFile = await rejection(exportReport(untrained, join(file, 'r.html')));
+    expect(underFile.code).toBe('bad_request');
+    expect(underFile.message).toContain(`${file} is a file, not a folder`);
+  });
+
+  it('answers the app with a typed error in words and logs no stack trace', async () => {
+    const dataDir = temp.make();
+    const runId = 'run-refuse';
+    const runDir = join(dataDir, 'runs', runId);
+    const { front } = await writeFormulaRun(runDir);
+    const candidateId = front[0]!.id;
+    const logged: string[] = [];
+    const engine = createEngine({ dataDir, log: (m) => logged.push(m) });
+    const first = await engine.call('report.export', { runId, candidateId });
+    expect(first.ok).toBe(true);
+    const second = await engine.call('report.export', { runId, candidateId });
+    expect(second).toMatchObject({ ok: false, error: { code: 'exists', file: join(runDir, 'report.html') } });
+    const third = await engine.call('report.export', { runId, candidateId, overwrite: true });
+    expect(third.ok).toBe(true);
+    const impossible = await engine.call('report.export', {
+      runId,
+      candidateId,
+      file: '/proc/no-such-folder/report.html',
+    });
+    expect(impossible).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(!impossible.ok && impossible.error.message).toContain('/proc/no-such-folder does not exist');
+    await engine.close();
+    expect(logged.filter((m) => m.includes('    at '))).toEqual([]);
+  });
+});
+
 describe("an ACDC patient's cine", () => {
   it('gives one slice through every frame with the ED and ES frames of Info.cfg', async () => {
     const acdc = await writeSyntheticAcdc(temp.make(), 1);
     const manifest = await inspectDataset(acdc.root);
     const entry = manifest.cases.find((c) => c.id === 'patient001_ES')!;
-    const slice = await cineSlice(entry, 3);
+    const scope = { root: acdc.root, allowLinks: false };
+    const slice = await cineSlice(entry, 3, scope);
     expect(slice).toMatchObject({ frames: 10, ed: 1, es: 6, slice: 3, slices: 8, width: 48, height: 48 });
     expect(slice.spacing).toEqual([1.5625, 1.5625]);
     const cine = await openVolume(entry.cine!);
@@ -260,9 +313,11 @@ describe("an ACDC patient's cine", () => {
         Array.from(frame.subarray(3 * plane, 4 * plane), Number),
       );
     }
-    expect((await rejection(cineSlice(entry, 8))).code).toBe('bad_request');
+    expect((await rejection(cineSlice(entry, 8, scope))).code).toBe('bad_request');
     const msd = (await inspectDataset(dataset.root)).cases[0]!;
-    expect((await rejection(cineSlice(msd, 0))).code).toBe('not_found');
+    expect((await rejection(cineSlice(msd, 0, { root: dataset.root, allowLinks: false }))).code).toBe(
+      'not_found',
+    );
   });
 
   it('keeps the folder listing of a review to the predictions and their index', async () => {

@@ -13,13 +13,14 @@ import type {
   RunProgress,
   RunSummary,
 } from '../api/runs.ts';
-import { readJournal } from '../runs/journal.ts';
-import { RUN_FILES, readRunManifest, type RunManifest } from '../runs/run-folder.ts';
 import { frontOf } from '../search/archive.ts';
 import type { SearchConfig } from '../search/config.ts';
+import { generationSize, plannedEvaluations } from '../search/plan.ts';
 import type { CandidateSpec, EvaluationOutcome } from '../search/protocol.ts';
 import { EPOCH_LOG_FILE } from '../train/epoch-log.ts';
-import { archiveFromJournal, plannedEvaluations } from './search.ts';
+import { readJournal } from './journal.ts';
+import { RUN_FILES, readRunManifest, type RunManifest } from './run-folder.ts';
+import { archiveFromJournal } from './run-summary.ts';
 
 function numberOr(value: unknown, fallback: number | null): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
@@ -29,7 +30,7 @@ function numberOr(value: unknown, fallback: number | null): number | null {
 export function planFromConfig(search: SearchConfig, workers: number, dataset: string | null): RunPlan {
   return {
     generations: search.generations,
-    population: search.algorithm === 'random' ? search.batch : search.population,
+    population: generationSize(search),
     maxEvaluations: search.maxEvaluations,
     epochs: search.objective.epochs,
     expectedCandidates: plannedEvaluations(search),
@@ -155,6 +156,11 @@ export function candidateCurves(runDir: string, candidateId: string): EpochPoint
       { file: join(runDir, RUN_FILES.candidatesDir) },
     );
   }
+  return epochLog(file);
+}
+
+/** A training log (training-log.csv) as points; empty while it does not exist. */
+export function epochLog(file: string): EpochPoint[] {
   if (!existsSync(file)) return [];
   const [header, ...lines] = readFileSync(file, 'utf8').split('\n');
   const columns = (header ?? '').split(',');

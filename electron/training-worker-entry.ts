@@ -1,6 +1,7 @@
 // Runs in: a training worker in an Electron utility process (built to dist/electron/training-worker.mjs by
 // electron/build.ts). Adapts Electron's parentPort to the WorkerPort and serves one job, like
 // core/train/worker-entry.ts does under child_process.fork.
+import { watchParent } from '../core/base/parent-watch.ts';
 import type { HostMessage, WorkerMessage, WorkerPort } from '../core/train/protocol.ts';
 import { serveTraining } from '../core/train/worker-serve.ts';
 
@@ -21,8 +22,8 @@ const port: WorkerPort = {
     // postMessage hands the message to Electron synchronously; one turn later it has left this process.
     if (sent) setImmediate(sent);
   },
-  // Electron ends utility processes together with the app, so there is no parent to lose.
-  onDisconnect: () => undefined,
+  // A utility process has no IPC channel to lose; the watch sees the app's process go all the same.
+  onDisconnect: (listener) => watchParent(listener),
 };
 
 serveTraining(port, (code) => process.exit(code));

@@ -9,7 +9,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { EmonasError, toErrorData } from '../base/errors.ts';
@@ -17,6 +16,7 @@ import type { ApiEndpoint } from '../api/client.ts';
 import { CONTENT_SECURITY_POLICY } from '../api/content-policy.ts';
 import { fail } from '../api/envelope.ts';
 import { encodeMessage, parseRequest, type ServerMessage } from '../api/wire.ts';
+import { contentType, fileUnder } from './app-files.ts';
 
 export const API_PATH = '/api';
 const HOST = '127.0.0.1';
@@ -44,17 +44,6 @@ export interface RunningServer {
   appUrl: string;
   close(): Promise<void>;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(32).toString('hex');
@@ -184,13 +173,12 @@ async function serveFile(
   }
   const pathname = decodePath(req.url);
   if (pathname === undefined) return send(400, 'Bad path.');
-  const relativePath = pathname === '/' ? 'index.html' : pathname.slice(1);
-  const file = normalize(join(uiFolder, relativePath));
-  if (!file.startsWith(normalize(uiFolder + sep))) return send(404, 'Not found.');
+  const file = fileUnder(uiFolder, pathname);
+  if (file === undefined) return send(404, 'Not found.');
   try {
     if (!(await stat(file)).isFile()) return send(404, 'Not found.');
     const body = await readFile(file);
-    return send(200, body, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
+    return send(200, body, contentType(file));
   } catch {
     return send(404, 'Not found.');
   }

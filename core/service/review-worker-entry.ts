@@ -1,11 +1,13 @@
-// Runs in: a prediction worker process forked by core/service/review.ts. Loads one trained candidate and
-// predicts the images it is sent, each written with its source's format and geometry, so the engine never
-// blocks on inference. Messages: in, one PredictionJob; out, one PredictionReport per image, then 'done'.
+// Runs in: a prediction worker process forked by core/service/review-predictions.ts. Loads one trained
+// candidate and predicts the images it is sent, each written with its source's format and geometry and
+// post-processed with the candidate's stored decision (as emonas predict does by default), so the engine
+// never blocks on inference. Messages: in, one PredictionJob; out, one PredictionReport per image, then 'done'.
 import { toErrorData, type ErrorData } from '../base/errors.ts';
+import { watchParent } from '../base/parent-watch.ts';
 import { loadModel } from '../nn/save-load.ts';
 import { selectBackend } from '../train/backend.ts';
 import { readModelCard } from '../train/model-card.ts';
-import { predictFile } from './predict.ts';
+import { predictFile } from '../train/predict/predict-file.ts';
 
 export interface PredictionJob {
   modelDir: string;
@@ -34,7 +36,7 @@ async function serve(job: PredictionJob): Promise<void> {
     for (const image of job.images) {
       const started = Date.now();
       try {
-        await predictFile(model, card, image.input, image.output);
+        await predictFile(model, card, image.input, image.output, card.postprocessing);
         await send({ type: 'predicted', caseId: image.caseId, seconds: (Date.now() - started) / 1000 });
       } catch (err) {
         await send({ type: 'failed', caseId: image.caseId, error: toErrorData(err) });
@@ -55,4 +57,4 @@ process.once('message', (job: PredictionJob) => {
     },
   );
 });
-process.on('disconnect', () => process.exit(0));
+watchParent(() => process.exit(0));

@@ -1,0 +1,204 @@
+// Runs in: the rank-fidelity benchmark's process. One genome trained under one protocol through the public
+// command (`emonas train`), in a process group of its own so the search's hard limit can stop the command
+// and its training worker together; the numbers come from the model folder's result.json and
+// training-log.csv, and land in measurement.json, whose presence marks the genome as measured.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../../core/io/files.ts';
+import { genomeToJson } from '../../core/searchspace/genome-json.ts';
+import type { NamedGenome } from './genome-set.ts';
+
+const EMONAS = fileURLToPath(new URL('../../bin/emonas.mjs', import.meta.url));
+export const MEASUREMENT_FILE = 'measurement.json';
+
+/** What every protocol of a benchmark folder shares: the data, the split and the training seed. */
+export interface CommonSettings {
+  dataset: string;
+  /** `emonas train --seed`: the split's seed as well as the weights' and the sampling's. */
+  seed: number;
+  valFraction: number;
+  testFraction: number;
+}
+
+export interface Protocol {
+  kind: 'cheap' | 'long';
+  epochs: number;
+  steps: number;
+  /** `emonas train --max-minutes`: stop cleanly between epochs past it; 0 for none. */
+  minutes: number;
+  /** Stop the command outright past this (the search's hard limit); null for never. */
+  hardLimitSeconds: number | null;
+}
+
+export function protocolId(p: Protocol): string {
+  return `${p.kind}-${p.epochs}x${p.steps}-${p.minutes}min`;
+}
+
+/** One row of training-log.csv. */
+export interface EpochRow {
+  trainLoss: number;
+  valLoss: number;
+  /** Mean hard Dice over the foreground labels. */
+  valDice: number;
+}
+
+export interface Measurement {
+  genome: Record<string, unknown>;
+  protocol: Protocol;
+  status: 'completed' | 'failed';
+  reason: string | null;
+  /** The command's whole run, start to exit (reading the dataset and starting the worker included). */
+  wallSeconds: number;
+  /** result.json's training seconds; null without one. */
+  trainSeconds: number | null;
+  backend: string | null;
+  epochsRun: number;
+  /** 0-based epoch of the lowest validation loss, whose weights the model folder keeps. */
+  bestEpoch: number | null;
+  stoppedBy: string | null;
+  /** Hard Dice per label at the best epoch (result.json). */
+  valDice: Record<string, number>;
+  /** f1 as `emonas train` computed it (the reference's alpha and beta, C = epochs). */
+  cliF1: number | null;
+  epochs: EpochRow[];
+}
+
+interface ResultFile {
+  status: 'completed' | 'failed';
+  reason?: { message: string };
+  f1: number;
+  bestEpoch: number;
+  epochsRun: number;
+  valDice: Record<string, number>;
+  stoppedBy?: string;
+  backend: string;
+  seconds: number;
+}
+
+/** The earlier measurement in dir, or null when the genome was not measured there. */
+export async function readMeasurement(dir: string, entry: NamedGenome): Promise<Measurement | null> {
+  const file = join(dir, MEASUREMENT_FILE);
+  if (!existsSync(file)) return null;
+  const m = JSON.parse(await readFile(file, 'utf8')) as Measurement;
+  if (JSON.stringify(m.genome) !== JSON.stringify(genomeToJson(entry.genome))) {
+    throw new Error(
+      `${file} measured a different genome than "${entry.name}" of the genome set; the set changed since. ` +
+        'Use another --out folder, or remove that folder to measure the genome again.',
+    );
+  }
+  return m;
+}
+
+function parseLog(text: string): EpochRow[] {
+  const [header, ...lines] = text.trim().split('\n');
+  const columns = (header ?? '').split(',');
+  const at = (name: string): number => columns.indexOf(name);
+  const diceColumns = columns.flatMap((c, i) => (c.startsWith('val_dice_') ? [i] : []));
+  return lines
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const cells = line.split(',').map(Number);
+      const dice = diceColumns.map((i) => cells[i] as number);
+      return {
+        trainLoss: cells[at('loss')] as number,
+        valLoss: cells[at('val_loss')] as number,
+        valDice: dice.length > 0 ? dice.reduce((a, b) => a + b, 0) / dice.length : Number.NaN,
+      };
+    });
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as T) : null;
+}
+
+/** The last lines of the command's output: why a training left no result.json. */
+async function tail(file: string): Promise<string> {
+  const lines = (await readFile(file, 'utf8')).trim().split('\n');
+  return lines.slice(-3).join(' / ');
+}
+
+/**
+ * Trains the genome under the protocol from scratch into dir (an unfinished earlier attempt there is
+ * discarded) and writes its measurement: a completed training, one that failed with a result.json, or one
+ * stopped at the hard limit. `running` holds the command while it runs, so an interrupted benchmark can
+ * stop it. Throws when the command ended without a result.
+ */
+export async function measure(
+  entry: NamedGenome,
+  protocol: Protocol,
+  common: CommonSettings,
+  dir: string,
+  running: Set<ChildProcess>,
+): Promise<Measurement> {
+  const model = join(dir, 'model');
+  await rm(model, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const genomeFile = join(dir, 'genome.json');
+  await writeFile(genomeFile, JSON.stringify(genomeToJson(entry.genome), null, 2) + '\n');
+  const logFile = join(dir, 'emonas-train.log');
+  const log = openSync(logFile, 'w');
+  const args = [
+    EMONAS,
+    'train',
+    ...['--dataset', common.dataset, '--genome', genomeFile, '--out', model],
+    ...['--epochs', String(protocol.epochs), '--steps', String(protocol.steps)],
+    ...['--max-minutes', String(protocol.minutes), '--seed', String(common.seed)],
+    ...['--val-fraction', String(common.valFraction), '--test-fraction', String(common.testFraction)],
+  ];
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
+  running.add(child);
+  let timedOut = false;
+  const timer =
+    protocol.hardLimitSeconds === null
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        }, protocol.hardLimitSeconds * 1000);
+  const exit = await new Promise<number | null>((done) => {
+    child.once('exit', (code) => done(code));
+    child.once('error', () => done(null));
+  });
+  clearTimeout(timer);
+  running.delete(child);
+  closeSync(log);
+  const wallSeconds = (performance.now() - started) / 1000;
+
+  const result = timedOut ? null : await readJson<ResultFile>(join(model, 'result.json'));
+  if (!timedOut && result === null) {
+    // Not the genome's result (a wrong dataset, a broken installation): recording it would keep it.
+    throw new Error(
+      `emonas train exited with ${exit ?? 'an error'} for genome ${entry.name} without a result.json ` +
+        `(${logFile}): ${await tail(logFile)}`,
+    );
+  }
+  const logPath = join(model, 'training-log.csv');
+  const epochs = existsSync(logPath) ? parseLog(await readFile(logPath, 'utf8')) : [];
+  let reason: string | null = null;
+  if (timedOut) {
+    reason = `time_limit: stopped at the hard limit of ${protocol.hardLimitSeconds} s, as the search stops a candidate`;
+  } else if (result?.status === 'failed') {
+    reason = result.reason?.message ?? 'failed without a reason';
+  }
+  const measurement: Measurement = {
+    genome: genomeToJson(entry.genome),
+    protocol,
+    status: result?.status === 'completed' ? 'completed' : 'failed',
+    reason,
+    wallSeconds,
+    trainSeconds: result?.seconds ?? null,
+    backend: result?.backend ?? null,
+    epochsRun: result?.epochsRun ?? epochs.length,
+    bestEpoch: result?.bestEpoch ?? null,
+    stoppedBy: result?.stoppedBy ?? null,
+    valDice: result?.valDice ?? {},
+    cliF1: result?.f1 ?? null,
+    epochs,
+  };
+  await writeFileAtomic(join(dir, MEASUREMENT_FILE), JSON.stringify(measurement, null, 2) + '\n');
+  return measurement;
+}

@@ -1,0 +1,26 @@
+// Runs in: the engine. What the command line reads about runs, wired from core/runs and core/search (the app
+// reads the same through the contract's run methods, search-jobs.ts): the run a folder is or the runs under
+// it, a run's front with each network's validation Dice, and how many candidates a search plans for.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { RUN_FILES, readRunManifest } from '../runs/run-folder.ts';
+import { listRuns, readRunSummary, type RunSummary } from '../runs/run-summary.ts';
+import { resolveSearchConfig } from '../search/config.ts';
+import { plannedEvaluations } from '../search/plan.ts';
+
+export { frontDetails, type FrontDetail, type RunSummary } from '../runs/run-summary.ts';
+
+/** The run `folder` holds itself, or else the runs under it. */
+export function runsIn(folder: string): RunSummary[] {
+  return existsSync(join(folder, RUN_FILES.manifest)) ? [readRunSummary(folder)] : listRuns({ root: folder });
+}
+
+/** Candidates a search configuration, as the user gives it, plans for. */
+export function plannedForConfig(config: unknown): number {
+  return plannedEvaluations(resolveSearchConfig(config));
+}
+
+/** Candidates a run plans for, from its run.json. */
+export function plannedForRun(runDir: string): number {
+  return plannedEvaluations(readRunManifest(runDir).search);
+}

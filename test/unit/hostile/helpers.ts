@@ -2,7 +2,7 @@
 // Shared by the hostile-input tests: real hippocampus cases copied into temporary dataset folders, the
 // check that a failure is a typed EmonasError naming its file, a time limit per input, and the process's
 // peak memory.
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -79,21 +79,28 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
   }
 }
 
+/** This process's resident high-water mark in bytes: VmHWM, the mark of its own address space. */
+function highWaterMark(): number {
+  const line = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  if (!line) throw new Error('/proc/self/status has no VmHWM line');
+  return Number(line[1]) * 1024;
+}
+
 /**
  * How much this process's peak resident memory rose above its high-water mark when the probe was made, in
- * MiB. getrusage's maxrss is the high-water mark, so nothing between two samples is missed. vitest may run
- * this file in a worker that an earlier, heavier file already used, whose old high-water mark would then be
- * counted as this file's growth (seen in a clean-clone CI run: 210 MiB here, 8 MiB alone), so the probe
- * first resets the mark to the current resident memory (Linux: "5" into /proc/self/clear_refs, which
- * getrusage follows) and asserts the reset took.
+ * MiB. The high-water mark is read rather than sampled, so nothing between two samples is missed. Not from
+ * getrusage: its maxrss also keeps the mark of the process image replaced by exec, here the forking vitest
+ * parent's (seen in a clean-clone CI run: 242 MiB against a 40 MiB worker), and no reset touches it. VmHWM
+ * is the worker's own, and the probe first resets it to the current resident memory ("5" into
+ * /proc/self/clear_refs) so that an earlier, heavier test file in a reused worker does not count either.
  */
 export function memoryProbe(): { peakGrowthMiB: () => number } {
   writeFileSync('/proc/self/clear_refs', '5');
-  const mark = process.resourceUsage().maxRSS * 1024;
-  // A few tens of MiB can stay above the resident size just sampled (memory freed since the reset); the old
-  // mark this guards against was 210 MiB.
+  const mark = highWaterMark();
+  // A few tens of MiB can stay above the resident size just sampled (memory freed since the reset); the
+  // stale marks this guards against were 210 MiB and more.
   expect(mark - process.memoryUsage.rss(), 'the high-water mark was reset').toBeLessThan(64 * 2 ** 20);
   return {
-    peakGrowthMiB: () => Math.max(0, process.resourceUsage().maxRSS * 1024 - mark) / 2 ** 20,
+    peakGrowthMiB: () => Math.max(0, highWaterMark() - mark) / 2 ** 20,
   };
 }

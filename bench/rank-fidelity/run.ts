@@ -7,6 +7,8 @@
 // Options: --out <dir> --genomes <file> --only <name,...> --dataset <folder> --seed --val-fraction
 // --test-fraction --cheap-epochs --cheap-steps --cheap-minutes --cheap-parallel --long-epochs --long-steps
 // --long-minutes --long-parallel --alpha --beta --score f1|loss-sum|val-dice --only-cheap --backend <name>.
+// --only-long trains the long protocol alone: the reusable hours, measured while the machine is busy with
+// other work, with the cheap protocol (whose time limit a busy machine would distort) trained later.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -60,6 +62,7 @@ const { values } = parseArgs({
     beta: { type: 'string', default: String(quick.objective.beta) },
     score: { type: 'string', default: 'f1' },
     'only-cheap': { type: 'boolean', default: false },
+    'only-long': { type: 'boolean', default: false },
     backend: { type: 'string' },
   },
 });
@@ -184,7 +187,7 @@ async function phase(p: Protocol, parallel: number, train: boolean): Promise<Map
   const label = `${p.kind === 'cheap' ? 'Cheap' : 'Long'} trainings (${protocolId(p)})`;
   if (pending.length === 0 || !train) {
     process.stderr.write(
-      `${label}: ${done.size} of ${genomes.length} measured already${train ? '' : ', none trained (--only-cheap)'}.\n`,
+      `${label}: ${done.size} of ${genomes.length} measured already${train ? '' : `, none trained (--only-${p.kind === 'cheap' ? 'long' : 'cheap'})`}.\n`,
     );
     return done;
   }
@@ -207,7 +210,8 @@ async function phase(p: Protocol, parallel: number, train: boolean): Promise<Map
 }
 
 process.stderr.write(`${genomes.length} genomes from ${values.genomes}; results in ${out}\n`);
-const cheapDone = await phase(cheap, number('cheap-parallel', 1, true), true);
+if (values['only-cheap'] && values['only-long']) fail('--only-cheap and --only-long exclude each other.');
+const cheapDone = await phase(cheap, number('cheap-parallel', 1, true), !values['only-long']);
 const longDone = await phase(long, number('long-parallel', 1, true), !values['only-cheap']);
 
 const measured: Measured[] = genomes.map((entry) => ({

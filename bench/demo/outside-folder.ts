@@ -2,7 +2,7 @@
 // (cases a demo-trained model never trained on, validated on or chose its epoch with), as a Decathlon folder
 // of links, so evaluation reads them as the dataset itself. Shared by bench/demo/outside.ts and
 // bench/postprocess/run.ts so both measure the same cases.
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEMO_DATASET } from '../../core/service/search-demo.ts';
 
@@ -11,18 +11,25 @@ interface TrainingEntry {
   label: string;
 }
 
-/** Writes the folder `work`/Task04_Hippocampus_outside and returns it with the number of cases it holds. */
+/**
+ * Writes the folder `work`/Task04_Hippocampus_outside anew and returns it with the number of cases it holds;
+ * `limit` keeps only the first cases (a quick check of a benchmark, not a result).
+ */
 export async function outsideDemoFolder(
   dataset: string,
   work: string,
+  { limit = null }: { limit?: number | null } = {},
 ): Promise<{ folder: string; cases: number }> {
   const demoImages = new Set(await readdir(join(DEMO_DATASET, 'imagesTr')));
   const manifest = JSON.parse(await readFile(join(dataset, 'dataset.json'), 'utf8')) as {
     training: TrainingEntry[];
     [key: string]: unknown;
   };
-  const outside = manifest.training.filter((e) => !demoImages.has(e.image.replace(/^\.\/imagesTr\//, '')));
+  const outside = manifest.training
+    .filter((e) => !demoImages.has(e.image.replace(/^\.\/imagesTr\//, '')))
+    .slice(0, limit ?? undefined);
   const folder = join(work, 'Task04_Hippocampus_outside');
+  await rm(folder, { recursive: true, force: true });
   await mkdir(join(folder, 'imagesTr'), { recursive: true });
   await mkdir(join(folder, 'labelsTr'));
   for (const e of outside) {

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUN_FILES } from '../runs/run-folder.ts';
-import { presetConfig } from '../search/config.ts';
+import type { TrainingProtocol } from '../base/training-protocol.ts';
+import { presetConfig, type Algorithm } from '../search/config.ts';
 import { plannedEvaluations } from '../search/plan.ts';
 import { readJournal } from '../runs/journal.ts';
 import { frontDetails, type FrontDetail } from '../runs/run-summary.ts';
@@ -63,6 +64,13 @@ export interface DemoRequest {
   candidateMinutes?: number;
   /** The search's seed for a new run (a continued run keeps its own). */
   seed?: number;
+  /**
+   * SaMEA unless a comparison asks for a baseline at the demo's settings (bench:search-real); the quick
+   * preset either way.
+   */
+  algorithm?: Algorithm;
+  /** How candidates and the final model train ('emonas' by default); a continued run keeps its own. */
+  protocol?: TrainingProtocol;
 }
 
 export interface DemoHooks extends Pick<SearchDeps, 'onEvent' | 'onProgress'> {
@@ -103,7 +111,12 @@ export async function runDemo(request: DemoRequest = {}, hooks: DemoHooks = {}):
       search = await startSearch(
         {
           runDir,
-          config: { algorithm: 'samea', preset: 'quick', seed: request.seed ?? DEMO_DEFAULTS.seed },
+          config: {
+            algorithm: request.algorithm ?? 'samea',
+            preset: 'quick',
+            seed: request.seed ?? DEMO_DEFAULTS.seed,
+            ...(request.protocol && { protocol: request.protocol }),
+          },
           problem: {
             kind: 'dataset',
             dataset: DEMO_DATASET,

@@ -1,7 +1,9 @@
 // Runs in: any process. What the API says about finishing a search's job: the final training of a chosen
 // network (a background job like a search), its evaluation on the run's held-out test cases, and a model
 // applied to new scans.
-import type { PostprocessingStatus, ReviewedCase, ReviewProblem, ScoreName } from './review.ts';
+import type { TrainingProtocol } from '../base/training-protocol.ts';
+import type { VolumeData } from './datasets.ts';
+import type { CineInfo, PostprocessingStatus, ReviewedCase, ReviewProblem, ScoreName } from './review.ts';
 import type { EpochPoint, Genome } from './runs.ts';
 
 /**
@@ -44,6 +46,8 @@ export interface FinalRequest {
   /** 0: no time limit. */
   maxMinutes: number;
   fresh: boolean;
+  /** How it trains ('reference': method.md section 5.2); absent in a request made before the choice: the run's. */
+  protocol?: TrainingProtocol;
 }
 
 export interface FinalModel {
@@ -96,4 +100,17 @@ export interface AppliedScans {
   scans: AppliedScan[];
   failures: ReviewProblem[];
   postprocessing: PostprocessingStatus;
+}
+
+/**
+ * One applied scan as the viewer shows it: the image (the predicted frame of a 4D series) and the prediction
+ * written for it, on the image's own grid.
+ */
+export interface AppliedScanVolume {
+  /** Label value -> name, background included, as the model was trained. */
+  labels: Record<number, string>;
+  image: VolumeData;
+  prediction: VolumeData;
+  /** A 4D series (an ACDC cine): its frames; ED and ES are 0, since a lone file does not say which they are. */
+  cine?: CineInfo;
 }

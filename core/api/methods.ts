@@ -3,7 +3,8 @@
 // core/service/index.ts; the transports and the preload pick it up from this table.
 import type { ChosenFolder, DoctorReport } from './app.ts';
 import type { CaseVolume, DatasetRecord, DatasetReport } from './datasets.ts';
-import type { AppliedScans, FinalModel, TestEvaluation } from './finish.ts';
+import type { AppliedScans, AppliedScanVolume, FinalModel, TestEvaluation } from './finish.ts';
+import { TRAINING_PROTOCOLS } from '../base/training-protocol.ts';
 import { MODEL_EXPORT_FORMATS } from './review.ts';
 import type { CandidateReview, CineSlice, ExportedFiles, ReviewCase } from './review.ts';
 import type { EpochPoint, FrontCandidate, RunProgress, RunSummary, SearchEstimate } from './runs.ts';
@@ -118,12 +119,13 @@ export const methods = {
   }),
   'search.start': method<RunSummary>()({
     summary:
-      'Starts a search in a new run, over a library dataset (`dataset`, with training settings in `problem`: epochs, stepsPerEpoch, patch, maxMinutes, splitSeed) or the formula problem; it goes on in the engine, reporting through events.',
+      "Starts a search in a new run, over a library dataset (`dataset`, with training settings in `problem`: epochs, stepsPerEpoch, patch, maxMinutes, splitSeed) or the formula problem; it goes on in the engine, reporting through events. `protocol` ('emonas', the default, or 'reference', the authors' training) sets the configuration's protocol.",
     input: object({
       config: optional(jsonObject()),
       problem: optional(jsonObject()),
       dataset: optional(DATASET_NAME),
       workers: optional(WORKERS()),
+      protocol: optional(oneOf(TRAINING_PROTOCOLS)),
     }),
   }),
   'search.pause': method<RunSummary>()({
@@ -201,7 +203,7 @@ export const methods = {
   }),
   'final.start': method<FinalModel>()({
     summary:
-      "Trains a run's chosen network again for longer into <run>/final (by default the front's most accurate candidate, from its weights unless `fresh`), in the background like a search.",
+      "Trains a run's chosen network again for longer into <run>/final (by default the front's most accurate candidate, from its weights unless `fresh`), in the background like a search; `protocol` defaults to the run's ('reference': 6000 epochs of 10 steps at batch 4, constant learning rate, no early stopping).",
     input: object({
       runId: RUN_ID,
       candidate: optional(CANDIDATE_ID),
@@ -209,6 +211,7 @@ export const methods = {
       stepsPerEpoch: optional(number({ min: 1, max: 100_000, integer: true })),
       maxMinutes: optional(number({ min: 0, max: 100_000 })),
       fresh: optional(boolean()),
+      protocol: optional(oneOf(TRAINING_PROTOCOLS)),
     }),
   }),
   'final.pause': method<FinalModel>()({
@@ -236,6 +239,11 @@ export const methods = {
       "A run's final model (`model: 'final'`, the default) or a candidate predicted on the test cases the search set aside (computed once, cached in the model folder) and scored with the dataset's own report, worst case first.",
     input: object({ runId: RUN_ID, model: optional(CANDIDATE_ID) }),
   }),
+  'test.case': method<ReviewCase>()({
+    summary:
+      "One test case of a run's test evaluation (test.evaluate first): its image, ground truth and the model's prediction, for the viewer.",
+    input: object({ runId: RUN_ID, model: optional(CANDIDATE_ID), caseId: CASE_ID() }),
+  }),
   'scans.apply': method<AppliedScans>()({
     summary:
       "Predicts new images (files, or every image of a folder) with a run's final model or a candidate into a folder, each in its source's format and geometry, with per-label volumes; a file that cannot be predicted is named, the others still written.",
@@ -246,6 +254,21 @@ export const methods = {
       folder: path(),
       overwrite: OVERWRITE,
     }),
+  }),
+  'scans.volume': method<AppliedScanVolume>()({
+    summary:
+      "One scan scans.apply predicted, for the viewer: the image (`frame`, 1-based, of a 4D series) and the prediction written for it, with the model's label names.",
+    input: object({
+      runId: RUN_ID,
+      model: optional(CANDIDATE_ID),
+      input: path(),
+      frame: optional(number({ min: 1, max: 100_000, integer: true })),
+      output: path(),
+    }),
+  }),
+  'scans.cine': method<CineSlice>()({
+    summary: 'One slice of a 4D image given to scans.apply (an ACDC cine) through every frame.',
+    input: object({ input: path(), slice: SLICE() }),
   }),
 } as const;
 

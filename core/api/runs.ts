@@ -2,6 +2,7 @@
 // candidates on its Pareto front, and what the events of a running search carry. The types the engine
 // declares (the genome, a candidate's outcome) are its own, imported as types only: erased from the bundle,
 // so the renderer still loads nothing but core/api and core/base.
+import type { TrainingProtocol } from '../base/training-protocol.ts';
 import type { Genome } from '../searchspace/genome.ts';
 
 export type { Genome } from '../searchspace/genome.ts';
@@ -78,6 +79,8 @@ export interface RunPlan {
   workers: number;
   /** The dataset folder searched, or null for the formula problem. */
   dataset: string | null;
+  /** How its candidates train ('reference': the authors' protocol); absent in runs from before the choice. */
+  protocol?: TrainingProtocol;
 }
 
 /** One generation's figures, as the search logged them. */

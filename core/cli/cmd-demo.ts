@@ -6,10 +6,10 @@ import { DEMO_DATASET, DEMO_DEFAULTS, DEMO_PLANNED_EVALUATIONS, runDemo } from '
 import { finalizeProgress, formatFinalize } from './cmd-finalize.ts';
 import { formatFront } from './cmd-front.ts';
 import { SearchDisplay, withInterrupt } from './cmd-search.ts';
-import { numberOption, parse, printJson, type Command } from './command.ts';
+import { numberOption, parse, printJson, protocolHelp, protocolOption, type Command } from './command.ts';
 import { formatSeconds } from './progress.ts';
 
-const usage = `Usage: emonas demo [--out <run folder>] [--seed S] [--workers N] [--search-minutes M] [--finalize-minutes M] [--json]
+const usage = `Usage: emonas demo [--out <run folder>] [--seed S] [--workers N] [--search-minutes M] [--finalize-minutes M] [--protocol P] [--json]
 
 Runs the whole method on the bundled demo dataset (40 hippocampus cases of the Medical Segmentation
 Decathlon, in resources/demo): a quick SaMEA search (6 subproblems, 4 generations; each candidate
@@ -28,6 +28,7 @@ Options:
   --workers N             candidates trained at once (default ${DEMO_DEFAULTS.workers})
   --search-minutes M      the search's time budget (default ${DEMO_DEFAULTS.searchMinutes})
   --finalize-minutes M    the final training's time (default ${DEMO_DEFAULTS.finalizeMinutes})
+${protocolHelp(26, ["(the search's candidates and the final training; a continued run keeps its own)"])}
   --json                  print the summary (front, final model, run folder) as JSON`;
 
 export const demoCommand: Command = {
@@ -44,6 +45,7 @@ export const demoCommand: Command = {
         workers: { type: 'string' },
         'search-minutes': { type: 'string' },
         'finalize-minutes': { type: 'string' },
+        protocol: { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -59,6 +61,7 @@ export const demoCommand: Command = {
       '--finalize-minutes',
       'positive',
     );
+    const protocol = protocolOption('demo', values.protocol);
     const out = values.out ?? DEMO_DEFAULTS.out;
     process.stderr.write(`Demo: a quick search on ${DEMO_DATASET}, then the final training, into ${out}.\n`);
     const display = new SearchDisplay(DEMO_PLANNED_EVALUATIONS);
@@ -73,6 +76,7 @@ export const demoCommand: Command = {
             ...(workers !== undefined && { workers }),
             ...(searchMinutes !== undefined && { searchMinutes }),
             ...(finalizeMinutes !== undefined && { finalizeMinutes }),
+            ...(protocol !== undefined && { protocol }),
           },
           {
             signal,

@@ -3,10 +3,10 @@
 // through the same service function as the contract's test.evaluate.
 import { basename, resolve } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
-import { parse, printJson, type Command } from './command.ts';
+import { parse, printJson, protocolOption, type Command } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
-const usage = `Usage: emonas evaluate-test <run folder> [--model final|<candidate id>] [--json]
+const usage = `Usage: emonas evaluate-test <run folder> [--model final|<candidate id>] [--protocol P] [--json]
 
 Predicts the run's test cases (the split its search set aside and never used for any choice) with the run's
 final model (after emonas finalize; the default) or one of its candidates, and scores them against their
@@ -16,6 +16,10 @@ keyed to its weights, so asking again answers at once.
 
 Options:
   --model <which>   final (default), or a candidate id of the run (see emonas front <run folder>)
+  --protocol P      emonas or reference; default: the protocol the model was trained with. reference
+                    predicts as the authors' evaluation (method.md section 6.3): slab windows at a
+                    stride of one slice with 15 zero slices in front, averaged, every label's largest
+                    face-connected component kept; its predictions are cached apart
   --json            print { cases (worst first), mean, report, problems, ... } as JSON`;
 
 export const evaluateTestCommand: Command = {
@@ -25,6 +29,7 @@ export const evaluateTestCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse('evaluate-test', argv, {
       model: { type: 'string' },
+      protocol: { type: 'string' },
       json: { type: 'boolean' },
     });
     const [runDir, ...rest] = positionals;
@@ -34,16 +39,23 @@ export const evaluateTestCommand: Command = {
         'emonas evaluate-test takes one run folder (see emonas evaluate-test --help)',
       );
     }
+    const protocol = protocolOption('evaluate-test', values.protocol);
     let bar: ProgressBar | undefined;
     const { evaluateTest } = await import('../service/test-evaluation.ts');
     const folder = resolve(runDir);
-    const result = await evaluateTest(folder, basename(folder), values.model ?? 'final', {
-      onProgress(done, total, caseId) {
-        bar ??= new ProgressBar({ label: 'Predicting test cases', total });
-        if (done < total) bar.update(done, caseId);
-        else bar.finish();
+    const result = await evaluateTest(
+      folder,
+      basename(folder),
+      values.model ?? 'final',
+      {
+        onProgress(done, total, caseId) {
+          bar ??= new ProgressBar({ label: 'Predicting test cases', total });
+          if (done < total) bar.update(done, caseId);
+          else bar.finish();
+        },
       },
-    });
+      protocol,
+    );
     if (values.json) printJson(result);
     else {
       const names = Object.keys(result.structures);

@@ -4,14 +4,15 @@ import { EmonasError } from '../base/errors.ts';
 import {
   FINALIZE_DEFAULTS,
   finalize,
+  REFERENCE_FINAL,
   type FinalizeHooks,
   type FinalizeSummary,
 } from '../service/search-finalize.ts';
 import { withInterrupt } from './cmd-search.ts';
-import { numberOption, parse, printJson, type Command } from './command.ts';
+import { numberOption, parse, printJson, protocolOption, type Command } from './command.ts';
 import { formatSeconds, ProgressBar } from './progress.ts';
 
-const usage = `Usage: emonas finalize <run folder> [--candidate <id>] [--fresh] [--epochs N] [--max-minutes M] [--json]
+const usage = `Usage: emonas finalize <run folder> [--candidate <id>] [--fresh] [--epochs N] [--max-minutes M] [--protocol P] [--json]
 
 The search's final-training step: trains the chosen network (default: the front's most accurate) again,
 for longer, on the run's own split and preprocessing, and stores it as the run's final model in
@@ -26,9 +27,15 @@ continues from its own last completed epoch when run again with the same options
 Options:
   --candidate <id>      a candidate that completed (see emonas front <run folder>)
   --fresh               start from a new random initialisation instead of the candidate's weights
-  --epochs N            epochs (default ${FINALIZE_DEFAULTS.epochs})
-  --steps-per-epoch N   training steps per epoch (default ${FINALIZE_DEFAULTS.stepsPerEpoch})
+  --epochs N            epochs (default ${FINALIZE_DEFAULTS.epochs}; ${REFERENCE_FINAL.epochs} under --protocol reference)
+  --steps-per-epoch N   training steps per epoch (default ${FINALIZE_DEFAULTS.stepsPerEpoch}; ${REFERENCE_FINAL.stepsPerEpoch} under --protocol reference)
   --max-minutes M       stop cleanly, keeping the best weights, before M minutes (default: no limit)
+  --protocol P          emonas or reference (default: the run's, from its training.json). emonas keeps
+                        the run's batch, early stopping and learning-rate plateau; reference trains as
+                        the authors' final training (method.md section 5.2): batch ${REFERENCE_FINAL.batchSize}, a constant
+                        learning rate, no early stopping, the best validation epoch kept, on the run's
+                        reference slabs. A protocol other than the run's changes the sampling,
+                        validation and slab depth, never the run's preprocessing or split
   --json                print the summary (candidate, startedFrom, valDice, epochs, modelDir, ...) as JSON`;
 
 /** A bar over the time limit when there is one (it ends training), else over the epochs. */
@@ -103,6 +110,7 @@ export const finalizeCommand: Command = {
       epochs: { type: 'string' },
       'steps-per-epoch': { type: 'string' },
       'max-minutes': { type: 'string' },
+      protocol: { type: 'string' },
       json: { type: 'boolean' },
     });
     const [runDir, ...rest] = positionals;
@@ -115,6 +123,7 @@ export const finalizeCommand: Command = {
     const epochs = numberOption('finalize', values.epochs, '--epochs');
     const stepsPerEpoch = numberOption('finalize', values['steps-per-epoch'], '--steps-per-epoch');
     const maxMinutes = numberOption('finalize', values['max-minutes'], '--max-minutes');
+    const protocol = protocolOption('finalize', values.protocol);
     const progress = finalizeProgress(maxMinutes ?? 0);
     const summary = await withInterrupt(
       `the final training is cancelled; run emonas finalize ${runDir} again with the same options to continue it`,
@@ -127,6 +136,7 @@ export const finalizeCommand: Command = {
             ...(epochs !== undefined && { epochs }),
             ...(stepsPerEpoch !== undefined && { stepsPerEpoch }),
             ...(maxMinutes !== undefined && { maxMinutes }),
+            ...(protocol !== undefined && { protocol }),
           },
           { ...progress, signal },
         ),

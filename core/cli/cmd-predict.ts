@@ -2,11 +2,11 @@
 // writes one label map per image, with the image's own file name, format and geometry, post-processed with
 // the model's stored decision unless --no-postprocess.
 import { EmonasError } from '../base/errors.ts';
-import { parse, printJson, requireOption, type Command } from './command.ts';
+import { parse, printJson, protocolOption, requireOption, type Command } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
 const usage = `Usage: emonas predict --model <dir> --input <folder or file> --out <folder> [--split test]
-                      [--no-postprocess] [--json]
+                      [--no-postprocess] [--protocol P] [--json]
 
 Segments new images with a model folder written by emonas train. Each image is preprocessed exactly as in
 training (canonical orientation, resampling, z-score), predicted whole or by overlapping windows, and its
@@ -26,6 +26,13 @@ Options:
   --split <side>    with --input the dataset folder the model was trained on: predict only its test
                     (or val, or train) cases as recorded in the model's split.json
   --no-postprocess  leave the network's label maps as they are (do not apply the stored decision)
+  --protocol P      emonas or reference; default: the protocol the model was trained with (its
+                    emonas-model.json). reference predicts as the authors' evaluation (method.md
+                    section 6.3): windows of the training slab (128 x 128 x 16 on PROMISE12) at a
+                    stride of the whole slab in-plane and one slice through-plane, 15 zero slices
+                    padded at the front, overlapping outputs averaged, and every label's largest
+                    face-connected component kept, whatever validation said. emonas predicts whole
+                    volumes or Gaussian-weighted windows and applies the decision made on validation
   --json            print { model, backend, files: [{ input, output, seconds }],
                     failures: [{ input, message }], postprocessing: { applied, labels, summary } }
 
@@ -46,6 +53,7 @@ export const predictCommand: Command = {
         out: { type: 'string' },
         split: { type: 'string' },
         'no-postprocess': { type: 'boolean' },
+        protocol: { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -59,6 +67,7 @@ export const predictCommand: Command = {
         `emonas predict: --split takes test, val or train, not "${split}"`,
       );
     }
+    const protocol = protocolOption('predict', values.protocol);
     let bar: ProgressBar | undefined;
     // Loaded here, not at the top: tfjs takes seconds to import, which every other command would pay.
     const { predict } = await import('../service/predict.ts');
@@ -69,6 +78,7 @@ export const predictCommand: Command = {
         out: requireOption('predict', values.out, '--out'),
         ...(split && { split }),
         postprocess: values['no-postprocess'] !== true,
+        ...(protocol !== undefined && { protocol }),
       },
       {
         onProgress(done, total, file) {

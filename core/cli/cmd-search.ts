@@ -6,7 +6,16 @@ import { EmonasError } from '../base/errors.ts';
 import { plannedForConfig } from '../service/runs.ts';
 import { startSearch, type SearchProgress, type SearchSummary, type StudyEvent } from '../service/search.ts';
 import { SEARCH_TRAINING_DEFAULTS } from '../service/train-defaults.ts';
-import { numberOption, parse, printJson, requireOption, tripleOption, type Command } from './command.ts';
+import {
+  numberOption,
+  parse,
+  printJson,
+  protocolHelp,
+  protocolOption,
+  requireOption,
+  tripleOption,
+  type Command,
+} from './command.ts';
 import { ProgressBar } from './progress.ts';
 
 const usage = `Usage: emonas search --dataset <folder> --out <run folder> [options]
@@ -40,6 +49,7 @@ Options:
   --val-fraction F        patients used for validation (default ${SEARCH_TRAINING_DEFAULTS.valFraction})
   --test-fraction F       patients held out (default ${SEARCH_TRAINING_DEFAULTS.testFraction})
   --split-seed S          seeds the patient split, fixed for the whole run (default 0)
+${protocolHelp(26, ['(or "protocol" in --config); run.json and training.json record it'])}
   --cache <dir>           where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas)
   --allow-links           follow symbolic links that lead out of the dataset folder (refused otherwise)
   --executor local|slurm  where candidates train (default local)
@@ -80,6 +90,7 @@ export const searchCommand: Command = {
         algorithm: { type: 'string' },
         config: { type: 'string' },
         seed: { type: 'string' },
+        protocol: { type: 'string' },
         workers: { type: 'string' },
         epochs: { type: 'string' },
         'steps-per-epoch': { type: 'string' },
@@ -105,6 +116,8 @@ export const searchCommand: Command = {
     if (values.algorithm !== undefined) config.algorithm = values.algorithm;
     const seed = numberOption('search', values.seed, '--seed');
     if (seed !== undefined) config.seed = seed;
+    const protocol = protocolOption('search', values.protocol);
+    if (protocol !== undefined) config.protocol = protocol;
     const problem: Record<string, unknown> = {
       kind: 'dataset',
       dataset: requireOption('search', values.dataset, '--dataset'),

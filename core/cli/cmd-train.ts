@@ -3,7 +3,16 @@
 import { EmonasError } from '../base/errors.ts';
 import type { describePlan, TrainOneHooks, TrainRequest, TrainResponse } from '../service/train.ts';
 import { TRAIN_DEFAULTS } from '../service/train-defaults.ts';
-import { numberOption, parse, printJson, requireOption, tripleOption, type Command } from './command.ts';
+import {
+  numberOption,
+  parse,
+  printJson,
+  protocolHelp,
+  protocolOption,
+  requireOption,
+  tripleOption,
+  type Command,
+} from './command.ts';
 import { formatSeconds, ProgressBar } from './progress.ts';
 
 const usage = `Usage: emonas train --dataset <folder> --genome <genome> --out <dir> [options]
@@ -31,6 +40,7 @@ Options:
   --seed S             seeds the split, the weights and the sampling (default ${TRAIN_DEFAULTS.seed})
   --max-minutes M      stop cleanly, keeping the best weights, before M minutes of training have passed
                        (default ${TRAIN_DEFAULTS.maxMinutes}; 0 for no limit)
+${protocolHelp(23)}
   --cache <dir>        where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas)
   --allow-links        follow symbolic links that lead out of the dataset folder (refused otherwise)
   --resume             continue the interrupted training in --out (no other training options)
@@ -59,6 +69,7 @@ export const trainCommand: Command = {
         seed: { type: 'string' },
         'max-minutes': { type: 'string' },
         cache: { type: 'string' },
+        protocol: { type: 'string' },
         'allow-links': { type: 'boolean' },
         resume: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -104,6 +115,8 @@ export const trainCommand: Command = {
     }
     if (values.patch !== undefined) request.patch = tripleOption('train', values.patch, '--patch');
     if (values.cache !== undefined) request.cacheDir = values.cache;
+    const protocol = protocolOption('train', values.protocol);
+    if (protocol !== undefined) request.protocol = protocol;
     if (values['allow-links'] === true) request.allowLinks = true;
 
     const progress = progressDisplay(training.describePlan);

@@ -1,5 +1,6 @@
 // Runs in: the emonas command's process. What every subcommand is, and the helpers they share.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { protocolProblem, type TrainingProtocol } from '../base/training-protocol.ts';
 import { EmonasError, toErrorData } from '../base/errors.ts';
 
 export interface Command {
@@ -84,4 +85,31 @@ export function tripleOption(command: string, text: string, flag: string): [numb
     );
   }
   return parts as [number, number, number];
+}
+
+/** `--protocol`'s value, undefined when the flag is absent; anything else is a usage error naming it. */
+export function protocolOption(command: string, text: string | undefined): TrainingProtocol | undefined {
+  if (text === undefined) return undefined;
+  const problem = protocolProblem(text, `emonas ${command}: --protocol`);
+  if (problem) throw new EmonasError('bad_request', problem);
+  return text as TrainingProtocol;
+}
+
+/**
+ * The --help lines of `--protocol` for a command that trains, its descriptions starting at `column`;
+ * `extra` (already wrapped) follows them.
+ */
+export function protocolHelp(column: number, extra: string[] = []): string {
+  const lines = [
+    "emonas (default) or reference: the authors' training (method.md sections 5, 6.3):",
+    "uniform random 16-slice slabs (the plan's in-plane size; 128 x 128 x 16 on",
+    'PROMISE12) with rotation +-90 degrees, shifts of 40 %, zoom 0.5-1.5 and a',
+    "left-right flip, validation as a batch Dice over the validation volumes' slabs,",
+    'He-uniform up-convolutions and head, predictions by slab windows with every',
+    "label's largest component kept; on PROMISE12 the reference's preprocessing (1 x 1 x",
+    '1.5 mm, centre crop 128 x 128 x 64, per-slice clipping) and fixed 10-case validation split',
+    ...extra,
+  ];
+  const flag = '  --protocol P';
+  return lines.map((l, i) => (i === 0 ? flag.padEnd(column) : ' '.repeat(column)) + l).join('\n');
 }

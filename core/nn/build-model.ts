@@ -5,6 +5,7 @@
 import { layers, input as symbolicInput, model as functionalModel } from '@tensorflow/tfjs-layers';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { EmonasError } from '../base/errors.ts';
+import type { TrainingProtocol } from '../base/training-protocol.ts';
 import type { Genome } from '../searchspace/genome.ts';
 import './conv3d-transpose-grad.ts';
 import { applyCell, applyOp, LayerFactory } from './cell-layers.ts';
@@ -25,6 +26,11 @@ export interface BuildOptions {
   head: HeadActivation;
   /** Seeds the weight initialisation; the same genome, options and seed give the same weights. */
   seed: number;
+  /**
+   * 'reference': He-uniform up-convolutions and head as the reference; 'emonas' (default): Glorot-uniform
+   * there, a deliberate deviation (cell-layers.ts, README.md "Initialisation").
+   */
+  protocol?: TrainingProtocol;
   name?: string;
 }
 
@@ -53,7 +59,7 @@ export function buildModel(genome: Genome, options: BuildOptions): LayersModel {
   const plan = planNetwork(genome, channels);
   checkPatchShape(genome, [x, y, z]);
 
-  const factory = new LayerFactory(options.seed);
+  const factory = new LayerFactory(options.seed, options.protocol);
   const image = symbolicInput({ shape: [x, y, z, channels], name: 'image' });
   let features = applyOp(factory, plan.ops[0], image, plan.levelFilters[0] ?? genome.filters, 'stem', false);
   const skips: SymbolicTensor[] = [];

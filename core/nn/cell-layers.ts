@@ -1,10 +1,11 @@
 // Runs in: any process that builds a network. The layers of the ten operations, the stem and the cell
 // (method.md sections 2.2 and 2.3), created with seeded He-uniform kernels and stable names so a build is
-// reproducible from (genome, seed) and saved weights match layer for layer.
+// reproducible from (genome, seed, protocol) and saved weights match layer for layer.
 
 import { initializers, layers } from '@tensorflow/tfjs-layers';
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { RandomStream } from '../base/random.ts';
+import { DEFAULT_PROTOCOL, type TrainingProtocol } from '../base/training-protocol.ts';
 import type { OpName } from '../searchspace/genome.ts';
 import { ChannelReplicate } from './channel-replicate.ts';
 import { InstanceNorm } from './instance-norm.ts';
@@ -12,12 +13,26 @@ import type { CellPlan, NetworkPlan } from './network-plan.ts';
 import { OP_KERNELS } from './op-kernels.ts';
 import type { Kernel } from './op-kernels.ts';
 
-/** Creates convolution layers whose initialisers draw their seeds, in build order, from one stream. */
+/**
+ * Creates convolution layers whose initialisers draw their seeds, in build order, from one stream. The
+ * up-convolutions and the head get He-uniform kernels under the 'reference' protocol, as the reference
+ * gives them (EMONASArch.py lines 107-108 and 149, method.md 2.4), and Glorot-uniform under 'emonas'.
+ */
 export class LayerFactory {
   private readonly seeds: RandomStream;
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    private readonly protocol: TrainingProtocol = DEFAULT_PROTOCOL,
+  ) {
     this.seeds = RandomStream.fromSeed(seed, 'weights');
+  }
+
+  /** The up-convolutions' and the head's kernel initialiser (the operations' is always He-uniform). */
+  private outerInitializer(seed: number) {
+    return this.protocol === 'reference'
+      ? initializers.heUniform({ seed })
+      : initializers.glorotUniform({ seed });
   }
 
   conv(
@@ -27,9 +42,9 @@ export class LayerFactory {
     name: string,
     activation?: 'sigmoid' | 'softmax',
   ): SymbolicTensor {
-    // A deviation: the reference gives its head He-uniform too (EMONASArch.py line 149, method.md 2.4).
-    // Glorot-uniform is kept because with He there one foreground class stalls for ~200 steps on Task04
-    // (measured in a PyTorch twin; figures in core/nn/README.md).
+    // The reference gives its head He-uniform (EMONASArch.py line 149, method.md 2.4), and so does the
+    // 'reference' protocol. 'emonas' deviates on purpose with Glorot-uniform: with He there one foreground
+    // class stalls for ~200 steps on Task04 (measured in a PyTorch twin; figures in core/nn/README.md).
     const seed = this.seeds.nextUint32();
     return layers
       .conv3d({
@@ -39,7 +54,7 @@ export class LayerFactory {
         padding: 'same',
         useBias: true,
         kernelInitializer:
-          activation === undefined ? initializers.heUniform({ seed }) : initializers.glorotUniform({ seed }),
+          activation === undefined ? initializers.heUniform({ seed }) : this.outerInitializer(seed),
         biasInitializer: 'zeros',
         ...(activation === undefined ? {} : { activation }),
         name,
@@ -56,9 +71,10 @@ export class LayerFactory {
         strides: 2,
         padding: 'same',
         useBias: true,
-        // A deviation: the reference uses He-uniform here (EMONASArch.py lines 107-108); Glorot-uniform
-        // learned faster in the measurement in core/nn/README.md.
-        kernelInitializer: initializers.glorotUniform({ seed: this.seeds.nextUint32() }),
+        // The reference uses He-uniform here (EMONASArch.py lines 107-108), as the 'reference' protocol
+        // does; 'emonas' deviates on purpose with Glorot-uniform, which learned faster in the measurement in
+        // core/nn/README.md.
+        kernelInitializer: this.outerInitializer(this.seeds.nextUint32()),
         biasInitializer: 'zeros',
         name,
       })

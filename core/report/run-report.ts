@@ -2,6 +2,7 @@
 // resource (plots are inline SVG, pictures are data: URLs, its Content-Security-Policy forbids fetching
 // anything), so it opens in any browser without the app, can be mailed or archived with the run, and
 // never reaches out to a network with patient data.
+import type { TestEvaluation } from '../api/finish.ts';
 import type { CandidateReview, ReviewedCase, ScoreName } from '../api/review.ts';
 import type { RunRecord } from '../api/runs.ts';
 import { escapeXml as esc, linePlot, paretoPlot, type ScatterPoint } from './plots.ts';
@@ -50,6 +51,8 @@ export interface RunReportData {
   };
   review: CandidateReview | null;
   failures: ReportFailure[];
+  /** The run's models measured on its held-out test cases so far (the final model first); never a choice. */
+  testEvaluations: TestEvaluation[];
   software: Record<string, string>;
   /** Sentences about what the report could not include, and why. */
   notes: string[];
@@ -116,7 +119,10 @@ function stats(values: number[]): { mean: number; sd: number; median: number } {
   return { mean, sd, median };
 }
 
-function structureTable(review: CandidateReview): string {
+/** What the per-structure and per-case tables need: the validation review or a test evaluation. */
+type MeasuredCases = Pick<CandidateReview, 'structures' | 'cases'>;
+
+function structureTable(review: MeasuredCases): string {
   const names = Object.keys(review.structures);
   const rows = names.flatMap((name) =>
     SCORES.map((s) => {
@@ -142,7 +148,7 @@ function structureTable(review: CandidateReview): string {
   ]);
 }
 
-function caseTable(review: CandidateReview): string {
+function caseTable(review: MeasuredCases): string {
   const names = Object.keys(review.structures);
   const head = [
     'Case',
@@ -168,6 +174,25 @@ function labelList(labels: Record<number, string>): string {
   return Object.entries(labels)
     .map(([v, name]) => `${esc(v)} ${esc(name)}`)
     .join(', ');
+}
+
+function testSection(evaluations: TestEvaluation[]): string[] {
+  const parts = [
+    '<h2 id="test">Held-out test cases</h2>',
+    '<p>Measured on the test cases the search set aside, after every choice was made: neither the search, the choice of a network nor its final training saw them.</p>',
+  ];
+  for (const t of evaluations) {
+    const id = `test-${t.model.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const title = t.model === 'final' ? 'The final model' : `Candidate ${esc(t.model)}`;
+    parts.push(
+      `<h3 id="${id}">${title} on ${t.cases.length} test cases</h3>`,
+      `<p class="muted">Model folder <code>${esc(t.modelDir)}</code>; ${esc(t.postprocessing.summary)}</p>`,
+      structureTable(t),
+      '<p>Per case, worst first:</p>',
+      caseTable(t),
+    );
+  }
+  return parts;
 }
 
 export function renderRunReport(data: RunReportData): string {
@@ -274,6 +299,7 @@ export function renderRunReport(data: RunReportData): string {
         .join('')}</dl>`,
     );
   }
+  if (data.testEvaluations.length > 0) parts.push(...testSection(data.testEvaluations));
   parts.push(
     '<h2 id="software">Software versions</h2>',
     keyValues(Object.entries(data.software).map(([k, v]) => [k, esc(v)])),

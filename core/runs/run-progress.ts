@@ -37,6 +37,7 @@ export function planFromConfig(search: SearchConfig, workers: number, dataset: s
     surrogate: search.algorithm === 'samea' && search.surrogate.enabled,
     workers,
     dataset,
+    protocol: search.protocol,
   };
 }
 

@@ -3,6 +3,7 @@
 // baselines (NSGA-II, random search). User input is validated here, once, with explanations.
 import { SEARCH_PRESETS, type SearchPresetName } from '../api/search-presets.ts';
 import { EmonasError } from '../base/errors.ts';
+import { DEFAULT_PROTOCOL, TRAINING_PROTOCOLS, type TrainingProtocol } from '../base/training-protocol.ts';
 import type { SurrogateEngine } from './protocol.ts';
 
 export interface ObjectiveConfig {
@@ -40,6 +41,12 @@ interface CommonConfig {
   /** Duplicate detection by the index vector (reference) or by functional equivalence. */
   duplicateKey: 'indices' | 'functional';
   objective: ObjectiveConfig;
+  /**
+   * How a dataset search's candidates are trained: 'emonas' (this project's, the default) or 'reference'
+   * (the authors' slabs, augmentation and slab validation, method.md sections 5.1 and 5.3;
+   * core/train/setup/protocol.ts). Not used by the formula problem.
+   */
+  protocol: TrainingProtocol;
   /** Reference point of the hypervolume in the normalised objective space. */
   hypervolumeReference: [number, number];
 }
@@ -105,6 +112,7 @@ function sameaPreset(preset: Preset): SameaConfig {
     maxEvaluations: null,
     duplicateKey: 'indices',
     objective: { alpha: values.alpha, beta: values.beta, epochs: values.epochs },
+    protocol: DEFAULT_PROTOCOL,
     hypervolumeReference: [1.1, 1.1],
     population: values.population,
     neighbourhood: values.neighbourhood,
@@ -141,6 +149,7 @@ function baseline(algorithm: 'nsga2' | 'random', preset: Preset): SearchConfig {
     maxEvaluations: samea.maxEvaluations,
     duplicateKey: samea.duplicateKey,
     objective: samea.objective,
+    protocol: samea.protocol,
     hypervolumeReference: samea.hypervolumeReference,
   };
   if (algorithm === 'nsga2') {
@@ -199,6 +208,7 @@ function merge(base: unknown, patch: unknown, path: string): unknown {
 }
 
 const CHOICES: Record<string, readonly string[]> = {
+  protocol: TRAINING_PROTOCOLS,
   duplicateKey: ['indices', 'functional'],
   'surrogate.engine': ['ml-random-forest', 'fast-cart'],
   'surrogate.features': ['indices', 'onehot'],

@@ -25,6 +25,7 @@ import { candidateFolder, openCandidate, readCandidateSplit, type CandidateRef }
 import { prepareExportFile, prepareExportFolder, requireAbsolute } from './export-target.ts';
 import { ensurePredictions } from './review-predictions.ts';
 import { reviewCandidate, reviewCase } from './review.ts';
+import { cachedTestEvaluation } from './test-evaluation.ts';
 
 /** How many of the worst validation cases the report pictures. */
 const FAILURE_CASES = 3;
@@ -189,6 +190,14 @@ async function failures(
   return out;
 }
 
+/** The test evaluations made so far of the final model and the chosen candidate; none is made here. */
+async function testEvaluations(ref: CandidateRef): Promise<RunReportData['testEvaluations']> {
+  const found = await Promise.all(
+    ['final', ref.candidateId].map((model) => cachedTestEvaluation(ref.runDir, ref.runId, model)),
+  );
+  return found.filter((t) => t !== null);
+}
+
 /** Everything the report shows, gathered from the run folder and the chosen candidate's review. */
 export async function runReportData(ref: CandidateRef): Promise<RunReportData> {
   const manifest = readRunManifest(ref.runDir);
@@ -259,6 +268,7 @@ export async function runReportData(ref: CandidateRef): Promise<RunReportData> {
     },
     review,
     failures: failed,
+    testEvaluations: await testEvaluations(ref),
     software: manifest.software,
     notes,
   };

@@ -12,7 +12,8 @@ import { RUN_FILES } from '../runs/run-folder.ts';
 import { processExists } from '../runs/run-lock.ts';
 import { epochLog } from '../runs/run-progress.ts';
 import { EPOCH_LOG_FILE } from '../train/epoch-log.ts';
-import { finalSettings } from '../train/setup/final.ts';
+import { finalSettings, runProtocol } from '../train/setup/final.ts';
+import type { WorkerLauncher } from './search-estimate.ts';
 import { finalize, FINAL_DIR, readFinalSummary } from './search-finalize.ts';
 
 /** The final training in progress of a run: its request, and whether it was paused or failed. */
@@ -42,6 +43,8 @@ export class FinalJobs {
     private readonly runsRoot: string,
     private readonly emit: Emit,
     private readonly log: (message: string) => void,
+    /** The host's training-worker launcher (Electron's utility processes); absent, workers are forked. */
+    private readonly launchWorker?: WorkerLauncher,
   ) {}
 
   /** The run's final training: the model it holds and the training in progress, if any. */
@@ -90,7 +93,7 @@ export class FinalJobs {
         { file: join(runDir, FINAL_JOB_FILE) },
       );
     }
-    const settings = finalSettings(request);
+    const settings = finalSettings(request, runProtocol(runDir));
     this.drive(runId, runDir, {
       format: 'emonas-final-job-1',
       pid: process.pid,
@@ -185,6 +188,7 @@ export class FinalJobs {
       { runDir, ...requestOf(file), candidate: file.candidate ?? undefined },
       {
         signal: controller.signal,
+        ...(this.launchWorker && { spawnWorker: this.launchWorker }),
         onPreparing: (done, total) => this.emit('final.preprocessed', { runId, done, total }),
         onEvent: (event) => {
           if (event.type !== 'epoch') return;
@@ -228,8 +232,8 @@ function drivenElsewhere(job: JobFile): boolean {
 }
 
 function requestOf(job: JobFile): FinalRequest {
-  const { candidate, epochs, stepsPerEpoch, maxMinutes, fresh } = job;
-  return { candidate, epochs, stepsPerEpoch, maxMinutes, fresh };
+  const { candidate, epochs, stepsPerEpoch, maxMinutes, fresh, protocol } = job;
+  return { candidate, epochs, stepsPerEpoch, maxMinutes, fresh, ...(protocol && { protocol }) };
 }
 
 function readJob(runDir: string): JobFile | null {

@@ -25,10 +25,11 @@ import { DatasetLibrary } from './library.ts';
 import type { CandidateRef } from './review-candidate.ts';
 import { cineSlice, reviewCandidate, reviewCase, reviewCine, reviewPrediction } from './review.ts';
 import { SearchJobs } from './search-jobs.ts';
+import { appliedScanCine, appliedScanVolume } from './applied-scan.ts';
 import { applyToScans } from './apply-scans.ts';
 import { FinalJobs } from './final-jobs.ts';
 import { runModelDir } from './run-model.ts';
-import { evaluateTest } from './test-evaluation.ts';
+import { evaluateTest, testCase } from './test-evaluation.ts';
 import { volumeData } from './volume-data.ts';
 import { estimateSearch, type WorkerLauncher } from './search-estimate.ts';
 
@@ -120,7 +121,8 @@ const handlers: Handlers = {
       { ...(ctx.launchWorker && { launchWorker: ctx.launchWorker }) },
     );
   },
-  'search.start': async ({ config, problem, dataset, workers }, ctx) => {
+  'search.start': async ({ config: asked, problem, dataset, workers, protocol }, ctx) => {
+    const config = protocol === undefined ? asked : { ...asked, protocol };
     if (dataset === undefined) return ctx.searches.start({ config, problem, workers });
     const { record } = await ctx.library.get(dataset);
     return ctx.searches.start({
@@ -168,6 +170,8 @@ const handlers: Handlers = {
     evaluateTest(runDirOf(runId, ctx), runId, model, {
       onProgress: (done, total, caseId) => ctx.emit('test.progressed', { runId, model, done, total, caseId }),
     }),
+  'test.case': ({ runId, model = 'final', caseId }, ctx) =>
+    testCase(runDirOf(runId, ctx), runId, model, caseId),
   'scans.apply': ({ runId, model = 'final', inputs, folder, overwrite }, ctx) =>
     applyToScans(
       {
@@ -178,6 +182,13 @@ const handlers: Handlers = {
       },
       { onProgress: (done, total, file) => ctx.emit('scans.progressed', { folder, done, total, file }) },
     ),
+  'scans.volume': ({ runId, model = 'final', input, frame, output }, ctx) =>
+    appliedScanVolume(runModelDir(runDirOf(runId, ctx), model), {
+      input,
+      output,
+      ...(frame !== undefined && { frame }),
+    }),
+  'scans.cine': ({ input, slice }) => appliedScanCine(input, slice),
 };
 
 /** A run of this engine; runModelDir reads its run.json to make sure it is one. */
@@ -244,7 +255,7 @@ export function createEngine(options: EngineOptions): Engine {
     searches: new SearchJobs(join(options.dataDir, 'runs'), emit, log, {
       ...(options.launchWorker && { launchWorker: options.launchWorker }),
     }),
-    finals: new FinalJobs(join(options.dataDir, 'runs'), emit, log),
+    finals: new FinalJobs(join(options.dataDir, 'runs'), emit, log, options.launchWorker),
     host: options.host ?? {},
     launchWorker: options.launchWorker,
     emit,

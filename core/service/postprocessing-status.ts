@@ -39,6 +39,9 @@ export function postprocessingStatus(card: ModelCard, enabled: boolean): Postpro
   return {
     applied: true,
     labels: kept,
-    summary: `Post-processed: kept the largest connected component of ${kept.join(', ')} (decided on ${decision.cases} validation cases).`,
+    summary:
+      decision.basis === 'reference-protocol'
+        ? `Post-processed: kept the largest face-connected component of ${kept.join(', ')}, as the reference protocol always does.`
+        : `Post-processed: kept the largest connected component of ${kept.join(', ')} (decided on ${decision.cases} validation cases).`,
   };
 }

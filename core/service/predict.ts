@@ -6,11 +6,13 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { PostprocessingStatus } from '../api/review.ts';
 import { EmonasError, toErrorData } from '../base/errors.ts';
+import type { TrainingProtocol } from '../base/training-protocol.ts';
 import { loadModel } from '../nn/save-load.ts';
 import { selectBackend } from '../train/backend.ts';
 import { MODEL_CARD_FILE, readModelCard } from '../train/model-card.ts';
 import { listInputImages, splitImages } from '../train/predict/input-images.ts';
 import { predictFile } from '../train/predict/predict-file.ts';
+import { cardForProtocol } from '../train/predict/prediction-protocol.ts';
 import { postprocessingStatus } from './postprocessing-status.ts';
 
 export interface PredictRequest {
@@ -23,6 +25,8 @@ export interface PredictRequest {
   split?: 'train' | 'val' | 'test';
   /** Apply the model folder's stored post-processing decision (default true). */
   postprocess?: boolean;
+  /** Predict as this protocol does (core/train/predict/prediction-protocol.ts); default: the model's. */
+  protocol?: TrainingProtocol;
 }
 
 export interface PredictedFile {
@@ -87,7 +91,7 @@ async function checkSearchFolder(modelDir: string): Promise<void> {
 export async function predict(request: PredictRequest, hooks: PredictHooks = {}): Promise<PredictResponse> {
   const modelDir = resolve(request.model);
   await checkSearchFolder(modelDir);
-  const card = await readModelCard(modelDir);
+  const card = cardForProtocol(await readModelCard(modelDir), request.protocol);
   const inputs = request.split
     ? await splitImages(modelDir, resolve(request.input), request.split)
     : await listInputImages(resolve(request.input));

@@ -4,13 +4,17 @@
 // never blocks on inference. Messages: in, one PredictionJob; out, one PredictionReport per image, then 'done'.
 import { toErrorData, type ErrorData } from '../base/errors.ts';
 import { watchParent } from '../base/parent-watch.ts';
+import type { TrainingProtocol } from '../base/training-protocol.ts';
 import { loadModel } from '../nn/save-load.ts';
 import { selectBackend } from '../train/backend.ts';
 import { readModelCard } from '../train/model-card.ts';
 import { predictFile } from '../train/predict/predict-file.ts';
+import { cardForProtocol } from '../train/predict/prediction-protocol.ts';
 
 export interface PredictionJob {
   modelDir: string;
+  /** Predict as this protocol does; default: the model's own (core/train/predict/prediction-protocol.ts). */
+  protocol?: TrainingProtocol;
   images: { caseId: string; input: string; output: string }[];
 }
 
@@ -30,7 +34,7 @@ function send(message: PredictionReport): Promise<void> {
 async function serve(job: PredictionJob): Promise<void> {
   const only = process.env.EMONAS_BACKEND;
   const { backend } = await selectBackend(only ? { only } : {});
-  const card = await readModelCard(job.modelDir);
+  const card = cardForProtocol(await readModelCard(job.modelDir), job.protocol);
   const model = await loadModel(job.modelDir);
   try {
     for (const image of job.images) {

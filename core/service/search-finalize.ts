@@ -7,6 +7,7 @@ import { readRunManifest, RUN_FILES } from '../runs/run-folder.ts';
 import { archiveFromJournal, front } from '../runs/run-summary.ts';
 import {
   finalSettings,
+  runProtocol,
   trainFinal,
   type FinalCandidate,
   type FinalizeHooks,
@@ -14,6 +15,7 @@ import {
   type FinalSettings,
 } from '../train/setup/final.ts';
 
+export { REFERENCE_FINAL } from '../train/setup/protocol.ts';
 export {
   FINAL_DIR,
   FINALIZE_DEFAULTS,
@@ -41,7 +43,7 @@ export async function finalize(
       `The run in ${runDir} searched the formula problem; only a search over a dataset has a network to finalize.`,
     );
   }
-  const settings = finalSettings(request);
+  const settings = finalSettings(request, runProtocol(runDir));
   return trainFinal(runDir, chooseCandidate(runDir, request.candidate), settings, hooks);
 }
 

@@ -218,7 +218,9 @@ export async function startSearch(
   if (problem.kind === 'dataset') {
     const onProgress = (stage: 'reading' | 'preprocessing', done: number, total: number): void =>
       deps.onProgress?.({ type: 'preparing', stage, done, total });
-    setup = await prepareTrainingSetup(searchSetupRequest(problem, requested.objective), { onProgress });
+    setup = await prepareTrainingSetup(searchSetupRequest(problem, requested.objective, requested.protocol), {
+      onProgress,
+    });
     await fillCache(setup, { onProgress });
   }
   const task = setup?.task ?? FORMULA_TASK;

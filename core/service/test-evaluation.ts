@@ -1,25 +1,33 @@
 // Runs in: the engine. A run's model measured on the test cases its search set aside (training.json's split):
 // predicted in a worker process (review-predictions.ts), scored with the dataset's own report
 // (core/metrics/evaluation), both cached in the model folder under test-evaluation/, keyed to the weights.
-// Nothing else reads the test cases: the search and the final training only ever see train and val.
+// Nothing else reads the test cases: the search and the final training only ever see train and val. One
+// test case with its prediction, for the review's viewer, and the cached evaluation alone, for the report.
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RunModel, TestEvaluation } from '../api/finish.ts';
-import type { ReviewProblem, ScoreName } from '../api/review.ts';
+import type { PostprocessingStatus, ReviewCase, ReviewProblem, ScoreName } from '../api/review.ts';
 import { EmonasError } from '../base/errors.ts';
-import type { CaseEntry } from '../datasets/case-table.ts';
+import type { TrainingProtocol } from '../base/training-protocol.ts';
+import type { CaseEntry, DatasetManifest } from '../datasets/case-table.ts';
 import { readDatasetLayout } from '../datasets/detect.ts';
+import { toIntegerLabels } from '../datasets/labels.ts';
+import { loadCase } from '../datasets/load-case.ts';
 import { readJson, writeJsonAtomic } from '../io/files.ts';
+import type { FileScope } from '../io/file-scope.ts';
+import { readVolume } from '../io/volume-files.ts';
 import { evaluatePredictions } from '../metrics/evaluation/evaluate-folder.ts';
 import type { EvaluationReport } from '../metrics/evaluation/report.ts';
 import { readModelCard } from '../train/model-card.ts';
+import { cardForProtocol } from '../train/predict/prediction-protocol.ts';
 import { readTrainingSetup } from '../train/setup/training-file.ts';
 import { postprocessingStatus } from './postprocessing-status.ts';
 import { modelStamp } from './review-candidate.ts';
 import { predictInWorker } from './review-predictions.ts';
 import { toReviewedCases } from './review.ts';
 import { runModelDir } from './run-model.ts';
+import { volumeData } from './volume-data.ts';
 
 /** Inside a model folder: the test predictions (named like the images) and what was measured on them. */
 export const TEST_FILES = {
@@ -44,7 +52,7 @@ export interface TestHooks {
 }
 
 /** The run's test cases, as its dataset folder holds them; refused when the search set none aside. */
-async function testCases(runDir: string): Promise<{ root: string; cases: CaseEntry[] }> {
+async function testCases(runDir: string): Promise<{ manifest: DatasetManifest; cases: CaseEntry[] }> {
   const setup = readTrainingSetup(runDir);
   const ids = setup.split.test;
   if (ids.length === 0) {
@@ -67,7 +75,7 @@ async function testCases(runDir: string): Promise<{ root: string; cases: CaseEnt
     }
     return entry;
   });
-  return { root: manifest.root, cases };
+  return { manifest, cases };
 }
 
 async function readIndex(folder: string, stamp: string): Promise<TestIndex> {
@@ -84,13 +92,19 @@ export async function evaluateTest(
   runId: string,
   model: RunModel,
   hooks: TestHooks = {},
+  protocol?: TrainingProtocol,
 ): Promise<TestEvaluation> {
   const modelDir = runModelDir(runDir, model);
-  const { root, cases } = await testCases(runDir);
-  const card = await readModelCard(modelDir);
+  const { manifest, cases } = await testCases(runDir);
+  const own = await readModelCard(modelDir);
+  // Predicted as the model was trained unless another protocol is asked for (emonas evaluate-test
+  // --protocol); predictions of another protocol are other predictions, so they are cached apart.
+  const card = cardForProtocol(own, protocol);
+  const other = card.protocol !== cardForProtocol(own).protocol;
   const folder = join(modelDir, TEST_FILES.folder);
   const predictions = join(folder, TEST_FILES.predictions);
-  const index = await readIndex(folder, await modelStamp(modelDir));
+  const stamp = await modelStamp(modelDir);
+  const index = await readIndex(folder, other ? `${stamp} protocol ${card.protocol}` : stamp);
   const missing = cases.filter(
     (c) => !index.predicted.includes(c.id) || !existsSync(join(predictions, basename(c.image))),
   );
@@ -100,6 +114,7 @@ export async function evaluateTest(
     await predictInWorker(
       {
         modelDir,
+        ...(other && card.protocol && { protocol: card.protocol }),
         images: missing.map((c) => ({
           caseId: c.id,
           input: c.image,
@@ -129,9 +144,23 @@ export async function evaluateTest(
   }
   // Links are followed: the search's split already applied the user's choice about them to these cases.
   const report =
-    index.report ?? (await evaluatePredictions({ pred: predictions, gt: root, allowLinks: true }));
+    index.report ?? (await evaluatePredictions({ pred: predictions, gt: manifest.root, allowLinks: true }));
   index.report = report;
   await writeJsonAtomic(join(folder, TEST_FILES.index), index);
+  return testEvaluation(runId, model, modelDir, report, {
+    predicted: missing.length - problems.length,
+    postprocessing: postprocessingStatus(card, true),
+    problems,
+  });
+}
+
+function testEvaluation(
+  runId: string,
+  model: RunModel,
+  modelDir: string,
+  report: EvaluationReport,
+  made: { predicted: number; postprocessing: PostprocessingStatus; problems: ReviewProblem[] },
+): TestEvaluation {
   const mean: Record<string, Record<ScoreName, number>> = {};
   for (const [name, row] of Object.entries(report.mean)) mean[name] = row;
   return {
@@ -143,8 +172,88 @@ export async function evaluateTest(
     cases: toReviewedCases(report),
     mean,
     report: (report.msd ?? report.acdc ?? report.promise12 ?? null) as Record<string, unknown> | null,
-    predicted: missing.length - problems.length,
-    postprocessing: postprocessingStatus(card, true),
-    problems: [...problems, ...report.problems],
+    predicted: made.predicted,
+    postprocessing: made.postprocessing,
+    problems: [...made.problems, ...report.problems],
+  };
+}
+
+/** The index of the model's test predictions when it was made with the model's current weights, else null. */
+async function currentIndex(modelDir: string): Promise<TestIndex | null> {
+  const index = (await readJson(join(modelDir, TEST_FILES.folder, TEST_FILES.index))) as
+    TestIndex | undefined;
+  if (index?.format !== 'emonas-test-1' || index.model !== (await modelStamp(modelDir))) return null;
+  return index;
+}
+
+/**
+ * The model's test evaluation as an earlier evaluateTest left it (nothing predicted or measured here), or null
+ * when there is none for its current weights: what the run report shows without ever starting a prediction.
+ */
+export async function cachedTestEvaluation(
+  runDir: string,
+  runId: string,
+  model: RunModel,
+): Promise<TestEvaluation | null> {
+  let modelDir: string;
+  try {
+    modelDir = runModelDir(runDir, model);
+  } catch (err) {
+    if (err instanceof EmonasError && err.code === 'not_found') return null;
+    throw err;
+  }
+  const index = await currentIndex(modelDir);
+  if (!index?.report) return null;
+  return testEvaluation(runId, model, modelDir, index.report, {
+    predicted: 0,
+    postprocessing: postprocessingStatus(await readModelCard(modelDir), true),
+    problems: [],
+  });
+}
+
+/**
+ * One evaluated test case as the viewer shows it: image, ground truth and the model's stored prediction (an
+ * ACDC case without its cine: the cine player belongs to the validation review).
+ */
+export async function testCase(
+  runDir: string,
+  runId: string,
+  model: RunModel,
+  caseId: string,
+): Promise<ReviewCase> {
+  const modelDir = runModelDir(runDir, model);
+  const { manifest, cases } = await testCases(runDir);
+  const entry = cases.find((c) => c.id === caseId);
+  if (!entry) {
+    throw new EmonasError(
+      'not_found',
+      `Case ${caseId} is not one of the test cases of run ${runId}; pick one from its test evaluation.`,
+    );
+  }
+  const file = join(modelDir, TEST_FILES.folder, TEST_FILES.predictions, basename(entry.image));
+  const index = await currentIndex(modelDir);
+  if (!index?.predicted.includes(caseId) || !existsSync(file)) {
+    throw new EmonasError(
+      'not_found',
+      `Test case ${caseId} has no prediction by the current weights of ${modelDir}; evaluate the model on the test cases first (test.evaluate).`,
+      { file },
+    );
+  }
+  // As evaluateTest: inside the dataset folder, links followed (the split already applied that choice).
+  const scope: FileScope = { root: manifest.root, allowLinks: true };
+  const { image, label } = await loadCase(entry, scope);
+  if (!label) {
+    throw new EmonasError('not_found', `Test case ${caseId} has no label map to compare with.`, {
+      file: entry.image,
+    });
+  }
+  return {
+    runId,
+    candidateId: model,
+    caseId,
+    labels: manifest.labels,
+    image: volumeData(image),
+    label: volumeData(label),
+    prediction: volumeData(toIntegerLabels(await readVolume(file), file)),
   };
 }

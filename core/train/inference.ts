@@ -89,7 +89,12 @@ export async function predictProbabilities(
   return sum;
 }
 
-function accumulate(
+/**
+ * Adds one window's network output (voxel-major, `channels` per voxel) at `origin` into the class
+ * probabilities `sum` (channel-major over every class), weighted per axis by `weights` (none: 1), and the
+ * weights into `weightSum`.
+ */
+export function accumulate(
   probs: Float32Array,
   channels: number,
   head: 'softmax' | 'sigmoid',

@@ -6,11 +6,18 @@ import type { CaseEntry } from '../datasets/case-table.ts';
 import type { AugmentationSettings } from '../datasets/pipeline/augment.ts';
 import type { Shape3 } from '../datasets/pipeline/grid.ts';
 import type { PreprocessingPlan } from '../datasets/pipeline/plan.ts';
+import type { SlabAugmentation } from '../datasets/pipeline/slab-patch.ts';
+import type { TrainingProtocol } from '../base/training-protocol.ts';
 import type { Genome } from '../searchspace/genome.ts';
 import type { ObjectiveSettings } from './objectives.ts';
 import type { EarlyStoppingSettings, PlateauSettings } from './schedule.ts';
 
 export interface TrainSettings {
+  /**
+   * 'emonas' or the authors' 'reference' (core/train/setup/protocol.ts); absent in settings written before
+   * the choice existed, which are 'emonas'.
+   */
+  protocol?: TrainingProtocol;
   /** C: the epoch budget (also the C of f1). */
   epochs: number;
   stepsPerEpoch: number;
@@ -18,8 +25,11 @@ export interface TrainSettings {
   patch: Shape3;
   /** Seeds weight initialisation ('init' stream) and data sampling ('data' stream) separately. */
   seed: number;
+  /** The patch sampler's (protocol 'emonas'); 0 and no augmentation under 'reference'. */
   foregroundProbability: number;
   augmentation: AugmentationSettings;
+  /** Protocol 'reference' only: its uniform slabs' augmentation (method.md section 5.3). */
+  slabAugmentation?: SlabAugmentation;
   /** null: never stop early. */
   earlyStopping: EarlyStoppingSettings | null;
   /** null: constant learning rate. */

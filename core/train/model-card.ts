@@ -5,6 +5,7 @@
 import { readJsonFile, writeFileAtomic } from '../io/files.ts';
 import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
+import { protocolProblem, type TrainingProtocol } from '../base/training-protocol.ts';
 import type { PreprocessingPlan } from '../datasets/pipeline/plan.ts';
 import { parseGenome } from '../searchspace/genome-json.ts';
 import type { Genome } from '../searchspace/genome.ts';
@@ -14,6 +15,11 @@ export const MODEL_CARD_FILE = 'emonas-model.json';
 
 export interface ModelCard {
   format: 'emonas-model-1';
+  /**
+   * The protocol it was trained with, which prediction follows by default ('reference': slab windows at a
+   * stride of one slice, core/train/slab-inference.ts); absent in a folder written before the choice: 'emonas'.
+   */
+  protocol?: TrainingProtocol;
   genome: Genome;
   /** The plan as trained: its patch is the training patch and the inference window. */
   plan: PreprocessingPlan;
@@ -59,6 +65,9 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
     });
   }
   card.genome = parseGenome(card.genome, file);
+  const problem =
+    card.protocol === undefined ? null : protocolProblem(card.protocol, `"protocol" in ${file}`);
+  if (problem) throw new EmonasError('unreadable_file', problem, { file });
   if (card.postprocessing !== undefined && !isStoredPostprocessing(card.postprocessing)) {
     throw new EmonasError(
       'unreadable_file',

@@ -8,7 +8,12 @@ import type { Shape3 } from '../datasets/pipeline/grid.ts';
 import type { PreprocessingPlan } from '../datasets/pipeline/plan.ts';
 import type { PreparedCase } from '../datasets/pipeline/prepared-case.ts';
 import type { Vec3 } from '../io/volume.ts';
-import { decideLargestComponent, type PostprocessingDecision } from '../metrics/postprocessing.ts';
+import type { Connectivity } from '../metrics/components.ts';
+import {
+  decideLargestComponent,
+  DEFAULT_CONNECTIVITY,
+  type PostprocessingDecision,
+} from '../metrics/postprocessing.ts';
 
 /**
  * What emonas-model.json records: the decision, with label values as the dataset numbers them (what a
@@ -17,9 +22,11 @@ import { decideLargestComponent, type PostprocessingDecision } from '../metrics/
 export interface StoredPostprocessing extends PostprocessingDecision {
   /**
    * 'best-epoch': the maps validation produced at the best epoch; 'predicted-after-training': the best
-   * weights predicted the validation cases again (a resumed training whose best epoch came before the resume).
+   * weights predicted the validation cases again (a resumed training whose best epoch came before the resume);
+   * 'reference-protocol': kept for every label whatever the Dice says, with face connectivity, as the
+   * reference always does (method.md section 6.3); the Dice before and after are measured all the same.
    */
-  basis: 'best-epoch' | 'predicted-after-training';
+  basis: 'best-epoch' | 'predicted-after-training' | 'reference-protocol';
 }
 
 /** The class index of the most probable class at each voxel (probabilities channel-major, class 0 first). */
@@ -55,6 +62,7 @@ export function decideOnValidation(
   plan: PreprocessingPlan,
   basis: StoredPostprocessing['basis'],
 ): StoredPostprocessing {
+  const connectivity: Connectivity = basis === 'reference-protocol' ? 6 : DEFAULT_CONNECTIVITY;
   if (cases.length !== predictions.length) {
     throw new EmonasError(
       'internal',
@@ -68,10 +76,15 @@ export function decideOnValidation(
       prediction: { data: predictions[n] as Uint8Array },
     })),
     classes,
+    connectivity,
   );
   return {
     ...decision,
-    labels: decision.labels.map((d) => ({ ...d, label: plan.labels[d.label]?.value ?? d.label })),
+    labels: decision.labels.map((d) => ({
+      ...d,
+      label: plan.labels[d.label]?.value ?? d.label,
+      ...(basis === 'reference-protocol' && { apply: true }),
+    })),
     basis,
   };
 }

@@ -1,7 +1,8 @@
 // Runs in: a training worker (or a test, in process). Trains one candidate end to end: preprocessed cases
 // from the cache, the genome's network, Adam at the genome's learning rate on 1 - MCDice over augmented
-// patches, validation on whole volumes after every epoch, the best epoch's weights kept on disk, early
-// stopping and learning-rate reduction as the reference (method.md section 5.1), and f1 / f2 at the end.
+// patches, validation after every epoch (whole volumes, or the reference protocol's slabs), the best
+// epoch's weights kept on disk, early stopping and learning-rate reduction as the reference (method.md
+// section 5.1), and f1 / f2 at the end.
 // After every epoch a checkpoint (checkpoint.ts) lets a new process resume the run as if never stopped.
 // Every tensor it makes is disposed: a search trains hundreds of candidates in one worker's lifetime.
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,10 +10,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EmonasError } from '../base/errors.ts';
 import { RandomStream } from '../base/random.ts';
 import { loadPreparedCases, type CanonicalLoader } from '../datasets/pipeline/cache.ts';
-import { gridSize, type Shape3 } from '../datasets/pipeline/grid.ts';
 import type { Patch } from '../datasets/pipeline/patch.ts';
 import type { PreparedCase } from '../datasets/pipeline/prepared-case.ts';
-import { samplePatch } from '../datasets/pipeline/sampling.ts';
 import { buildModel } from '../nn/build-model.ts';
 import { loadModel, saveModel } from '../nn/save-load.ts';
 import {
@@ -25,6 +24,7 @@ import {
   type SavedTensor,
   type TrainingCheckpoint,
 } from './checkpoint.ts';
+import { batchTensors, drawPatch } from './batch.ts';
 import { caseDice } from './dice.ts';
 import { appendEpochLog, startEpochLog } from './epoch-log.ts';
 import { predictProbabilities } from './inference.ts';
@@ -44,6 +44,8 @@ import { computeObjectives, worstF1 } from './objectives.ts';
 import { AdjustableAdam } from './optimizer.ts';
 import { argmaxClasses, decideOnValidation, type StoredPostprocessing } from './postprocess-decision.ts';
 import { EarlyStopping, LearningRatePlateau } from './schedule.ts';
+import { protocolOf } from './setup/protocol.ts';
+import { validateOnSlabs, type Validation } from './slab-validation.ts';
 
 export interface TrainHooks {
   /** Reads a case in the canonical orientation when the cache lacks it. */
@@ -61,23 +63,6 @@ export interface TrainHooks {
   onCheckpoint?: (epoch: number, path: string) => void;
   /** Keep the checkpoint once training has ended (default: remove it; a finished candidate needs none). */
   keepCheckpoint?: boolean;
-}
-
-function batchTensors(patches: Patch[], patch: Shape3, channels: number, head: 'softmax' | 'sigmoid') {
-  const v = gridSize(patch);
-  const x = new Float32Array(patches.length * v);
-  const y = new Float32Array(patches.length * v * channels);
-  patches.forEach((p, b) => {
-    x.set(p.image, b * v);
-    const label = p.label as Uint8Array;
-    for (let n = 0; n < v; n++) {
-      const k = label[n] as number;
-      const channel = head === 'softmax' ? k : k - 1;
-      if (channel >= 0) y[(b * v + n) * channels + channel] = 1;
-    }
-  });
-  const shape: [number, number, number, number, number] = [patches.length, patch[0], patch[1], patch[2], 1];
-  return { x: tf.tensor5d(x, shape), y: tf.tensor5d(y, [...shape.slice(0, 4), channels] as typeof shape) };
 }
 
 function checkCancelled(signal: AbortSignal | undefined): void {
@@ -170,6 +155,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
     classes: channels,
     head: plan.head,
     seed: RandomStream.fromSeed(s.seed, 'init').nextUint32(),
+    protocol: protocolOf(s),
   });
   const optimizer = new AdjustableAdam(genome.learningRate);
   try {
@@ -188,6 +174,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
     const params = model.countParams();
     const card: ModelCard = {
       format: 'emonas-model-1',
+      protocol: protocolOf(s),
       genome,
       plan: { ...plan, patch: [...s.patch] },
       params,
@@ -308,11 +295,15 @@ async function decidePostprocessing(
   bestLabelMaps: Uint8Array[] | null,
   signal: AbortSignal | undefined,
 ): Promise<StoredPostprocessing> {
-  if (bestLabelMaps) return decideOnValidation(valCases, bestLabelMaps, job.plan, 'best-epoch');
+  // The reference keeps every label's largest component whatever validation says (method.md section 6.3).
+  const reference = protocolOf(job.settings) === 'reference';
+  const basis = (fallback: StoredPostprocessing['basis']): StoredPostprocessing['basis'] =>
+    reference ? 'reference-protocol' : fallback;
+  if (bestLabelMaps) return decideOnValidation(valCases, bestLabelMaps, job.plan, basis('best-epoch'));
   const saved = await loadModel(job.outDir);
   try {
     const { labelMaps } = await validate(saved, valCases, job, [], signal);
-    return decideOnValidation(valCases, labelMaps, job.plan, 'predicted-after-training');
+    return decideOnValidation(valCases, labelMaps, job.plan, basis('predicted-after-training'));
   } finally {
     saved.dispose();
   }
@@ -342,11 +333,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stopper = s.earlyStopping ? new EarlyStopping(s.earlyStopping) : undefined;
   const plateau = s.plateau ? new LearningRatePlateau(s.plateau, job.genome.learningRate) : undefined;
-  const sampling = {
-    patch: s.patch,
-    foregroundProbability: s.foregroundProbability,
-    augmentation: s.augmentation,
-  };
+  const classes = plan.labels.length;
   const epochs: EpochRecord[] = resumed ? [...resumed.records] : [];
   // Indices into trainCases, drawn from the end; refilled by a shuffle when empty.
   let queue: number[] = resumed ? [...resumed.queue] : [];
@@ -383,9 +370,9 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
       const patches: Patch[] = [];
       for (let b = 0; b < s.batchSize; b++) {
         if (queue.length === 0) queue = rng.shuffle(trainCases.map((_, i) => i));
-        patches.push(samplePatch(trainCases[queue.pop() as number] as PreparedCase, rng, sampling));
+        patches.push(drawPatch(trainCases[queue.pop() as number] as PreparedCase, rng, s, classes));
       }
-      const { x, y } = batchTensors(patches, s.patch, channels, plan.head);
+      const { x, y } = batchTensors(patches, s.patch, channels, classes, plan.head);
       const cost = optimizer.minimize(
         () => softDiceLoss(y, model.apply(x, { training: true }) as tf.Tensor, plan.head),
         true,
@@ -482,14 +469,20 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
   return { epochs, stoppedBy: 'budget', bestLabelMaps };
 }
 
-/** The validation loss and Dice of the network, and each case's argmax class map (for post-processing). */
+/**
+ * The validation loss and Dice of the network, and each case's argmax class map (for post-processing):
+ * on whole volumes ('emonas') or as the reference's batch Dice over slabs (slab-validation.ts).
+ */
 async function validate(
   model: LayersModel,
   cases: PreparedCase[],
   job: TrainJob,
   labelNames: string[],
   signal: AbortSignal | undefined,
-): Promise<{ valLoss: number; valDice: Record<string, number>; labelMaps: Uint8Array[] }> {
+): Promise<Validation> {
+  if (protocolOf(job.settings) === 'reference') {
+    return validateOnSlabs(model, cases, job, labelNames, signal);
+  }
   const { plan } = job;
   const classes = plan.labels.length;
   const labelMaps: Uint8Array[] = [];

@@ -23,6 +23,8 @@ export function identityTransform(start: Shape3): PatchTransform {
 export interface Patch {
   image: Float32Array;
   label: Uint8Array | undefined;
+  /** Soft class targets (voxel-major, every class per voxel, background first) instead of `label`. */
+  target?: Float32Array;
 }
 
 export function extractPatch(

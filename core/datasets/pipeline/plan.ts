@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { EmonasError } from '../../base/errors.ts';
 import type { AxisOrder, Shape3 } from './grid.ts';
+import type { ReferencePromise12Plan } from './reference-promise12.ts';
 
 export interface PlanLabel {
   value: number;
@@ -38,6 +39,11 @@ export interface PreprocessingPlan {
   patch: Shape3;
   cases: number;
   notes: string[];
+  /**
+   * The 'reference' training protocol's PROMISE12 preprocessing (protocol-plan.ts), which replaces the
+   * resampling and normalisation above; absent otherwise.
+   */
+  reference?: ReferencePromise12Plan;
 }
 
 /** Geometry of one case in the canonical orientation (volume axis order i, j, k). */
@@ -188,6 +194,7 @@ export function planKey(plan: PreprocessingPlan): string {
     axisOrder: plan.axisOrder,
     targetSpacing: plan.targetSpacing,
     normalisation: plan.normalisation,
+    ...(plan.reference && { reference: plan.reference }),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
@@ -199,6 +206,8 @@ export function describePlan(plan: PreprocessingPlan): string[] {
     `  labels: ${plan.labels.map((l) => `${l.value} ${l.name}`).join(', ')}; head ${plan.head}`,
     `  median shape ${plan.medianShape.join(' x ')}, largest ${plan.maxShape.join(' x ')} (network axis order)`,
     ...plan.notes.map((n) => `  ${n}`),
-    `  Patch ${plan.patch.join(' x ')}; a case up to 3x its size is predicted whole, a larger one by overlapping windows.`,
+    plan.reference
+      ? `  Slab ${plan.patch.join(' x ')}; predicted by slab windows one slice apart, as the reference protocol does.`
+      : `  Patch ${plan.patch.join(' x ')}; a case up to 3x its size is predicted whole, a larger one by overlapping windows.`,
   ];
 }

@@ -8,6 +8,11 @@ import { fromGrid, gridSize, toGrid, type Grid, type Shape3 } from './grid.ts';
 import { zScoreInPlace } from './normalise.ts';
 import { resampledShape, type PreprocessingPlan } from './plan.ts';
 import { indexForeground, type PreparedCase } from './prepared-case.ts';
+import {
+  preprocessReferenceImage,
+  preprocessReferenceLabel,
+  restoreReferenceLabelMap,
+} from './protocol-plan.ts';
 import { resampleLinear, resampleNearest } from './resample.ts';
 
 /** What prediction needs to map a result on the plan's grid back onto the case's canonical grid. */
@@ -18,6 +23,8 @@ export interface PreprocessRecord {
   gridShape: Shape3;
   /** Network-order shape after resampling: the grid the network sees. */
   shape: Shape3;
+  /** The canonical volume's spacing, kept under a reference plan (protocol-plan.ts) to undo its resampling. */
+  spacing?: Shape3;
 }
 
 export interface CanonicalInput {
@@ -29,7 +36,9 @@ export interface CanonicalInput {
 export function preprocessImage(
   image: CanonicalInput,
   plan: PreprocessingPlan,
+  file = 'the image',
 ): { grid: Grid; record: PreprocessRecord } {
+  if (plan.reference) return preprocessReferenceImage(image, plan.reference, file);
   const raw = toGrid(image.data, image.shape, plan.axisOrder, new Float32Array(image.data.length));
   const shape = resampledShape(image, plan.axisOrder, plan.targetSpacing);
   const grid = sameShape(raw.shape, shape) ? raw : resampleLinear(raw, shape);
@@ -51,6 +60,7 @@ export function preprocessLabel(
       { file },
     );
   }
+  if (plan.reference) return preprocessReferenceLabel(label, plan.reference, file);
   const classOf = new Map(plan.labels.map((l, k) => [l.value, k]));
   const classes = new Uint8Array(label.data.length);
   const unknown = new Set<number>();
@@ -77,7 +87,7 @@ export function prepareCase(
   plan: PreprocessingPlan,
   labelFile: string,
 ): PreparedCase {
-  const { grid, record } = preprocessImage(image, plan);
+  const { grid, record } = preprocessImage(image, plan, `the image of ${id}`);
   const labelGrid = preprocessLabel(label, plan, record, labelFile);
   return {
     id,
@@ -96,6 +106,7 @@ export function restoreLabelMap(
   record: PreprocessRecord,
   plan: PreprocessingPlan,
 ): { data: Uint8Array; shape: Shape3 } {
+  if (plan.reference) return restoreReferenceLabelMap(probabilities, record, plan, plan.reference);
   const classes = plan.labels.length;
   const resampled = !sameShape(record.gridShape, record.shape);
   const n = gridSize(record.gridShape);

@@ -3,6 +3,7 @@
 // sliding windows, and its label map mapped back through the resampling and the orientation onto the
 // image's own grid, then written with the source's file format and geometry. With the model folder's
 // stored post-processing decision, each label keeps only its largest connected component on that grid.
+// A card of protocol 'reference' (prediction-protocol.ts) is predicted by the reference's slab windows.
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EmonasError } from '../../base/errors.ts';
 import { preprocessImage, restoreLabelMap } from '../../datasets/pipeline/preprocess.ts';
@@ -10,6 +11,7 @@ import { fromCanonical, toCanonical } from '../../io/orientation.ts';
 import { openVolume, writeVolume } from '../../io/volume-files.ts';
 import { applyPostprocessing, type PostprocessingDecision } from '../../metrics/postprocessing.ts';
 import { predictProbabilities } from '../inference.ts';
+import { predictSlabWindows } from '../slab-inference.ts';
 import type { ModelCard } from '../model-card.ts';
 import { keptLabels } from '../postprocess-decision.ts';
 
@@ -35,13 +37,18 @@ export async function predictFile(
   const { grid, record } = preprocessImage(
     { data: canonical.data, shape: canonical.shape, spacing: canonical.spacing },
     plan,
+    input,
   );
-  const probabilities = await predictProbabilities(model, grid, {
+  const options = {
     patch: plan.patch,
     divisor: 2 ** ((card.genome.cells - 1) / 2),
     head: plan.head,
     classes: plan.labels.length,
-  });
+  };
+  const probabilities =
+    card.protocol === 'reference'
+      ? await predictSlabWindows(model, grid, options)
+      : await predictProbabilities(model, grid, options);
   const labels = restoreLabelMap(probabilities, record, plan);
   // Components are counted on the image's own grid (orientation does not change them), as nnU-Net does.
   const data =

@@ -3,6 +3,7 @@
 // place a search's candidates get their training settings from, whichever executor trains them.
 import { resolve } from 'node:path';
 import { EmonasError } from '../../base/errors.ts';
+import { DEFAULT_PROTOCOL, type TrainingProtocol } from '../../base/training-protocol.ts';
 import type { Shape3 } from '../../datasets/pipeline/grid.ts';
 import { checkPatchShape } from '../../nn/patch-shape.ts';
 import { SEARCH_TRAINING_DEFAULTS } from './defaults.ts';
@@ -120,10 +121,14 @@ export function parseDatasetProblem(value: Record<string, unknown>, searchEpochs
   };
 }
 
-/** The set-up a dataset search's candidates train with; the objective is the search's f1 alpha and beta. */
+/**
+ * The set-up a dataset search's candidates train with; the objective is the search's f1 alpha and beta,
+ * the protocol the search configuration's.
+ */
 export function searchSetupRequest(
   problem: DatasetProblem,
   objective: { alpha: number; beta: number },
+  protocol: TrainingProtocol = DEFAULT_PROTOCOL,
 ): SetupRequest {
   return {
     dataset: problem.dataset,
@@ -135,6 +140,7 @@ export function searchSetupRequest(
       patch: problem.patch,
       maxMinutes: problem.maxMinutes,
       objective: { alpha: objective.alpha, beta: objective.beta },
+      protocol,
     },
     cacheDir: problem.cacheDir,
     ...(problem.allowLinks === true && { allowLinks: true }),

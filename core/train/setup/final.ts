@@ -7,19 +7,21 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EmonasError } from '../../base/errors.ts';
+import { DEFAULT_PROTOCOL, protocolProblem, type TrainingProtocol } from '../../base/training-protocol.ts';
 import { writeFileAtomicSync } from '../../io/files.ts';
 import type { Genome } from '../../searchspace/genome.ts';
 import { jobFingerprint, readCheckpoint, TRAINING_CHECKPOINT_FILE } from '../checkpoint.ts';
 import { checkInitialWeights } from '../initial-weights.ts';
-import type { InitialWeights, StopReason, TrainEvent, TrainJob } from '../job.ts';
-import { forkDetachedTrainingWorker, startTraining } from './launch.ts';
+import type { InitialWeights, StopReason, TrainEvent, TrainJob, TrainSettings } from '../job.ts';
+import { forkDetachedTrainingWorker, startTraining, type WorkerSpawner } from './launch.ts';
 import { fillCache, preparedJob, SPLIT_FILE, type TrainingSetup } from './prepare.ts';
-import { readTrainingSetup } from './training-file.ts';
+import { finalOverrides, protocolOf, protocolPatch, REFERENCE_FINAL, withProtocol } from './protocol.ts';
+import { readTrainingSetup, trainingFilePath } from './training-file.ts';
 
 /**
- * Not the reference's: it trains the final network for 6000 epochs at batch 4 with a constant learning rate
- * and no early stopping (method.md 5.2). Here 1000 epochs with the run's own batch, early stopping and
- * schedule, and a time limit usually ends it sooner on a CPU.
+ * Protocol 'emonas': 1000 epochs with the run's own batch, early stopping and schedule, and a time limit
+ * usually ends it sooner on a CPU. Protocol 'reference' trains as the reference does, 6000 epochs of 10
+ * steps at batch 4 with a constant learning rate and no early stopping (method.md 5.2; protocol.ts).
  */
 export const FINALIZE_DEFAULTS = { epochs: 1000, stepsPerEpoch: 50, maxMinutes: 0 } as const;
 
@@ -41,6 +43,8 @@ export interface FinalSettings {
   maxMinutes?: number;
   /** Start from a new random initialisation instead of the candidate's weights. */
   fresh?: boolean;
+  /** How it trains; default: the protocol the run's candidates trained with (its training.json). */
+  protocol?: TrainingProtocol;
 }
 
 /** The weights the final training started from: the candidate's (with their weights.bin's SHA-256), or new. */
@@ -50,6 +54,8 @@ export interface FinalizeHooks {
   onPreparing?: (done: number, total: number) => void;
   onEvent?: (event: TrainEvent) => void;
   signal?: AbortSignal;
+  /** Starts the training worker: the host's launcher (Electron's utility process); a detached fork if absent. */
+  spawnWorker?: WorkerSpawner;
 }
 
 export interface FinalizeSummary {
@@ -79,13 +85,53 @@ function positive(name: string, value: number | undefined, fallback: number, zer
   return v;
 }
 
-/** Checks the final training's settings before anything is read or trained. */
-export function finalSettings(request: FinalSettings): Required<FinalSettings> {
+/**
+ * The protocol the run in runDir trained its candidates with (its training.json). A run without one (the
+ * formula problem's) is refused by the final training itself, with its own reason.
+ */
+export function runProtocol(runDir: string): TrainingProtocol {
+  return existsSync(trainingFilePath(runDir))
+    ? protocolOf(readTrainingSetup(runDir).settings)
+    : DEFAULT_PROTOCOL;
+}
+
+/**
+ * Checks the final training's settings before anything is read or trained; the protocol not asked for is
+ * `runsProtocol`, and the epochs and steps not asked for are that protocol's.
+ */
+export function finalSettings(
+  request: FinalSettings,
+  runsProtocol: TrainingProtocol,
+): Required<FinalSettings> {
+  const protocol = request.protocol ?? runsProtocol;
+  const problem = protocolProblem(protocol, 'The protocol');
+  if (problem) throw new EmonasError('bad_request', problem);
+  const defaults = protocol === 'reference' ? REFERENCE_FINAL : FINALIZE_DEFAULTS;
   return {
-    epochs: positive('The number of epochs', request.epochs, FINALIZE_DEFAULTS.epochs),
-    stepsPerEpoch: positive('The steps per epoch', request.stepsPerEpoch, FINALIZE_DEFAULTS.stepsPerEpoch),
+    epochs: positive('The number of epochs', request.epochs, defaults.epochs),
+    stepsPerEpoch: positive('The steps per epoch', request.stepsPerEpoch, defaults.stepsPerEpoch),
     maxMinutes: positive('--max-minutes', request.maxMinutes, FINALIZE_DEFAULTS.maxMinutes, true),
     fresh: request.fresh ?? false,
+    protocol,
+  };
+}
+
+/**
+ * The final training's settings: the run's, under the asked protocol (a protocol other than the run's
+ * changes how patches are drawn, validated and predicted, and the slab depth, never the run's plan or
+ * split), with its epochs, steps, time limit, and what that protocol's final training changes.
+ */
+export function finalTrainSettings(setup: TrainingSetup, request: Required<FinalSettings>): TrainSettings {
+  const own = protocolOf(setup.settings);
+  const settings = own === request.protocol ? setup.settings : withProtocol(setup.settings, request.protocol);
+  const patch = own === request.protocol ? settings.patch : protocolPatch(request.protocol, settings.patch);
+  return {
+    ...settings,
+    patch,
+    ...finalOverrides(request.protocol),
+    epochs: request.epochs,
+    stepsPerEpoch: request.stepsPerEpoch,
+    maxSeconds: request.maxMinutes === 0 ? null : request.maxMinutes * 60,
   };
 }
 
@@ -131,11 +177,7 @@ export async function trainFinal(
   const finalDir = join(runDir, FINAL_DIR);
   const partial = join(runDir, `${FINAL_DIR}.partial`);
   const prepare = (): TrainJob => ({
-    ...preparedJob(setup, candidate.genome, candidate.seed, partial, {
-      epochs: request.epochs,
-      stepsPerEpoch: request.stepsPerEpoch,
-      maxSeconds: request.maxMinutes === 0 ? null : request.maxMinutes * 60,
-    }),
+    ...preparedJob(setup, candidate.genome, candidate.seed, partial, finalTrainSettings(setup, request)),
     ...(initial && { initialWeights: initial }),
   });
   let job = prepare();
@@ -149,7 +191,7 @@ export async function trainFinal(
   }
   const run = startTraining(job, setup.split, {
     ...(hooks.onEvent && { onEvent: hooks.onEvent }),
-    spawnWorker: forkDetachedTrainingWorker,
+    spawnWorker: hooks.spawnWorker ?? forkDetachedTrainingWorker,
     hardLimit: true,
     resume,
   });

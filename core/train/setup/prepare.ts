@@ -7,11 +7,14 @@ import { mkdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EmonasError } from '../../base/errors.ts';
+import { DEFAULT_PROTOCOL } from '../../base/training-protocol.ts';
 import type { CaseEntry, DatasetManifest } from '../../datasets/case-table.ts';
 import { importDataset } from '../../datasets/import.ts';
 import { cacheFolder, defaultCacheRoot, loadPreparedCases } from '../../datasets/pipeline/cache.ts';
 import type { Shape3 } from '../../datasets/pipeline/grid.ts';
 import { computePlan, type CaseGeometry, type PreprocessingPlan } from '../../datasets/pipeline/plan.ts';
+import { referencePromise12PlanOf } from '../../datasets/pipeline/protocol-plan.ts';
+import { referencePromise12Split } from '../../datasets/pipeline/reference-split.ts';
 import { splitByPatient, type Split, type SplitOptions } from '../../datasets/pipeline/split.ts';
 import { isUsableForTraining } from '../../datasets/summary.ts';
 import { writeFileAtomicSync } from '../../io/files.ts';
@@ -21,6 +24,7 @@ import { checkPatchShape } from '../../nn/patch-shape.ts';
 import type { Genome } from '../../searchspace/genome.ts';
 import { loadCanonicalCase } from '../case-loader.ts';
 import { outputChannels, type TrainJob, type TrainSettings } from '../job.ts';
+import { protocolPatch } from './protocol.ts';
 import { referenceSettings, type SettingsChoice } from './settings.ts';
 
 export interface SetupRequest {
@@ -83,10 +87,14 @@ export async function prepareTrainingSetup(
     ...(request.allowLinks === true && { allowLinks: true }),
     onProgress: (done, total) => hooks.onProgress?.('reading', done, total),
   });
-  const datasetPlan = planDataset(manifest);
-  const patch = request.settings.patch ?? datasetPlan.patch;
+  const protocol = request.settings.protocol ?? DEFAULT_PROTOCOL;
+  // The reference protocol on PROMISE12 preprocesses and splits as the reference (method.md 6.1).
+  const promise12 = protocol === 'reference' && manifest.kind === 'promise12';
+  const planned = planDataset(manifest);
+  const datasetPlan = promise12 ? referencePromise12PlanOf(planned) : planned;
+  const patch = request.settings.patch ?? protocolPatch(protocol, datasetPlan.patch);
   const plan: PreprocessingPlan = { ...datasetPlan, patch: [...patch] };
-  const split = splitByPatient(manifest.cases, request.split);
+  const split = promise12 ? referencePromise12Split(manifest) : splitByPatient(manifest.cases, request.split);
   const byId = new Map(manifest.cases.map((c) => [c.id, c]));
   const pick = (ids: string[]): CaseEntry[] => ids.map((id) => byId.get(id) as CaseEntry);
   return {
@@ -99,7 +107,7 @@ export async function prepareTrainingSetup(
     split,
     train: pick(split.train),
     val: pick(split.val),
-    settings: referenceSettings({ ...request.settings, patch, seed: 0 }),
+    settings: referenceSettings({ ...request.settings, protocol, patch, seed: 0 }),
     task: { inChannels: 1, classes: outputChannels(plan.head, plan.labels.length) },
   };
 }

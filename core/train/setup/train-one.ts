@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EmonasError } from '../../base/errors.ts';
+import type { TrainingProtocol } from '../../base/training-protocol.ts';
 import type { Shape3 } from '../../datasets/pipeline/grid.ts';
 import type { PreprocessingPlan } from '../../datasets/pipeline/plan.ts';
 import type { Split } from '../../datasets/pipeline/split.ts';
@@ -36,6 +37,8 @@ export interface TrainRequest {
   maxMinutes?: number;
   /** Where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas). */
   cacheDir?: string;
+  /** 'emonas' (the default) or 'reference' (protocol.ts). */
+  protocol?: TrainingProtocol;
 }
 
 export interface TrainOneHooks {
@@ -88,7 +91,14 @@ export async function prepareTraining(
         testFraction: request.testFraction ?? TRAIN_DEFAULTS.testFraction,
         seed,
       },
-      settings: { epochs, stepsPerEpoch, batchSize, patch: request.patch ?? null, maxMinutes },
+      settings: {
+        epochs,
+        stepsPerEpoch,
+        batchSize,
+        patch: request.patch ?? null,
+        maxMinutes,
+        ...(request.protocol && { protocol: request.protocol }),
+      },
       cacheDir: request.cacheDir ?? null,
       ...(request.allowLinks === true && { allowLinks: true }),
     },

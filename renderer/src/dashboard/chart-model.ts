@@ -1,5 +1,7 @@
-// Runs in: the renderer. The arithmetic of the dashboard's charts (domains, scales, ticks), plain so it is
-// tested in Node; Chart.svelte only draws what this computes.
+// Runs in: the renderer. The arithmetic of the dashboard's charts (domains, scales, ticks) and the series of
+// a training's learning curves (a candidate's, a final training's), plain so it is tested in Node;
+// Chart.svelte only draws what this computes.
+import type { EpochPoint } from '../../../core/api/runs.ts';
 
 export type Tone = 'archive' | 'front' | 'failed' | 'line' | 'line2' | 'line3' | 'predicted';
 
@@ -94,4 +96,34 @@ export function scale(
   }
   map.ticks = ticks;
   return map;
+}
+
+/** Training and validation loss per epoch (1-based on the axis, as a person counts epochs). */
+export function lossSeries(curves: readonly EpochPoint[]): ChartSeries[] {
+  return [
+    {
+      name: 'training loss',
+      tone: 'line',
+      line: true,
+      points: curves.map((p) => ({ x: p.epoch + 1, y: p.trainLoss })),
+    },
+    {
+      name: 'validation loss',
+      tone: 'line2',
+      line: true,
+      points: curves.map((p) => ({ x: p.epoch + 1, y: p.valLoss })),
+    },
+  ];
+}
+
+/** Validation Dice per structure per epoch. */
+export function diceSeries(curves: readonly EpochPoint[]): ChartSeries[] {
+  const labels = Object.keys(curves[0]?.valDice ?? {});
+  const tones: Tone[] = ['line', 'line2', 'line3'];
+  return labels.map((name, i) => ({
+    name: `Dice ${name}`,
+    tone: tones[i % tones.length] as Tone,
+    line: true,
+    points: curves.map((p) => ({ x: p.epoch + 1, y: p.valDice[name] ?? 0 })),
+  }));
 }

@@ -1,5 +1,6 @@
 // Runs in: the renderer. The review's plain logic, tested in Node: sorting the per-case table by any
-// column (worst case first by default) and the columns it has.
+// column (worst case first by default) and the columns it has; and what a per-case table shows, be it a
+// candidate's validation review or a model's test evaluation.
 import type { ReviewedCase, ScoreName } from '../../../core/api/review.ts';
 
 /** 'meanDice', 'id', or '<structure>:<score>'. */
@@ -12,6 +13,15 @@ export interface SortOrder {
 
 /** Worst first: the lowest mean Dice at the top. */
 export const WORST_FIRST: SortOrder = { key: 'meanDice', ascending: true };
+
+/** A per-case table's data and its open case (MetricsTable renders one). */
+export interface CaseTable {
+  readonly structures: string[];
+  order: SortOrder;
+  readonly rows: ReviewedCase[];
+  readonly caseId: string | null;
+  open(caseId: string): Promise<void>;
+}
 
 export interface Column {
   key: SortKey;

@@ -13,7 +13,7 @@ import type {
 import { CineState } from '../viewer/cine-state.svelte.ts';
 import { asLabels, errorPane, type ErrorPane, type PaneContent } from '../viewer/viewer-model.ts';
 import { ViewerState } from '../viewer/viewer-state.svelte.ts';
-import { sortCases, WORST_FIRST, type SortOrder } from './review-model.ts';
+import { sortCases, WORST_FIRST, type CaseTable, type SortOrder } from './review-model.ts';
 
 export type ThirdPane = 'none' | 'errors' | 'second';
 
@@ -28,7 +28,7 @@ function exportState(path = ''): ExportState {
   return { path, busy: false, done: null, error: null };
 }
 
-export class ReviewState {
+export class ReviewState implements CaseTable {
   review = $state.raw<CandidateReview | null>(null);
   progress = $state.raw<{ done: number; total: number } | null>(null);
   loading = $state(false);
@@ -66,6 +66,10 @@ export class ReviewState {
       if (p.runId === runId && p.candidateId === candidateId)
         this.progress = { done: p.done, total: p.total };
     });
+  }
+
+  get structures(): string[] {
+    return Object.keys(this.review?.structures ?? {});
   }
 
   get rows() {

@@ -1,14 +1,16 @@
 // Runs in: the renderer. The run a review was opened from (the dashboard's run): its Pareto front, kept
 // fresh by the engine's generation events, offers the second candidates to compare with; and the candidate
-// under review, if any.
+// under review, or the model whose test evaluation is open, if any.
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { FrontCandidate } from '../../../core/api/runs.ts';
+import { TestEvaluationState } from '../final/test-evaluation.svelte.ts';
 import { ReviewState } from './review.svelte.ts';
 
 export class RunView {
   runId = $state<string | null>(null);
   front = $state.raw<FrontCandidate[]>([]);
   review = $state.raw<ReviewState | null>(null);
+  test = $state.raw<TestEvaluationState | null>(null);
 
   constructor(private readonly client: ApiClient) {
     client.on('generation.completed', ({ runId }) => {
@@ -44,8 +46,19 @@ export class RunView {
     void review.load();
   }
 
+  /** 'final' or a candidate id: that model on the run's test cases. */
+  openTest(model: string): void {
+    if (this.runId === null) return;
+    this.closeReview();
+    const test = new TestEvaluationState(this.client, this.runId, model);
+    this.test = test;
+    void test.load();
+  }
+
   closeReview(): void {
     this.review?.close();
     this.review = null;
+    this.test?.close();
+    this.test = null;
   }
 }

@@ -1,11 +1,12 @@
 // Runs in: the renderer. Which page is shown, kept in the address's #fragment so reload and back keep it
 // (a fragment change is not a navigation, so the desktop app's navigation lock leaves it alone).
-export const PAGES = ['datasets', 'searches', 'settings'] as const;
+export const PAGES = ['datasets', 'searches', 'apply', 'settings'] as const;
 export type Page = (typeof PAGES)[number];
 
 export const PAGE_TITLES: Record<Page, string> = {
   datasets: 'Datasets',
   searches: 'Searches',
+  apply: 'Apply to scans',
   settings: 'Settings',
 };
 

@@ -1,10 +1,12 @@
 // Runs in: the renderer. A run's live dashboard: its progress, candidates, generations and the chosen
 // candidate's learning curves. The engine's events are throttled (latest wins), so they are only a cue:
 // each one, every reconnection and a slow timer while the run is running fetch the run's whole state with
-// run.progress, and nothing shown depends on having seen every event.
+// run.progress, and nothing shown depends on having seen every event. The run's final training
+// (renderer/src/final) is opened and fetched again with it.
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
 import type { CandidateRow, EpochPoint, RunProgress } from '../../../core/api/runs.ts';
+import { FinalTraining } from '../final/final-training.svelte.ts';
 
 export type SortKey = 'id' | 'generation' | 'status' | 'f1' | 'params' | 'valLoss' | 'seconds';
 
@@ -63,12 +65,14 @@ export class DashboardState {
   /** An action under way (pause, resume, cancel), to disable the buttons meanwhile. */
   busy = $state(false);
   confirmingCancel = $state(false);
+  readonly final: FinalTraining;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private poller: ReturnType<typeof setInterval> | undefined;
   private fetching: Promise<void> | null = null;
   private again = false;
 
   constructor(private readonly client: ApiClient) {
+    this.final = new FinalTraining(client);
     const cue = (runId: string) => {
       if (runId === this.runId) this.soon();
     };
@@ -109,7 +113,7 @@ export class DashboardState {
       if (this.progress?.summary.state === 'running' || this.progress?.summary.state === 'stopping')
         void this.refresh();
     }, POLL_MS);
-    await this.refresh();
+    await Promise.all([this.refresh(), this.final.open(runId)]);
   }
 
   close(): void {
@@ -117,6 +121,12 @@ export class DashboardState {
     clearTimeout(this.timer);
     this.runId = null;
     this.progress = null;
+    this.final.close();
+  }
+
+  /** After the connection came back: the run and its final training as the engine has them now. */
+  async reconnected(): Promise<void> {
+    await Promise.all([this.refresh(), this.final.refresh()]);
   }
 
   /** Fetches the run's state; calls made while one is in flight cause exactly one more fetch after it. */

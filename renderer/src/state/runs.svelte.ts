@@ -1,12 +1,16 @@
-// Runs in: the renderer. The Searches page's data: the engine's runs and their states, fetched again on
-// the engine's run, generation and candidate events (which are throttled, so only a cue), and the pause,
+// Runs in: the renderer. The Searches page's data: the engine's runs and their states with each run's final
+// training (final.list, so one interrupted by an engine restart shows as such), fetched again on the
+// engine's run, generation, candidate and final events (which are throttled, so only a cue), and the pause,
 // resume and cancel actions.
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
+import type { FinalState } from '../../../core/api/finish.ts';
 import type { RunSummary } from '../../../core/api/runs.ts';
 
 export class RunsState {
   runs = $state.raw<RunSummary[]>([]);
+  /** Each run's final training or final model, by run id; a run without either is absent. */
+  finals = $state.raw<Record<string, FinalState>>({});
   loaded = $state(false);
   error = $state.raw<ErrorData | null>(null);
   /** The search wizard shown in place of the list. */
@@ -21,6 +25,8 @@ export class RunsState {
     client.on('run.finished', refresh);
     client.on('generation.completed', refresh);
     client.on('candidate.completed', refresh);
+    client.on('final.started', refresh);
+    client.on('final.ended', refresh);
     client.on('run.failed', ({ run, error }) => {
       this.failures = { ...this.failures, [run.runId]: error };
       refresh();
@@ -28,11 +34,15 @@ export class RunsState {
   }
 
   async refresh(): Promise<void> {
-    const result = await this.client.call('run.list', {});
+    const [result, finals] = await Promise.all([
+      this.client.call('run.list', {}),
+      this.client.call('final.list', {}),
+    ]);
     this.loaded = true;
+    if (finals.ok) this.finals = Object.fromEntries(finals.value.map((f) => [f.runId, f.state]));
     if (result.ok) {
       this.runs = result.value;
-      this.error = null;
+      this.error = finals.ok ? null : finals.error;
     } else {
       this.error = result.error;
     }

@@ -13,6 +13,8 @@ import {
   type SearchPresetName,
   type SettingBounds,
 } from '../../../core/api/search-presets.ts';
+import type { MethodInput } from '../../../core/api/methods.ts';
+import checked from './estimate-accuracy.json';
 
 export type PresetName = SearchPresetName | 'custom';
 
@@ -78,6 +80,32 @@ export const PRESET_TEXT: Record<PresetName, { title: string; text: string }> = 
     text: 'Start from the quick settings and choose every value yourself.',
   },
 };
+
+/** How each candidate (and the final model) is trained, as search.start takes it. */
+export type TrainingProtocol = NonNullable<MethodInput<'search.start'>['protocol']>;
+
+export const PROTOCOL_TEXT: Record<TrainingProtocol, { title: string; text: string }> = {
+  emonas: {
+    title: "This project's (default)",
+    text: 'Whole-volume validation with per-case Dice, mild augmentation, foreground oversampling, early stopping; post-processing decided on the validation cases.',
+  },
+  reference: {
+    title: "The paper authors' code",
+    text: 'Random slabs of 16 slices, heavy augmentation, validation on slabs, 6000-epoch final training, sliding-window prediction and always the largest component.',
+  },
+};
+
+/** The probe trains with this project's patch; the reference protocol's slabs cost differently per step. */
+export const REFERENCE_ESTIMATE_NOTE =
+  "Measured with this project's training patch: under the reference protocol each candidate trains on slabs of 16 slices, so its time per step differs.";
+
+const range = ([lo, hi]: number[]) => (lo === hi ? `${lo}` : `${lo}–${hi}`);
+
+/**
+ * How far the estimate was from finished searches, from the data file bench/estimate-check writes (the
+ * table with its runs is in docs/benchmarks.md).
+ */
+export const ESTIMATE_ACCURACY = `Against ${checked.runs.length} finished searches on the machine the benchmark ran on (${checked.measuredAt}; npm run bench:estimate-check, docs/benchmarks.md), estimates came to ${range(checked.time)}x their real time and ${range(checked.disk)}x their disk.`;
 
 export interface SettingSpec extends SettingBounds {
   label: string;

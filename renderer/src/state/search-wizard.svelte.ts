@@ -12,6 +12,7 @@ import {
   type PresetName,
   type SearchSettings,
   type SettingKey,
+  type TrainingProtocol,
 } from './search-settings.ts';
 
 export const SEARCH_STEPS = ['dataset', 'preset', 'settings', 'estimate'] as const;
@@ -24,6 +25,8 @@ export class SearchWizard {
   datasetName = $state<string | null>(null);
   preset = $state<PresetName>('quick');
   settings = $state<SearchSettings>({ ...PRESETS.quick });
+  /** Independent of the preset: either protocol runs with any search settings. */
+  protocol = $state<TrainingProtocol>('emonas');
   estimate = $state.raw<SearchEstimate | null>(null);
   estimating = $state(false);
   starting = $state(false);
@@ -122,6 +125,7 @@ export class SearchWizard {
     const result = await this.client.call('search.start', {
       dataset: dataset.name,
       ...searchRequest(this.settings, this.preset),
+      protocol: this.protocol,
     });
     this.starting = false;
     if (!result.ok) {
@@ -136,6 +140,7 @@ export class SearchWizard {
     this.step = 'dataset';
     this.preset = 'quick';
     this.settings = { ...PRESETS.quick };
+    this.protocol = 'emonas';
     this.estimate = null;
     this.estimatedFor = '';
     this.error = null;

@@ -3,6 +3,7 @@
 // loss, every page fetches its data again: events sent meanwhile are lost, the engine's state is not.
 import { locateEngine, NoEngineError, type Connection } from '../api/connect.ts';
 import type { ConnectionState } from '../api/websocket-client.ts';
+import { ApplyState } from '../apply/apply.svelte.ts';
 import { RunView } from '../review/run-view.svelte.ts';
 import { Navigation } from './app.svelte.ts';
 import { DashboardState } from './dashboard.svelte.ts';
@@ -22,6 +23,8 @@ export class Session {
   readonly dashboard: DashboardState;
   /** The candidate under review, opened from the dashboard. */
   readonly runView: RunView;
+  /** A run's model applied to new scans. */
+  readonly apply: ApplyState;
   /** How this window reaches the engine, in words. */
   where = $state('');
   link = $state<ConnectionState>('open');
@@ -39,6 +42,7 @@ export class Session {
     this.runs = new RunsState(client);
     this.runView = new RunView(client);
     this.dashboard = new DashboardState(client);
+    this.apply = new ApplyState(client, connection.kind === 'ipc');
     this.searchWizard = new SearchWizard(client, (run) => {
       this.runs.wizardOpen = false;
       void this.runs.refresh();
@@ -83,9 +87,15 @@ export class Session {
     }
   }
 
+  /** Opens Apply to new scans with a run's models, e.g. from the run's page. */
+  applyTo(runId: string): void {
+    void this.apply.load(runId);
+    this.navigation.go('apply');
+  }
+
   private refreshAll(): void {
     void this.runs.refresh();
     void this.library.refresh();
-    if (this.dashboard.runId !== null) void this.dashboard.refresh();
+    if (this.dashboard.runId !== null) void this.dashboard.reconnected();
   }
 }

@@ -185,7 +185,12 @@ describe('the app shell', () => {
     await settle();
     const nav = screen.getByRole('navigation', { name: 'Main' });
     const buttons = within(nav).getAllByRole('button');
-    expect(buttons.map((b) => b.textContent?.trim())).toEqual(['Datasets', 'Searches', 'Settings']);
+    expect(buttons.map((b) => b.textContent?.trim())).toEqual([
+      'Datasets',
+      'Searches',
+      'Apply to scans',
+      'Settings',
+    ]);
     expect(buttons[0]?.getAttribute('aria-current')).toBe('page');
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Datasets');
     expect(screen.getByRole('rowheader', { name: 'Hippocampus' })).toBeTruthy();

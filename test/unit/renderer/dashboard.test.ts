@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { FinalModel } from '../../../core/api/finish.ts';
 import type { CandidateRow, RunProgress, RunState } from '../../../core/api/runs.ts';
 import { domainOf, scale } from '../../../renderer/src/dashboard/chart-model.ts';
 import Dashboard from '../../../renderer/src/dashboard/Dashboard.svelte';
@@ -50,6 +51,9 @@ function candidate(id: string, over: Partial<CandidateRow> = {}): CandidateRow {
     ...over,
   };
 }
+
+/** A run without a final model or a final training. */
+const noFinal: FinalModel = { runId: 'run-1', state: 'none', request: null, model: null, curves: [] };
 
 function progress(state: RunState, candidates: CandidateRow[], generations = 1): RunProgress {
   return {
@@ -142,7 +146,7 @@ describe('the dashboard model', () => {
   it('fetches the whole state on events instead of trusting them, so throttled events lose nothing', async () => {
     vi.useFakeTimers();
     let state = progress('running', three.slice(0, 1));
-    const client = new FakeClient({ 'run.progress': () => ok(state) });
+    const client = new FakeClient({ 'run.progress': () => ok(state), 'final.get': () => ok(noFinal) });
     const dashboard = new DashboardState(client);
     await dashboard.open('run-1');
     expect(dashboard.progress?.candidates).toHaveLength(1);
@@ -175,6 +179,7 @@ describe('the dashboard model', () => {
 describe('the dashboard', () => {
   it('shows progress, the front, failures with reasons, and a chosen candidate with its curves', async () => {
     const client = new FakeClient({
+      'final.get': () => ok(noFinal),
       'run.progress': () =>
         ok(progress('running', [...three, candidate('g1-c0', { status: 'training', f1: null })])),
       'candidate.curves': () =>
@@ -229,6 +234,7 @@ describe('the dashboard', () => {
   it('says an interrupted run was interrupted and offers resume; cancel asks first', async () => {
     let state: RunState = 'interrupted';
     const client = new FakeClient({
+      'final.get': () => ok(noFinal),
       'run.progress': () => ok(progress(state, three)),
       'search.resume': () => {
         state = 'running';
@@ -291,6 +297,8 @@ describe('an engine that goes away', () => {
     const client = new FakeClient({
       'dataset.list': () => ok([]),
       'run.list': () => ok([]),
+      'final.list': () => ok([]),
+      'final.get': () => ok(noFinal),
       'run.progress': () => ok(progress('running', three)),
       'app.doctor': () =>
         ok({
@@ -336,7 +344,9 @@ describe('an engine that goes away', () => {
     await settle();
     expect(screen.queryByText(/The engine stopped answering/)).toBeNull();
     const again = client.calls.slice(before).map((c) => c.method);
-    expect(again).toEqual(expect.arrayContaining(['run.list', 'dataset.list', 'run.progress']));
+    expect(again).toEqual(
+      expect.arrayContaining(['run.list', 'final.list', 'dataset.list', 'run.progress', 'final.get']),
+    );
     session.dashboard.close();
   });
 });

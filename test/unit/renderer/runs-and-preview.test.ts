@@ -51,6 +51,9 @@ describe('the Searches page', () => {
     let runs = [run('run-a', 'running'), run('run-b', 'paused'), run('run-c', 'finished')];
     const client = new FakeClient({
       'run.list': () => ok(runs),
+      // run-c's final training was driven by an engine that is gone.
+      'final.list': () =>
+        ok([{ runId: 'run-c', state: 'interrupted' as const, request: null, model: null, curves: [] }]),
       'search.pause': ({ runId }) => {
         runs = runs.map((r) => (r.runId === runId ? { ...r, state: 'paused' } : r));
         return ok(run(runId, 'stopping'));
@@ -61,6 +64,10 @@ describe('the Searches page', () => {
     await settle();
     expect(screen.getAllByRole('row')).toHaveLength(4);
     expect(screen.getAllByText('12 (1 failed)')).toHaveLength(3);
+    const finals = screen
+      .getAllByRole('row')
+      .map((r) => r.querySelector('[data-final]')?.textContent?.trim());
+    expect(finals).toEqual([undefined, 'not trained', 'not trained', 'interrupted']);
     expect(screen.queryByRole('button', { name: 'Pause run-c' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Resume run-c' })).toBeNull();
     await fireEvent.click(screen.getByRole('button', { name: 'Pause run-a' }));
@@ -74,7 +81,7 @@ describe('the Searches page', () => {
 
   it("shows why a run failed, from the engine's event, as a sentence", async () => {
     let runs = [run('run-a', 'running')];
-    const client = new FakeClient({ 'run.list': () => ok(runs) });
+    const client = new FakeClient({ 'run.list': () => ok(runs), 'final.list': () => ok([]) });
     render(SearchesPage, searchesPage(client));
     await settle();
     runs = [run('run-a', 'failed')];
@@ -89,7 +96,7 @@ describe('the Searches page', () => {
   });
 
   it('says when there are no runs', async () => {
-    const empty = new FakeClient({ 'run.list': () => ok([]) });
+    const empty = new FakeClient({ 'run.list': () => ok([]), 'final.list': () => ok([]) });
     render(SearchesPage, searchesPage(empty));
     await settle();
     expect(screen.getByText(/no searches yet/)).toBeTruthy();

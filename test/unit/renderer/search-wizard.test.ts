@@ -11,6 +11,7 @@ import {
   settingProblems,
 } from '../../../renderer/src/state/search-settings.ts';
 import { SearchWizard } from '../../../renderer/src/state/search-wizard.svelte.ts';
+import checked from '../../../renderer/src/state/estimate-accuracy.json';
 import { FakeClient, ok, sampleRecord } from './fake-client.ts';
 
 const settle = async () => {
@@ -150,6 +151,7 @@ describe('the search wizard', () => {
     await fireEvent.input(screen.getByLabelText('Patch size (voxels)'), {
       target: { value: '32 x 48 x 32' },
     });
+    await fireEvent.click(screen.getByRole('radio', { name: /The paper authors' code/ }));
     await settle();
     await fireEvent.click(screen.getByRole('button', { name: 'Next: estimate' }));
     await settle();
@@ -162,9 +164,18 @@ describe('the search wizard', () => {
     });
     expect(screen.getByTestId('estimate').textContent).toContain('48 min');
     expect(screen.getByTestId('estimate').textContent).toContain('300 MB');
+    // Beside the estimate, how it compared with finished runs: the range bench:estimate-check stored.
+    expect(checked.runs.length).toBeGreaterThan(0);
+    expect(screen.getByTestId('estimate-accuracy').textContent).toContain(
+      `${checked.time[0]}–${checked.time[1]}x their real time`,
+    );
+    expect(screen.getByText(/reference protocol each candidate trains on slabs/)).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: 'Start the search' }));
     await settle();
-    expect(engine.calls.find((c) => c.method === 'search.start')?.input).toEqual(estimateCall?.input);
+    expect(engine.calls.find((c) => c.method === 'search.start')?.input).toEqual({
+      ...(estimateCall?.input as object),
+      protocol: 'reference',
+    });
     expect(runs.map((r) => r.runId)).toEqual(['run-1']);
     expect(wizard.step).toBe('dataset');
   });

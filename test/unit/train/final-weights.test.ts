@@ -66,7 +66,7 @@ function largestChange(a: string, b: string): number {
   return max;
 }
 
-const ONE_EPOCH = { epochs: 1, stepsPerEpoch: 1, maxMinutes: 0, fresh: false };
+const ONE_EPOCH = { epochs: 1, stepsPerEpoch: 1, maxMinutes: 0, fresh: false, protocol: 'emonas' as const };
 
 describe("the final training's starting weights", () => {
   it("starts from the candidate's weights and records them", async () => {
@@ -163,7 +163,13 @@ describe("the final training's starting weights", () => {
   }, 120_000);
 
   it('continues an interrupted final training from its own checkpoint', async () => {
-    const settings = { epochs: 4, stepsPerEpoch: 2, maxMinutes: 0, fresh: false };
+    const settings = {
+      epochs: 4,
+      stepsPerEpoch: 2,
+      maxMinutes: 0,
+      fresh: false,
+      protocol: 'emonas' as const,
+    };
     const stop = new AbortController();
     const interrupted = await trainFinal(runDir, candidate(), settings, {
       signal: stop.signal,

@@ -1,6 +1,7 @@
 // Test helpers: a run's training set-up on the tiny synthetic dataset (synthetic.ts), written as the run's
 // training.json the way a search writes it, with the Slurm training evaluator that names it.
 import { join } from 'node:path';
+import type { TrainingProtocol } from '../../../core/base/training-protocol.ts';
 import type { TrainingEvaluatorSpec } from '../../../core/executors/slurm/worker-files.ts';
 import { prepareTrainingSetup, type TrainingSetup } from '../../../core/train/setup/prepare.ts';
 import { trainingFilePath, writeTrainingSetup } from '../../../core/train/setup/training-file.ts';
@@ -12,6 +13,8 @@ export interface SyntheticSetupOptions {
   batchSize?: number;
   /** f1's alpha and beta; the reference's when left out. */
   objective?: { alpha: number; beta: number };
+  /** The training protocol; 'emonas' when left out. */
+  protocol?: TrainingProtocol;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function writeSyntheticSetup(
       patch: [12, 12, 12],
       maxMinutes: 0,
       ...(options.objective && { objective: options.objective }),
+      ...(options.protocol && { protocol: options.protocol }),
     },
     cacheDir: join(runDir, 'cache'),
   });

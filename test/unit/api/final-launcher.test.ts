@@ -1,0 +1,80 @@
+// The host's training-worker launcher reaches the final training: an engine given a launcher (as the desktop
+// app gives it Electron's utility processes, electron/worker-launcher.ts) starts a run's final training
+// through it, not by forking on its own. The stand-in launcher records what it was asked to start and
+// starts a real worker, so the final model is trained for real.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import type { FinalModel } from '../../../core/api/finish.ts';
+import { createEngine } from '../../../core/service/index.ts';
+import { forkTrainingWorker } from '../../../core/train/worker-host.ts';
+import { smallHippocampus } from './demo-fixture.ts';
+
+function value<T>(result: { ok: true; value: T } | { ok: false; error: unknown }): T {
+  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+it('starts the final training through the launcher the engine was given', { timeout: 300_000 }, async () => {
+  const temp = mkdtempSync(join(tmpdir(), 'emonas-final-launcher-'));
+  const launched: (string | undefined)[] = [];
+  const engine = createEngine({
+    dataDir: join(temp, 'data'),
+    log: () => undefined,
+    launchWorker: (logFile) => {
+      launched.push(logFile);
+      return forkTrainingWorker(logFile);
+    },
+  });
+  try {
+    value(await engine.call('dataset.import', { folder: smallHippocampus(), name: 'hippo' }));
+    const searched = new Promise<void>((resolve, reject) => {
+      engine.on('run.finished', () => resolve());
+      engine.on('run.failed', ({ error }) => reject(new Error(error.message)));
+    });
+    // Seed 134 starts from two networks of 150k to 170k parameters, quick to train on a loaded machine.
+    const { runId, runDir } = value(
+      await engine.call('search.start', {
+        dataset: 'hippo',
+        config: {
+          algorithm: 'samea',
+          preset: 'quick',
+          population: 2,
+          neighbourhood: 2,
+          generations: 2,
+          learningGenerations: 1,
+          maxEvaluations: 2,
+          seed: 134,
+        },
+        problem: {
+          epochs: 1,
+          stepsPerEpoch: 1,
+          batchSize: 1,
+          patch: [16, 16, 16],
+          valFraction: 0.34,
+          testFraction: 0,
+          cacheDir: join(temp, 'cache'),
+        },
+      }),
+    );
+    await searched;
+    // The candidates went through it already: the search's pool takes the same launcher.
+    const beforeFinal = launched.length;
+    expect(beforeFinal).toBeGreaterThan(0);
+
+    const ended = new Promise<FinalModel>((resolve) => {
+      const off = engine.on('final.ended', ({ final }) => {
+        off();
+        resolve(final);
+      });
+    });
+    value(await engine.call('final.start', { runId, epochs: 1, stepsPerEpoch: 1 }));
+    const final = await ended;
+    expect(final.state, final.reason).toBe('finished');
+    expect(launched.slice(beforeFinal)).toEqual([join(runDir, 'final.partial', 'worker.log')]);
+    expect(existsSync(join(runDir, 'final', 'emonas-model.json'))).toBe(true);
+  } finally {
+    await engine.close();
+  }
+});

@@ -186,11 +186,27 @@ describe('the trainer under the reference protocol (method.md 5.1)', () => {
     expect(cases).toHaveLength(2);
     let pairSum = 0;
     let slabSum = 0;
+    // Per class: voxels predicted and true, predicted, true, over every slab (the Dice the epoch shows).
+    const pooled = { both: [0, 0, 0], predicted: [0, 0, 0], truth: [0, 0, 0] };
     for (const c of cases) {
       const pair = [0, 16].map((z) => extractPatch(c.image, c.label, SLAB, identityTransform([0, 0, z])));
       const { x, y } = batchTensors(pair, SLAB, 3, 3, 'softmax');
       const out = model.predict(x) as tf.Tensor;
       pairSum += (await softDiceLoss(y, out, 'softmax').data())[0] as number;
+      const probabilities = (await out.data()) as Float32Array;
+      pair.forEach((slab, b) => {
+        const label = slab.label as Uint8Array;
+        for (let n = 0; n < label.length; n++) {
+          const at = (b * label.length + n) * 3;
+          let k = 0;
+          for (let ch = 1; ch < 3; ch++)
+            if ((probabilities[at + ch] as number) > (probabilities[at + k] as number)) k = ch;
+          const t = label[n] as number;
+          pooled.predicted[k]++;
+          pooled.truth[t]++;
+          if (k === t) pooled.both[k]++;
+        }
+      });
       tf.dispose([x, y, out]);
       for (const slab of pair) {
         const one = batchTensors([slab], SLAB, 3, 3, 'softmax');
@@ -205,6 +221,16 @@ describe('the trainer under the reference protocol (method.md 5.1)', () => {
     expect(Math.abs(slabSum / 4 - pairSum / 2), 'precondition: a per-slab Dice would differ').toBeGreaterThan(
       1e-4,
     );
+    const shown = Object.entries(records[0]?.valDice ?? {});
+    expect(shown, 'a Dice per foreground label').toHaveLength(2);
+    shown.forEach(([name, dice], i) => {
+      const denominator = (pooled.predicted[i + 1] as number) + (pooled.truth[i + 1] as number);
+      expect(denominator, `precondition: ${name} is in the validation slabs`).toBeGreaterThan(0);
+      expect(dice, `${name}: hard Dice pooled over every validation slab`).toBeCloseTo(
+        (2 * (pooled.both[i + 1] as number)) / denominator,
+        6,
+      );
+    });
     const card = await readModelCard(result.outDir);
     expect(card.protocol).toBe('reference');
     expect(card.postprocessing?.basis).toBe('reference-protocol');

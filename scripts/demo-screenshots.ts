@@ -25,7 +25,7 @@ import type { Locator, Page } from 'playwright-core';
 import { openWatchedPage, requireChromium } from '../test/e2e/chromium.ts';
 import { buildRendererOnce } from '../test/e2e/renderer-build.ts';
 import { startServe, type ServeProcess } from '../test/e2e/serve-process.ts';
-import { inStep } from '../test/e2e/viewer-panes.ts';
+import { inStep, labelCount } from '../test/e2e/viewer-panes.ts';
 import { realHippocampusFolder } from '../test/fixtures/hippocampus.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -104,10 +104,6 @@ function imagesOutsideDemo(count: number): string[] {
   return outside;
 }
 
-async function dataCount(page: Page, testId: string): Promise<number> {
-  return Number(await page.getByTestId(testId).getAttribute('data-count'));
-}
-
 /** Every row of a table as its header cell and its cells' texts. */
 function tableRows(rows: Locator): Promise<{ head: string; cells: string[] }[]> {
   return rows.evaluateAll((trs) =>
@@ -123,7 +119,7 @@ async function predictionShown(page: Page, labels: number[]): Promise<void> {
   for (const value of labels) {
     await until(
       `the prediction pane to show label ${value}`,
-      () => dataCount(page, `count-prediction-${value}`),
+      () => labelCount(page, `count-prediction-${value}`),
       (n) => n > 0,
       30_000,
     );

@@ -5,37 +5,20 @@
 // cases of bench:postprocess) is predicted once without post-processing through the service `emonas
 // predict` uses; each label map is then post-processed both ways, always, for every foreground label, and
 // the three folders are evaluated as `emonas evaluate` does.
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Connectivity } from '../../core/metrics/components.ts';
-import { evaluatePredictions } from '../../core/metrics/evaluation/evaluate-folder.ts';
 import type { EvaluationReport } from '../../core/metrics/evaluation/report.ts';
 import { keepLargestComponentPerLabel } from '../../core/metrics/postprocessing.ts';
 import { readVolume, writeVolume } from '../../core/io/volume-files.ts';
 import { predict } from '../../core/service/predict.ts';
-import { readModelCard } from '../../core/train/model-card.ts';
-import { outsideDemoFolder } from '../demo/outside-folder.ts';
+import { modelOnOutsideCases } from '../demo/outside-folder.ts';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string' },
-    dataset: { type: 'string', default: '/work/shared/data/Task04_Hippocampus' },
-  },
-});
-if (!values.model) {
-  process.stderr.write(
-    'usage: npx tsx bench/method-deviations/connectivity.ts --model <model folder> [--dataset <Task04>]\n',
-  );
-  process.exit(2);
-}
-const model = resolve(values.model);
-const card = await readModelCard(model);
+const { model, card, work, folder, evaluate } = await modelOnOutsideCases(
+  'npx tsx bench/method-deviations/connectivity.ts --model <model folder> [--dataset <Task04>]',
+  'emonas-connectivity-',
+);
 const foreground = card.plan.labels.map((l) => l.value).filter((v) => v !== 0);
-const work = await mkdtemp(join(tmpdir(), 'emonas-connectivity-'));
-const { folder, cases } = await outsideDemoFolder(resolve(values.dataset), work);
-process.stdout.write(`model ${model}: ${cases} cases outside the demo, work folder ${work}\n`);
 
 const raw = join(work, 'none');
 await predict({ model, input: join(folder, 'imagesTr'), out: raw, postprocess: false });
@@ -52,9 +35,6 @@ async function keepLargest(connectivity: Connectivity): Promise<string> {
   return out;
 }
 
-// The outside folder links to the shared cases on purpose (outside-folder.ts), so links are allowed.
-const evaluate = (pred: string): Promise<EvaluationReport> =>
-  evaluatePredictions({ pred, gt: folder, allowLinks: true });
 const reports: [string, EvaluationReport][] = [
   ['none', await evaluate(raw)],
   ['largest, 26-connected (this project)', await evaluate(await keepLargest(26))],

@@ -4,33 +4,15 @@
 // applied (the default) and with --no-postprocess, and both evaluated as `emonas evaluate` does. Prints the
 // decision as stored (validation Dice before / after per label) and, per label, the mean and median HD95
 // and the mean Dice on those cases without and with post-processing, as a Markdown table.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { outsideDemoFolder } from '../demo/outside-folder.ts';
-import { evaluatePredictions } from '../../core/metrics/evaluation/evaluate-folder.ts';
+import { join } from 'node:path';
 import type { EvaluationReport } from '../../core/metrics/evaluation/report.ts';
 import { predict } from '../../core/service/predict.ts';
-import { readModelCard } from '../../core/train/model-card.ts';
+import { modelOnOutsideCases } from '../demo/outside-folder.ts';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string' },
-    dataset: { type: 'string', default: '/work/shared/data/Task04_Hippocampus' },
-  },
-});
-if (!values.model) {
-  process.stderr.write(
-    'usage: npm run bench:postprocess -- --model <model folder> [--dataset <Task04_Hippocampus>]\n',
-  );
-  process.exit(2);
-}
-const model = resolve(values.model);
-const card = await readModelCard(model);
-const work = await mkdtemp(join(tmpdir(), 'emonas-postprocess-'));
-const { folder, cases } = await outsideDemoFolder(resolve(values.dataset), work);
-process.stdout.write(`model ${model}: ${cases} cases outside the demo, work folder ${work}\n`);
+const { model, card, work, folder, evaluate } = await modelOnOutsideCases(
+  'npm run bench:postprocess -- --model <model folder> [--dataset <Task04_Hippocampus>]',
+  'emonas-postprocess-',
+);
 
 const decision = card.postprocessing;
 const labelName = (value: number): string =>
@@ -55,8 +37,7 @@ async function run(postprocess: boolean): Promise<EvaluationReport> {
   process.stdout.write(
     `${response.files.length} cases predicted in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${response.postprocessing.summary}\n`,
   );
-  // The outside folder links to the shared cases on purpose (outside-folder.ts), so links are allowed.
-  return evaluatePredictions({ pred: out, gt: folder, allowLinks: true });
+  return evaluate(out);
 }
 
 const without = await run(false);

@@ -13,18 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readVolume } from '../../core/io/volume-files.ts';
-import { startSearch } from '../../core/service/search.ts';
 import { labelCounts } from '../../renderer/src/viewer/viewer-model.ts';
 import { encodeNifti4d } from '../fixtures/acdc-tree.ts';
-import { tinySearchConfig } from '../fixtures/tiny-search.ts';
+import { searchedFront, tinySearchConfig } from '../fixtures/tiny-search.ts';
 import { requirePython, runPython } from '../unit/io/helpers.ts';
-import { openWatchedPage, requireChromium, type PageProblems } from './chromium.ts';
+import { requireChromium, type PageProblems } from './chromium.ts';
 import { copyHippocampusCases } from './hippocampus-copy.ts';
-import { buildRendererOnce } from './renderer-build.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
-import { inStep } from './viewer-panes.ts';
+import { closeAppAfterTests, openApp, type ServeProcess } from './serve-process.ts';
+import { inStep, labelCount } from './viewer-panes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -59,8 +57,7 @@ beforeAll(async () => {
   const frame = await readVolume(join(scans, `${SCANS[0]}.nii.gz`));
   writeFileSync(join(temp, SERIES), gzipSync(encodeNifti4d([frame, frame], SERIES)));
 
-  const started = Date.now();
-  const summary = await startSearch({
+  const [best] = await searchedFront({
     runDir: join(dataDir, 'runs', RUN_ID),
     workers: 2,
     config: { algorithm: 'samea', preset: 'quick', ...tinySearchConfig() },
@@ -75,32 +72,16 @@ beforeAll(async () => {
       cacheDir: join(temp, 'cache'),
     },
   });
-  console.info(
-    `the tiny search trained ${summary.evaluated} candidate(s) in ${(Date.now() - started) / 1000} s`,
-  );
-  const best = [...summary.front].sort((a, b) => a.f1 - b.f1)[0];
   if (!best) throw new Error('the tiny search should end with a trained candidate on its front');
   candidate = best.id;
 
-  await buildRendererOnce();
-  serve = await startServe(dataDir);
-  ({ context, page, problems } = await openWatchedPage(KNOWN_NOISE));
+  ({ serve, context, page, problems } = await openApp(dataDir, KNOWN_NOISE));
 }, 300_000);
 
-afterEach(async (test) => {
-  if (test.task.result?.state === 'fail') await shot(`failed-${test.task.name.slice(0, 40)}`);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await serve?.stop();
-});
-
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `apply-${name}.png`), fullPage: true });
+const count = (testId: string) => labelCount(page, testId);
 
-async function count(testId: string): Promise<number> {
-  return Number(await page.getByTestId(testId).getAttribute('data-count'));
-}
+closeAppAfterTests(() => ({ context, serve }), shot);
 
 describe("a run's network applied to new scans", () => {
   it('predicts a folder of images, naming the broken file, with volumes per scan', async () => {

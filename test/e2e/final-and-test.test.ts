@@ -8,22 +8,25 @@
 // report with the test evaluation. Screenshots go to test-artifacts/screenshots/ (the README's pictures of
 // these steps come from a real demo run instead: scripts/demo-screenshots.ts).
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Page } from 'playwright-core';
-import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readVolume } from '../../core/io/volume-files.ts';
-import { startSearch } from '../../core/service/search.ts';
 import { labelCounts } from '../../renderer/src/viewer/viewer-model.ts';
-import { tinySearchConfig } from '../fixtures/tiny-search.ts';
-import { openWatchedPage, requireChromium, type PageProblems } from './chromium.ts';
+import { searchedFront, tinySearchConfig } from '../fixtures/tiny-search.ts';
+import { requireChromium, type PageProblems } from './chromium.ts';
 import { copyHippocampusCases } from './hippocampus-copy.ts';
-import { buildRendererOnce } from './renderer-build.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
-import { inStep } from './viewer-panes.ts';
+import {
+  callEngine,
+  closeAppAfterTests,
+  freePort,
+  openApp,
+  startServe,
+  type ServeProcess,
+} from './serve-process.ts';
+import { inStep, labelCount } from './viewer-panes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -43,36 +46,6 @@ let runDir: string;
 let chosen: string;
 let testIds: string[];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port: p } = server.address() as { port: number };
-      server.close(() => resolve(p));
-    });
-  });
-}
-
-/** One call to the engine over its WebSocket, as any client of `emonas serve` would make it. */
-function callEngine<T>(method: string, input: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${serve.apiUrl}?token=${serve.token}`);
-    socket.once('open', () => socket.send(JSON.stringify({ id: 1, method, input })));
-    socket.once('error', reject);
-    socket.on('message', (data: Buffer) => {
-      const message = JSON.parse(data.toString('utf8')) as {
-        id?: number;
-        result?: { ok: boolean; value?: unknown; error?: unknown };
-      };
-      if (message.id !== 1) return;
-      socket.close();
-      if (message.result?.ok) resolve(message.result.value as T);
-      else reject(new Error(JSON.stringify(message.result?.error)));
-    });
-  });
-}
-
 const shot = (name: string, fullPage = false) =>
   page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 
@@ -84,8 +57,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'emonas-e2e-final-'));
   dataset = copyHippocampusCases(8);
   runDir = join(dataDir, 'runs', RUN_ID);
-  const started = Date.now();
-  const summary = await startSearch({
+  const front = await searchedFront({
     runDir,
     workers: 2,
     config: { algorithm: 'samea', preset: 'quick', ...tinySearchConfig() },
@@ -101,10 +73,6 @@ beforeAll(async () => {
       cacheDir: mkdtempSync(join(tmpdir(), 'emonas-e2e-final-cache-')),
     },
   });
-  console.info(
-    `the tiny search trained ${summary.evaluated} candidates in ${(Date.now() - started) / 1000} s`,
-  );
-  const front = [...summary.front].sort((a, b) => a.f1 - b.f1);
   if (!front[0]) throw new Error('the tiny search should end with a front of at least one candidate');
   chosen = front[0].id;
   const training = JSON.parse(readFileSync(join(runDir, 'training.json'), 'utf8')) as {
@@ -112,21 +80,14 @@ beforeAll(async () => {
   };
   testIds = training.split.test;
 
-  await buildRendererOnce();
   port = await freePort();
-  serve = await startServe(dataDir, { port, token: TOKEN });
-  ({ context, page, problems } = await openWatchedPage(KNOWN_NOISE));
+  ({ serve, context, page, problems } = await openApp(dataDir, KNOWN_NOISE, { port, token: TOKEN }));
 }, 240_000);
 
-afterEach(async (test) => {
-  // What the page showed when a step failed, to see why.
-  if (test.task.result?.state === 'fail') await shot(`final-failed-${test.task.name.slice(0, 40)}`, true);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await serve?.stop();
-});
+closeAppAfterTests(
+  () => ({ context, serve }),
+  (name) => shot(`final-${name}`, true),
+);
 
 describe("a tiny run's network trained fully and evaluated on its test cases", () => {
   it('starts "Train this network fully" from a candidate, with progress, pause and resume', async () => {
@@ -247,12 +208,9 @@ describe("a tiny run's network trained fully and evaluated on its test cases", (
     const expected = labelCounts((await readVolume(prediction)).data);
     for (const value of [1, 2]) {
       await expect
-        .poll(
-          async () => Number(await page.getByTestId(`count-prediction-${value}`).getAttribute('data-count')),
-          {
-            timeout: 20_000,
-          },
-        )
+        .poll(() => labelCount(page, `count-prediction-${value}`), {
+          timeout: 20_000,
+        })
         .toBe(expected[value] ?? 0);
     }
     await shot('test-evaluation', true);
@@ -267,7 +225,7 @@ describe("a tiny run's network trained fully and evaluated on its test cases", (
 
   it("writes the test evaluation into the run's HTML report", async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'emonas-e2e-final-report-')), 'report.html');
-    await callEngine('report.export', { runId: RUN_ID, candidateId: chosen, file });
+    await callEngine(serve, 'report.export', { runId: RUN_ID, candidateId: chosen, file });
     const html = readFileSync(file, 'utf8');
     expect(html).toContain('<h2 id="test">');
     const section = html.slice(html.indexOf('<h2 id="test">'), html.indexOf('<h2 id="software">'));

@@ -121,11 +121,17 @@ describe('the app in Chromium against emonas serve', () => {
   it('reaches every page by keyboard and shows the training backend under Settings', async () => {
     // Start from the top of the page, as after a fresh load.
     await page.getByText('Emonas Studio', { exact: true }).click();
-    await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
-    expect(focused).toBe('Datasets');
-    await page.keyboard.press('Tab');
-    await page.keyboard.press('Tab');
+    const visited: (string | undefined)[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      visited.push(await page.evaluate(() => document.activeElement?.textContent?.trim()));
+    }
+    expect(visited, 'the navigation in tab order').toEqual([
+      'Datasets',
+      'Searches',
+      'Apply to scans',
+      'Settings',
+    ]);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
     await page.getByText(/Training runs on/).waitFor({ timeout: 60_000 });

@@ -10,16 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Page } from 'playwright-core';
-import { buildRendererOnce } from './renderer-build.ts';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readVolume } from '../../core/io/volume-files.ts';
-import { startSearch } from '../../core/service/search.ts';
 import { labelCounts } from '../../renderer/src/viewer/viewer-model.ts';
+import { searchedFront } from '../fixtures/tiny-search.ts';
 import { requirePython, runPython } from '../unit/io/helpers.ts';
-import { openWatchedPage, requireChromium, type PageProblems } from './chromium.ts';
+import { requireChromium, type PageProblems } from './chromium.ts';
 import { copyHippocampusCases } from './hippocampus-copy.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
-import { inStep, paneStates } from './viewer-panes.ts';
+import { closeAppAfterTests, openApp, type ServeProcess } from './serve-process.ts';
+import { inStep, labelCount, paneStates } from './viewer-panes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -46,10 +45,9 @@ beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'emonas-e2e-review-'));
   dataset = copyHippocampusCases(6);
   runDir = join(dataDir, 'runs', RUN_ID);
-  const started = Date.now();
   // Random search, seed 10: its four networks are among the cheapest of the space (at most 1.2 million
   // parameters, five or seven cells), which keeps this search near a minute on two cores.
-  const summary = await startSearch({
+  const front = await searchedFront({
     runDir,
     workers: 2,
     config: { algorithm: 'random', preset: 'quick', batch: 2, generations: 2, seed: 10 },
@@ -64,10 +62,6 @@ beforeAll(async () => {
       cacheDir: mkdtempSync(join(tmpdir(), 'emonas-e2e-review-cache-')),
     },
   });
-  console.info(
-    `the tiny search trained ${summary.evaluated} candidates in ${(Date.now() - started) / 1000} s`,
-  );
-  const front = [...summary.front].sort((a, b) => a.f1 - b.f1);
   if (front.length < 2 || !front[0] || !front[1]) {
     throw new Error(`the tiny search should end with a front of two or more, not ${front.length}`);
   }
@@ -77,26 +71,13 @@ beforeAll(async () => {
   };
   validation = [...split.val].sort();
 
-  await buildRendererOnce();
-  serve = await startServe(dataDir);
-  ({ context, page, problems } = await openWatchedPage(KNOWN_NOISE));
+  ({ serve, context, page, problems } = await openApp(dataDir, KNOWN_NOISE));
 }, 300_000);
 
-afterEach(async (test) => {
-  // What the page showed when a step failed, to see why.
-  if (test.task.result?.state === 'fail') await shot(`failed-${test.task.name.slice(0, 40)}`);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await serve?.stop();
-});
-
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `review-${name}.png`), fullPage: true });
+const count = (testId: string) => labelCount(page, testId);
 
-async function count(testId: string): Promise<number> {
-  return Number(await page.getByTestId(testId).getAttribute('data-count'));
-}
+closeAppAfterTests(() => ({ context, serve }), shot);
 
 /** The labels the viewer counts in a pane equal the label map's on disk, label for label. */
 async function expectCounts(pane: string, file: string): Promise<void> {

@@ -5,17 +5,21 @@
 // its front, and the engine killed mid-run (the UI says so, reconnects to the restarted engine, and shows
 // the run as interrupted and resumable). Screenshots of every step go to test-artifacts/screenshots/.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Page } from 'playwright-core';
-import { buildRendererOnce } from './renderer-build.ts';
-import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openWatchedPage, requireChromium, type PageProblems } from './chromium.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireChromium, type PageProblems } from './chromium.ts';
 import { copyHippocampusCases } from './hippocampus-copy.ts';
-import { startServe, type ServeProcess } from './serve-process.ts';
+import {
+  callEngine,
+  closeAppAfterTests,
+  freePort,
+  openApp,
+  startServe,
+  type ServeProcess,
+} from './serve-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -28,60 +32,23 @@ let context: BrowserContext;
 let page: Page;
 let problems: PageProblems;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port: p } = server.address() as { port: number };
-      server.close(() => resolve(p));
-    });
-  });
-}
-
-/** One call to the engine over its WebSocket, as any client of `emonas serve` would make it. */
-function callEngine(method: string, input: unknown): Promise<{ runId: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${serve.apiUrl}?token=${serve.token}`);
-    socket.once('open', () => socket.send(JSON.stringify({ id: 1, method, input })));
-    socket.once('error', reject);
-    socket.on('message', (data: Buffer) => {
-      const message = JSON.parse(data.toString('utf8')) as {
-        id?: number;
-        result?: { ok: boolean; value?: unknown; error?: unknown };
-      };
-      if (message.id !== 1) return;
-      socket.close();
-      if (message.result?.ok) resolve(message.result.value as { runId: string });
-      else reject(new Error(JSON.stringify(message.result?.error)));
-    });
-  });
-}
-
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 
 beforeAll(async () => {
   requireChromium();
   mkdirSync(SHOTS, { recursive: true });
-  await buildRendererOnce();
   dataDir = mkdtempSync(join(tmpdir(), 'emonas-e2e-search-'));
   port = await freePort();
-  serve = await startServe(dataDir, { port, token: TOKEN });
   // The engine is killed on purpose below; the browser logs the refused reconnections.
-  ({ context, page, problems } = await openWatchedPage(/WebSocket connection/));
+  ({ serve, context, page, problems } = await openApp(dataDir, /WebSocket connection/, {
+    port,
+    token: TOKEN,
+  }));
   await page.goto(serve.appUrl);
   await page.getByText('Engine connected').waitFor();
 }, 180_000);
 
-afterEach(async (context) => {
-  // What the page showed when a step failed, to see why.
-  if (context.task.result?.state === 'fail') await shot(`failed-${context.task.name.slice(0, 40)}`);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await serve?.stop();
-});
+closeAppAfterTests(() => ({ context, serve }), shot);
 
 async function checkFolder(folder: string): Promise<void> {
   await page.getByRole('button', { name: 'Import a dataset…' }).click();
@@ -205,7 +172,7 @@ describe('a tiny search from the wizard to its front', () => {
 describe('an engine that dies mid-run', () => {
   it('says so, reconnects to the restarted engine, and shows the run interrupted and resumable', async () => {
     // The wizard was walked above; this search is started the way a script would, over the API.
-    const run = await callEngine('search.start', {
+    const run = await callEngine<{ runId: string }>(serve, 'search.start', {
       dataset: 'Hippocampus12',
       config: {
         algorithm: 'samea',

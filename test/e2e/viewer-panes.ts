@@ -1,5 +1,6 @@
 // Runs in: the end-to-end test processes. The viewer's panes as the page reports them from Cornerstone
-// (data-slice, data-scale, data-voi), for the files that drive the viewer.
+// (data-slice, data-scale, data-voi) and the voxels it counts per label (data-count), for the files that
+// drive the viewer.
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 
@@ -21,6 +22,11 @@ export async function paneStates(page: Page, ids: string[]): Promise<PaneState[]
       };
     }),
   );
+}
+
+/** The voxels of one label the viewer counts in a pane (test id `count-<pane>-<label>`). */
+export async function labelCount(page: Page, testId: string): Promise<number> {
+  return Number(await page.getByTestId(testId).getAttribute('data-count'));
 }
 
 /** Waits until the viewer says its panes are in step, checks that they are, and returns their state. */

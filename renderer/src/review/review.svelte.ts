@@ -1,6 +1,6 @@
-// Runs in: the renderer. One candidate under review: its per-case metrics (predicting the validation cases
-// on first open, with progress), the table's order, the case open in the viewer with its panes (ground
-// truth | prediction | error map or a second candidate), and the exports.
+// Runs in: the renderer. One candidate under review on its validation cases (the table and the open case as
+// in case-review.svelte.ts): the choice of third pane (error map or a second candidate), the ACDC cine, and
+// the exports.
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { VolumeData } from '../../../core/api/datasets.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
@@ -11,9 +11,8 @@ import type {
   ReviewCase,
 } from '../../../core/api/review.ts';
 import { CineState } from '../viewer/cine-state.svelte.ts';
-import { asLabels, errorPane, type ErrorPane, type PaneContent } from '../viewer/viewer-model.ts';
-import { ViewerState } from '../viewer/viewer-state.svelte.ts';
-import { sortCases, WORST_FIRST, type CaseTable, type SortOrder } from './review-model.ts';
+import { asLabels, type PaneContent } from '../viewer/viewer-model.ts';
+import { CaseReviewState } from './case-review.svelte.ts';
 
 export type ThirdPane = 'none' | 'errors' | 'second';
 
@@ -28,20 +27,8 @@ function exportState(path = ''): ExportState {
   return { path, busy: false, done: null, error: null };
 }
 
-export class ReviewState implements CaseTable {
-  review = $state.raw<CandidateReview | null>(null);
-  progress = $state.raw<{ done: number; total: number } | null>(null);
-  loading = $state(false);
-  error = $state.raw<ErrorData | null>(null);
-  order = $state.raw<SortOrder>(WORST_FIRST);
-
-  caseId = $state<string | null>(null);
-  current = $state.raw<ReviewCase | null>(null);
-  errors = $state.raw<ErrorPane | null>(null);
-  viewer = $state.raw<ViewerState | null>(null);
+export class ReviewState extends CaseReviewState<CandidateReview> {
   cine = $state.raw<CineState | null>(null);
-  caseLoading = $state(false);
-  caseError = $state.raw<ErrorData | null>(null);
 
   third = $state<ThirdPane>('errors');
   secondId = $state<string | null>(null);
@@ -55,101 +42,49 @@ export class ReviewState implements CaseTable {
   /** Asks before an export replaces an existing file (the engine answers `exists` until told to). */
   confirmReplace: (question: string) => boolean = (question) => window.confirm(question);
 
-  private readonly unsubscribe: () => void;
-
   constructor(
     private readonly client: ApiClient,
     readonly runId: string,
     readonly candidateId: string,
   ) {
-    this.unsubscribe = client.on('review.progressed', (p) => {
-      if (p.runId === runId && p.candidateId === candidateId)
-        this.progress = { done: p.done, total: p.total };
-    });
+    super((report) =>
+      client.on('review.progressed', (p) => {
+        if (p.runId === runId && p.candidateId === candidateId) report(p);
+      }),
+    );
   }
 
-  get structures(): string[] {
-    return Object.keys(this.review?.structures ?? {});
+  protected get predictedBy(): string {
+    return this.candidateId;
   }
 
-  get rows() {
-    return this.review ? sortCases(this.review.cases, this.order) : [];
+  protected fetchTable() {
+    return this.client.call('candidate.review', { runId: this.runId, candidateId: this.candidateId });
   }
 
-  /** The panes for the open case: ground truth | prediction | the chosen third. */
-  get panes(): PaneContent[] {
-    const c = this.current;
-    if (!c) return [];
-    const panes: PaneContent[] = [
-      { id: 'truth', kind: 'truth', title: 'Ground truth', labels: asLabels(c.label.data) },
-      {
-        id: 'prediction',
-        kind: 'prediction',
-        title: `Prediction of ${this.candidateId}`,
-        labels: asLabels(c.prediction.data),
-      },
-    ];
-    if (this.third === 'errors' && this.errors) {
-      panes.push({
-        id: 'errors',
-        kind: 'errors',
-        title: 'Errors of the prediction',
-        labels: this.errors.labels,
-      });
-    } else if (this.third === 'second' && this.second && this.secondId) {
-      panes.push({
-        id: 'second',
-        kind: 'second',
-        title: `Prediction of ${this.secondId}`,
-        labels: asLabels(this.second.data),
-      });
-    }
-    return panes;
+  protected fetchCase(caseId: string) {
+    return this.client.call('review.case', { runId: this.runId, candidateId: this.candidateId, caseId });
   }
 
-  close(): void {
-    this.unsubscribe();
+  /** The chosen third pane: the error map, a second candidate's prediction, or nothing. */
+  protected override thirdPane(): PaneContent | null {
+    if (this.third === 'errors') return this.errorsPane();
+    if (this.third !== 'second' || !this.second || !this.secondId) return null;
+    return {
+      id: 'second',
+      kind: 'second',
+      title: `Prediction of ${this.secondId}`,
+      labels: asLabels(this.second.data),
+    };
+  }
+
+  override close(): void {
+    super.close();
     this.cine?.stop();
   }
 
-  async load(): Promise<void> {
-    this.loading = true;
-    this.progress = null;
-    const result = await this.client.call('candidate.review', {
-      runId: this.runId,
-      candidateId: this.candidateId,
-    });
-    this.loading = false;
-    if (!result.ok) {
-      this.error = result.error;
-      return;
-    }
-    this.error = null;
-    this.review = result.value;
-    const worst = this.rows[0];
-    if (worst && this.caseId === null) await this.open(worst.id);
-  }
-
-  async open(caseId: string): Promise<void> {
-    this.caseId = caseId;
-    this.caseLoading = true;
-    const result = await this.client.call('review.case', {
-      runId: this.runId,
-      candidateId: this.candidateId,
-      caseId,
-    });
-    if (this.caseId !== caseId) return;
-    this.caseLoading = false;
-    if (!result.ok) {
-      this.caseError = result.error;
-      return;
-    }
-    this.caseError = null;
-    const c = result.value;
+  protected override async opened(c: ReviewCase, caseId: string): Promise<void> {
     this.cine?.stop();
-    this.errors = errorPane(asLabels(c.label.data), asLabels(c.prediction.data), c.image.shape);
-    this.current = c;
-    this.viewer = new ViewerState(c.image, this.errors.worst, this.errors.start);
     this.cine = c.cine
       ? new CineState((slice) =>
           this.client.call('review.cine', {

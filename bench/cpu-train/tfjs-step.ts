@@ -107,7 +107,9 @@ for await (const line of lines) {
     ms.push(performance.now() - t0);
     cpuMs.push((cpu.user + cpu.system) / 1000);
   }
-  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  // VmHWM, not getrusage's maxrss: that one keeps the mark of the image exec replaced, the parent's.
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  const peakRssMiB = hwm ? Number(hwm[1]) / 1024 : NaN;
   process.stdout.write(
     JSON.stringify({ ms, cpuMs, loss, peakRssMiB, tensors: tf.memory().numTensors }) + '\n',
   );

@@ -29,10 +29,14 @@ const CONFIG = {
 };
 /** Slurm's shortest time limit (1 min) and a GPU per task: two tasks at a time on the two fake GPUs. */
 const SLURM = testConfig({ timeLimitMinutes: 1, gpusPerTask: 1, maxRetries: 2 });
-/** Four one-second "epochs", each followed by a checkpoint. */
+/**
+ * Four two-second "epochs", each followed by a checkpoint: long enough that a task picked after its first or
+ * second epoch is still running when it is stopped, on a loaded machine too (with one-second epochs a picked
+ * task once finished first, and no time limit was reached).
+ */
 const EVALUATOR = formulaEvaluatorSpec(parseFormulaProblem({ kind: 'formula' }), {
   epochs: 4,
-  epochMs: 1000,
+  epochMs: 2000,
 });
 
 const slurm = new SlurmCommands(null);
@@ -161,13 +165,16 @@ export async function runSearchScenario(root: string): Promise<ScenarioOutcome> 
 
   const first = new Coordinator(runDir);
   const running = await waitFor(
-    'two candidates running past their first epoch',
+    'two candidates running past their first epoch with two epochs still to go',
     async () => {
       const owners = placements(runDir);
       const rows = (await slurm.squeue(jobName)).filter((r) => r.state === 'RUNNING');
       const ready = rows
         .map((row) => ({ row, id: owners.get(row.key) as string }))
-        .filter((t) => t.id !== undefined && savedEpoch(runDir, t.id) >= 1);
+        .filter((t) => {
+          const epoch = t.id === undefined ? 0 : savedEpoch(runDir, t.id);
+          return epoch >= 1 && epoch <= 2;
+        });
       return ready.length >= 2 ? ready : undefined;
     },
     90_000,

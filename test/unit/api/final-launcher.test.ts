@@ -10,6 +10,7 @@ import type { FinalModel } from '../../../core/api/finish.ts';
 import { createEngine } from '../../../core/service/index.ts';
 import { forkTrainingWorker } from '../../../core/train/worker-host.ts';
 import { smallHippocampus } from './demo-fixture.ts';
+import { tinySearchConfig } from '../../fixtures/tiny-search.ts';
 
 function value<T>(result: { ok: true; value: T } | { ok: false; error: unknown }): T {
   if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
@@ -33,20 +34,10 @@ it('starts the final training through the launcher the engine was given', { time
       engine.on('run.finished', () => resolve());
       engine.on('run.failed', ({ error }) => reject(new Error(error.message)));
     });
-    // Seed 134 starts from two networks of 150k to 170k parameters, quick to train on a loaded machine.
     const { runId, runDir } = value(
       await engine.call('search.start', {
         dataset: 'hippo',
-        config: {
-          algorithm: 'samea',
-          preset: 'quick',
-          population: 2,
-          neighbourhood: 2,
-          generations: 2,
-          learningGenerations: 1,
-          maxEvaluations: 2,
-          seed: 134,
-        },
+        config: { algorithm: 'samea', preset: 'quick', ...tinySearchConfig() },
         problem: {
           epochs: 1,
           stepsPerEpoch: 1,

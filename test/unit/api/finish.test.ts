@@ -23,6 +23,7 @@ import { readVolume } from '../../../core/io/volume-files.ts';
 import { createEngine, type Engine } from '../../../core/service/index.ts';
 import { encodeNifti4d } from '../../fixtures/acdc-tree.ts';
 import { smallHippocampus } from './demo-fixture.ts';
+import { tinySearchConfig } from '../../fixtures/tiny-search.ts';
 
 const EMONAS = fileURLToPath(new URL('../../../bin/emonas.mjs', import.meta.url));
 const DEMO_IMAGES = fileURLToPath(
@@ -65,20 +66,10 @@ it(
       engine.on('run.finished', () => resolve());
       engine.on('run.failed', ({ error }) => reject(new Error(error.message)));
     });
-    // Seed 134 starts from two networks of 150k to 170k parameters, quick to train on a loaded machine.
     const run = value(
       await engine.call('search.start', {
         dataset: 'hippo',
-        config: {
-          algorithm: 'samea',
-          preset: 'quick',
-          population: 2,
-          neighbourhood: 2,
-          generations: 2,
-          learningGenerations: 1,
-          maxEvaluations: 2,
-          seed: 134,
-        },
+        config: { algorithm: 'samea', preset: 'quick', ...tinySearchConfig() },
         problem: {
           epochs: 1,
           stepsPerEpoch: 2,

@@ -1,7 +1,7 @@
 // Runs in: a plain Node process (npm run build:electron). Bundles the main process, the preload and the
-// training worker into dist/electron/: Electron runs JavaScript, not the TypeScript the rest of the project
-// runs through tsx (a packaged app has no tsx to fork workers through), and a sandboxed preload must be one
-// CommonJS file that requires nothing but 'electron'.
+// training and prediction workers into dist/electron/: Electron runs JavaScript, not the TypeScript the
+// rest of the project runs through tsx (a packaged app has no tsx to fork workers through), and a sandboxed
+// preload must be one CommonJS file that requires nothing but 'electron'.
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 
@@ -13,6 +13,7 @@ export const OUTPUT = {
   main: 'main.mjs',
   preload: 'preload.cjs',
   worker: 'training-worker.mjs',
+  predictionWorker: 'prediction-worker.mjs',
 } as const;
 
 /** The preload as one CommonJS file; returns its path. */
@@ -60,9 +61,15 @@ export function buildWorker(outDir = `${root}${OUTPUT.folder}`): Promise<string>
   return buildModule('electron/training-worker-entry.ts', OUTPUT.worker, outDir);
 }
 
+/** The prediction worker that utility processes run (electron/prediction-worker-entry.ts). */
+export function buildPredictionWorker(outDir = `${root}${OUTPUT.folder}`): Promise<string> {
+  return buildModule('electron/prediction-worker-entry.ts', OUTPUT.predictionWorker, outDir);
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const preload = await buildPreload();
   const main = await buildMain();
   const worker = await buildWorker();
-  process.stdout.write(`built ${main}\nbuilt ${preload}\nbuilt ${worker}\n`);
+  const predictionWorker = await buildPredictionWorker();
+  process.stdout.write(`built ${main}\nbuilt ${preload}\nbuilt ${worker}\nbuilt ${predictionWorker}\n`);
 }

@@ -7,11 +7,12 @@ import { createEngine, defaultDataDir } from '../core/service/index.ts';
 import { APP_ENTRY, APP_SCHEME, isAppUrl, respondFromFolder } from './app-protocol.ts';
 import { bindIpc, relayEvents } from './ipc.ts';
 import { hardenContents, hardenSession, secureWebPreferences } from './security.ts';
-import { chooseWorkerLauncher } from './worker-launcher.ts';
+import { chooseWorkerLaunchers } from './worker-launcher.ts';
 
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../renderer/', import.meta.url));
 const TRAINING_WORKER = fileURLToPath(new URL('./training-worker.mjs', import.meta.url));
+const PREDICTION_WORKER = fileURLToPath(new URL('./prediction-worker.mjs', import.meta.url));
 
 // Must happen before 'ready': app:// becomes a standard, secure origin with fetch, like https.
 protocol.registerSchemesAsPrivileged([
@@ -40,10 +41,13 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession);
   session.defaultSession.protocol.handle(APP_SCHEME, (request) => respondFromFolder(RENDERER, request.url));
 
-  const launchWorker = chooseWorkerLauncher({ utilityProcess }, TRAINING_WORKER);
+  const launchers = chooseWorkerLaunchers(
+    { utilityProcess },
+    { training: TRAINING_WORKER, prediction: PREDICTION_WORKER },
+  );
   const engine = createEngine({
     dataDir: defaultDataDir(),
-    ...(launchWorker && { launchWorker }),
+    ...launchers,
     host: {
       async chooseFolder(title) {
         const parent = BrowserWindow.getFocusedWindow();

@@ -15,6 +15,7 @@ import { prepareExportFolder, requireAbsolute } from './export-target.ts';
 import { postprocessingStatus } from './postprocessing-status.ts';
 import { listInputImages } from '../train/predict/input-images.ts';
 import { predictInWorker, REVIEW_FILES } from './review-predictions.ts';
+import type { PredictionLauncher } from './review-worker-serve.ts';
 import { requireModelFolder } from './run-model.ts';
 
 export interface ApplyRequest {
@@ -28,6 +29,8 @@ export interface ApplyRequest {
 
 export interface ApplyHooks {
   onProgress?: (done: number, total: number, file: string) => void;
+  /** Starts the prediction worker: the host's launcher; absent, it is forked. */
+  launchPrediction?: PredictionLauncher;
 }
 
 /** The image files the inputs name; an input that holds none is a failure, not the end of the request. */
@@ -167,6 +170,7 @@ export async function applyToScans(request: ApplyRequest, hooks: ApplyHooks = {}
           }
           hooks.onProgress?.(++done, units.length, unit.source);
         },
+        hooks.launchPrediction,
       );
     }
     const scans: AppliedScan[] = [];

@@ -32,6 +32,7 @@ import { runModelDir } from './run-model.ts';
 import { evaluateTest, testCase } from './test-evaluation.ts';
 import { volumeData } from './volume-data.ts';
 import { estimateSearch, type WorkerLauncher } from './search-estimate.ts';
+import type { PredictionLauncher } from './review-worker-serve.ts';
 
 /** What only the process hosting the engine can do, e.g. the desktop app's native folder dialog. */
 export interface EngineHost {
@@ -49,6 +50,11 @@ export interface EngineOptions {
    * worker-launcher.ts); absent, workers are forked with child_process (`emonas serve`, the command line).
    */
   launchWorker?: WorkerLauncher;
+  /**
+   * Starts the prediction worker of a review, an export, a test evaluation or scans applied, as
+   * launchWorker starts training workers (Electron: a utility process; absent: child_process).
+   */
+  launchPrediction?: PredictionLauncher;
 }
 
 export interface Engine extends ApiClient, ApiEndpoint {
@@ -63,6 +69,7 @@ interface Context {
   finals: FinalJobs;
   host: EngineHost;
   launchWorker: WorkerLauncher | undefined;
+  launchPrediction: PredictionLauncher | undefined;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
 
@@ -169,6 +176,7 @@ const handlers: Handlers = {
   'test.evaluate': ({ runId, model = 'final' }, ctx) =>
     evaluateTest(runDirOf(runId, ctx), runId, model, {
       onProgress: (done, total, caseId) => ctx.emit('test.progressed', { runId, model, done, total, caseId }),
+      ...(ctx.launchPrediction && { launchPrediction: ctx.launchPrediction }),
     }),
   'test.case': ({ runId, model = 'final', caseId }, ctx) =>
     testCase(runDirOf(runId, ctx), runId, model, caseId),
@@ -180,7 +188,10 @@ const handlers: Handlers = {
         folder,
         ...(overwrite !== undefined && { overwrite }),
       },
-      { onProgress: (done, total, file) => ctx.emit('scans.progressed', { folder, done, total, file }) },
+      {
+        onProgress: (done, total, file) => ctx.emit('scans.progressed', { folder, done, total, file }),
+        ...(ctx.launchPrediction && { launchPrediction: ctx.launchPrediction }),
+      },
     ),
   'scans.volume': ({ runId, model = 'final', input, frame, output }, ctx) =>
     appliedScanVolume(runModelDir(runDirOf(runId, ctx), model), {
@@ -196,11 +207,19 @@ function runDirOf(runId: string, ctx: Context): string {
   return join(ctx.searches.runsRoot, runId);
 }
 
-/** A candidate of one of this engine's runs; the run must exist (its run.json is read to make sure). */
+/**
+ * A candidate of one of this engine's runs, predicted through this engine's launcher; the run must exist
+ * (its run.json is read to make sure).
+ */
 function candidateRef(runId: string, candidateId: string, ctx: Context): CandidateRef {
   const runDir = join(ctx.searches.runsRoot, runId);
   readRunManifest(runDir);
-  return { runDir, runId, candidateId };
+  return {
+    runDir,
+    runId,
+    candidateId,
+    ...(ctx.launchPrediction && { launchPrediction: ctx.launchPrediction }),
+  };
 }
 
 async function libraryCase(dataset: string, caseId: string, ctx: Context) {
@@ -258,6 +277,7 @@ export function createEngine(options: EngineOptions): Engine {
     finals: new FinalJobs(join(options.dataDir, 'runs'), emit, log, options.launchWorker),
     host: options.host ?? {},
     launchWorker: options.launchWorker,
+    launchPrediction: options.launchPrediction,
     emit,
   };
 

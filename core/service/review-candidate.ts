@@ -12,11 +12,17 @@ import { readDatasetLayout } from '../datasets/detect.ts';
 import { readJson } from '../io/files.ts';
 import { MODEL_FILE, WEIGHTS_FILE } from '../nn/save-load.ts';
 import { MODEL_CARD_FILE, readModelCard, type ModelCard } from '../train/model-card.ts';
+import type { PredictionLauncher } from './review-worker-serve.ts';
 
 export interface CandidateRef {
   runDir: string;
   runId: string;
   candidateId: string;
+  /**
+   * How the engine that opens the candidate starts its prediction worker (the host's launcher, so every
+   * review, case and export of it predicts the same way); absent, the worker is forked.
+   */
+  launchPrediction?: PredictionLauncher;
 }
 
 export interface OpenedCandidate {

@@ -1,17 +1,17 @@
 // Runs in: the engine. A candidate's predictions of its validation cases, cached in its folder
 // (predictions/, named like the images, in their format and geometry, with an index keyed to the weights)
-// and computed when missing by a worker process, so the engine never blocks on inference.
-import { fork } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+// and computed when missing by a prediction worker (started by the host's launcher, else forked), so the
+// engine never blocks on inference.
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { ReviewProblem } from '../api/review.ts';
 import { EmonasError, type ErrorData } from '../base/errors.ts';
 import { readJson, writeJsonAtomic } from '../io/files.ts';
+import { forkWorker } from '../train/worker-host.ts';
 import { validationCase, type OpenedCandidate } from './review-candidate.ts';
-import type { PredictionJob, PredictionReport } from './review-worker-entry.ts';
+import type { PredictionJob, PredictionLauncher, PredictionReport } from './review-worker-serve.ts';
 
 /** Where a candidate's review lives inside its folder (architecture.md "A run on disk"). */
 export const REVIEW_FILES = {
@@ -62,38 +62,36 @@ async function readIndex(folder: string, stamp: string): Promise<PredictionIndex
 }
 
 const WORKER = fileURLToPath(new URL('./review-worker-entry.ts', import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const STDERR_TAIL = 2000;
 
-/** Runs the prediction worker; resolves when it has answered for every image, rejects if it dies first. */
+/** The prediction worker forked with child_process, where the host gives no launcher (headless). */
+const forkPredictionWorker: PredictionLauncher = (logFile) =>
+  forkWorker<PredictionJob, PredictionReport>(WORKER, logFile);
+
+/**
+ * Runs the prediction worker, started by `launch` (the host's launcher) or else forked; resolves when it
+ * has answered for every image, rejects if it dies first.
+ */
 export function predictInWorker(
   job: PredictionJob,
   logFile: string,
   onReport: (report: Extract<PredictionReport, { caseId: string }>) => void,
+  launch: PredictionLauncher = forkPredictionWorker,
 ): Promise<void> {
-  const child = fork(WORKER, [], {
-    execArgv: ['--import', TSX_LOADER],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: process.env,
-  });
-  const log = createWriteStream(logFile, { flags: 'a' });
-  log.on('error', () => undefined);
+  const worker = launch(logFile);
   let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log.write(chunk);
-    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+  worker.onStderr((text) => {
+    stderr = (stderr + text).slice(-STDERR_TAIL);
   });
   return new Promise((resolve, reject) => {
     let ended = false;
     let failure: ErrorData | undefined;
-    child.on('message', (message: PredictionReport) => {
+    worker.onMessage((message) => {
       if (message.type === 'done') ended = true;
       else if (message.type === 'error') failure = message.error;
       else onReport(message);
     });
-    child.once('exit', (code, signal) => {
-      log.end();
+    worker.onExit((code, signal) => {
       if (ended) return resolve();
       if (failure) {
         return reject(new EmonasError(failure.code, failure.message, { file: failure.file ?? job.modelDir }));
@@ -107,7 +105,7 @@ export function predictInWorker(
         ),
       );
     });
-    child.send(job);
+    worker.send(job);
   });
 }
 
@@ -141,21 +139,26 @@ export async function ensurePredictions(
         })),
       };
       const writes: Promise<void>[] = [];
-      await predictInWorker(job, join(opened.dir, REVIEW_FILES.workerLog), (report) => {
-        const entry = entries.find((e) => e.id === report.caseId);
-        if (!entry) return;
-        if (report.type === 'predicted') {
-          index.cases[entry.id] = basename(entry.image);
-          writes.push(writeJsonAtomic(join(folder, REVIEW_FILES.index), index));
-        } else {
-          problems.push({
-            id: entry.id,
-            file: report.error.file ?? entry.image,
-            message: report.error.message,
-          });
-        }
-        hooks.onProgress?.(++done, caseIds.length, entry.id);
-      });
+      await predictInWorker(
+        job,
+        join(opened.dir, REVIEW_FILES.workerLog),
+        (report) => {
+          const entry = entries.find((e) => e.id === report.caseId);
+          if (!entry) return;
+          if (report.type === 'predicted') {
+            index.cases[entry.id] = basename(entry.image);
+            writes.push(writeJsonAtomic(join(folder, REVIEW_FILES.index), index));
+          } else {
+            problems.push({
+              id: entry.id,
+              file: report.error.file ?? entry.image,
+              message: report.error.message,
+            });
+          }
+          hooks.onProgress?.(++done, caseIds.length, entry.id);
+        },
+        opened.ref.launchPrediction,
+      );
       for (const write of writes) await write;
     }
     const files = new Map<string, string>();

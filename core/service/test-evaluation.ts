@@ -25,6 +25,7 @@ import { readTrainingSetup } from '../train/setup/training-file.ts';
 import { postprocessingStatus } from './postprocessing-status.ts';
 import { modelStamp } from './review-candidate.ts';
 import { predictInWorker } from './review-predictions.ts';
+import type { PredictionLauncher } from './review-worker-serve.ts';
 import { toReviewedCases } from './review.ts';
 import { runModelDir } from './run-model.ts';
 import { volumeData } from './volume-data.ts';
@@ -49,6 +50,8 @@ interface TestIndex {
 
 export interface TestHooks {
   onProgress?: (done: number, total: number, caseId: string) => void;
+  /** Starts the prediction worker: the host's launcher; absent, it is forked. */
+  launchPrediction?: PredictionLauncher;
 }
 
 /** The run's test cases, as its dataset folder holds them; refused when the search set none aside. */
@@ -132,6 +135,7 @@ export async function evaluateTest(
           });
         hooks.onProgress?.(++done, cases.length, report.caseId);
       },
+      hooks.launchPrediction,
     );
     index.report = null;
   }

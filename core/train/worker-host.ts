@@ -2,7 +2,7 @@
 // CandidateResult: a crash, an out-of-memory death or a cancel becomes a failed candidate with its
 // reason (worst f1, real f2), and the engine carries on. The worker's stdout and stderr go to
 // worker.log in the candidate's folder; the end of stderr explains a crash.
-import { fork } from 'node:child_process';
+import { fork, type Serializable } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,12 +25,17 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
 const STDERR_TAIL = 4000;
 
 /**
- * A worker under child_process.fork, running the TypeScript entry through tsx. `detached` puts it in a
- * process group of its own, so a terminal's Ctrl-C reaches only its parent, which then stops it; it still
- * ends with the parent, whose IPC channel closes.
+ * A worker under child_process.fork, running a TypeScript entry through tsx (the training worker here, the
+ * prediction worker for core/service/review-predictions.ts). `detached` puts it in a process group of its
+ * own, so a terminal's Ctrl-C reaches only its parent, which then stops it; it still ends with the parent,
+ * whose IPC channel closes.
  */
-export function forkTrainingWorker(logFile?: string, options: { detached?: boolean } = {}): WorkerHandle {
-  const child = fork(ENTRY, [], {
+export function forkWorker<ToWorker extends Serializable, FromWorker>(
+  entry: string,
+  logFile?: string,
+  options: { detached?: boolean } = {},
+): WorkerHandle<ToWorker, FromWorker> {
+  const child = fork(entry, [], {
     execArgv: ['--import', TSX_LOADER],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: process.env,
@@ -40,16 +45,20 @@ export function forkTrainingWorker(logFile?: string, options: { detached?: boole
   child.on('close', () => output.endLog());
   return {
     pid: child.pid,
-    send: (m: HostMessage) => {
+    send: (m) => {
       if (child.connected) child.send(m);
     },
-    onMessage: (listener) => child.on('message', (m) => listener(m as WorkerMessage)),
+    onMessage: (listener) => child.on('message', (m) => listener(m as FromWorker)),
     onExit: (listener) => child.once('exit', (code, signal) => listener(code, signal)),
     onStderr: output.onStderr,
     kill: () => {
       child.kill('SIGKILL');
     },
   };
+}
+
+export function forkTrainingWorker(logFile?: string, options: { detached?: boolean } = {}): WorkerHandle {
+  return forkWorker<HostMessage, WorkerMessage>(ENTRY, logFile, options);
 }
 
 export interface WorkerRun {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT, buildMain, buildWorker } from '../../../electron/build.ts';
+import { OUTPUT, buildMain, buildPredictionWorker, buildWorker } from '../../../electron/build.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -74,6 +74,7 @@ describe('electron-builder.yml', () => {
       config.extraMetadata.main,
       `${OUTPUT.folder}/${OUTPUT.preload}`,
       `${OUTPUT.folder}/${OUTPUT.worker}`,
+      `${OUTPUT.folder}/${OUTPUT.predictionWorker}`,
       'dist/renderer/index.html',
       'dist/renderer/assets/index-abc.js',
       'package.json',
@@ -87,13 +88,20 @@ describe('electron-builder.yml', () => {
     const code = readFileSync(main, 'utf8');
     expect(code).toMatch(/from "electron"/);
     expect(code).toContain('preload.cjs');
-    // Utility processes run the bundled training worker: a packaged app has no tsx to fork TypeScript with.
+    // Utility processes run the bundled training and prediction workers: a packaged app has no tsx to fork
+    // TypeScript with.
     expect(code).toContain(OUTPUT.worker);
-    const worker = await buildWorker(out);
-    expect(relative(out, worker)).toBe(OUTPUT.worker);
-    const workerCode = readFileSync(worker, 'utf8');
-    expect(workerCode).toContain('parentPort');
-    expect(workerCode).not.toMatch(/from "tsx/);
+    expect(code).toContain(OUTPUT.predictionWorker);
+    for (const [build, name] of [
+      [buildWorker, OUTPUT.worker],
+      [buildPredictionWorker, OUTPUT.predictionWorker],
+    ] as const) {
+      const worker = await build(out);
+      expect(relative(out, worker)).toBe(name);
+      const workerCode = readFileSync(worker, 'utf8');
+      expect(workerCode).toContain('parentPort');
+      expect(workerCode).not.toMatch(/from "tsx/);
+    }
   });
 
   it('keeps native TensorFlow bindings and every .wasm file out of the asar', () => {

@@ -2,8 +2,9 @@
 // every genome of a fixed set (genomes.json) trained on the demo's hippocampus data through `emonas train`
 // with the cheap protocol a demo search gives each candidate and with a long one, then Kendall's tau and
 // Spearman's rho between the cheap scores and the long validation error. Resumable: a genome already measured
-// under a protocol in the output folder is not trained again, so an interrupted run (hours at full length)
-// continues where it stopped, and another cheap protocol reuses the long trainings.
+// under a protocol in the output folder is not trained again and an interrupted long training resumes from
+// its checkpoint, so an interrupted run (hours at full length) continues where it stopped, and another cheap
+// protocol reuses the long trainings.
 // Options: --out <dir> --genomes <file> --only <name,...> --dataset <folder> --seed --val-fraction
 // --test-fraction --cheap-epochs --cheap-steps --cheap-minutes --cheap-parallel --long-epochs --long-steps
 // --long-minutes --long-parallel --alpha --beta --score f1|loss-sum|val-dice --only-cheap --backend <name>.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../core/io/files.ts';
 import { genomeToJson } from '../../core/searchspace/genome-json.ts';
+import { TRAINING_CHECKPOINT_FILE } from '../../core/train/checkpoint.ts';
 import type { NamedGenome } from './genome-set.ts';
 
 const EMONAS = fileURLToPath(new URL('../../bin/emonas.mjs', import.meta.url));
@@ -50,8 +51,13 @@ export interface Measurement {
   protocol: Protocol;
   status: 'completed' | 'failed';
   reason: string | null;
-  /** The command's whole run, start to exit (reading the dataset and starting the worker included). */
+  /**
+   * The command's whole run, start to exit (reading the dataset and starting the worker included); for a
+   * resumed training, plus the logged epoch seconds of the attempts before (their set-up time is not known).
+   */
   wallSeconds: number;
+  /** Set when the training continued an interrupted attempt: the epochs that attempt had finished. */
+  resumedEpochs?: number;
   /** result.json's training seconds; null without one. */
   trainSeconds: number | null;
   backend: string | null;
@@ -120,11 +126,23 @@ async function tail(file: string): Promise<string> {
   return lines.slice(-3).join(' / ');
 }
 
+/** The epochs an interrupted training logged and their seconds: the part of its wall time a resume cannot see. */
+async function loggedEpochs(logPath: string): Promise<{ count: number; seconds: number }> {
+  if (!existsSync(logPath)) return { count: 0, seconds: 0 };
+  const [header, ...lines] = (await readFile(logPath, 'utf8')).trim().split('\n');
+  const at = (header ?? '').split(',').indexOf('seconds');
+  const seconds = lines.reduce((sum, line) => sum + (Number(line.split(',')[at]) || 0), 0);
+  return { count: lines.length, seconds };
+}
+
 /**
- * Trains the genome under the protocol from scratch into dir (an unfinished earlier attempt there is
- * discarded) and writes its measurement: a completed training, one that failed with a result.json, or one
- * stopped at the hard limit. `running` holds the command while it runs, so an interrupted benchmark can
- * stop it. Throws when the command ended without a result.
+ * Trains the genome under the protocol into dir and writes its measurement: a completed training, one that
+ * failed with a result.json, or one stopped at the hard limit. A protocol without a hard limit continues an
+ * interrupted earlier attempt from its checkpoint (`emonas train --resume`: the same weights, optimizer and
+ * sampling state, so the result is the uninterrupted one's), because a long training is up to an hour of
+ * this machine; otherwise an unfinished attempt is discarded, as a resume would escape the hard limit.
+ * `running` holds the command while it runs, so an interrupted benchmark can stop it. Throws when the
+ * command ended without a result.
  */
 export async function measure(
   entry: NamedGenome,
@@ -134,21 +152,30 @@ export async function measure(
   running: Set<ChildProcess>,
 ): Promise<Measurement> {
   const model = join(dir, 'model');
-  await rm(model, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  const logPath = join(model, 'training-log.csv');
   const genomeFile = join(dir, 'genome.json');
+  const earlierGenome = await readJson<unknown>(genomeFile);
+  const resume =
+    protocol.hardLimitSeconds === null &&
+    existsSync(join(model, TRAINING_CHECKPOINT_FILE)) &&
+    JSON.stringify(earlierGenome) === JSON.stringify(genomeToJson(entry.genome));
+  const earlier = resume ? await loggedEpochs(logPath) : { count: 0, seconds: 0 };
+  if (!resume) await rm(model, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
   await writeFile(genomeFile, JSON.stringify(genomeToJson(entry.genome), null, 2) + '\n');
   const logFile = join(dir, 'emonas-train.log');
-  const log = openSync(logFile, 'w');
-  const args = [
-    EMONAS,
-    'train',
-    ...['--dataset', common.dataset, '--genome', genomeFile, '--out', model],
-    ...['--epochs', String(protocol.epochs), '--steps', String(protocol.steps)],
-    ...['--max-minutes', String(protocol.minutes), '--seed', String(common.seed)],
-    ...['--val-fraction', String(common.valFraction), '--test-fraction', String(common.testFraction)],
-  ];
-  const started = performance.now();
+  const log = openSync(logFile, resume ? 'a' : 'w');
+  const args = resume
+    ? [EMONAS, 'train', '--resume', '--out', model]
+    : [
+        EMONAS,
+        'train',
+        ...['--dataset', common.dataset, '--genome', genomeFile, '--out', model],
+        ...['--epochs', String(protocol.epochs), '--steps', String(protocol.steps)],
+        ...['--max-minutes', String(protocol.minutes), '--seed', String(common.seed)],
+        ...['--val-fraction', String(common.valFraction), '--test-fraction', String(common.testFraction)],
+      ];
+  const started = performance.now() - earlier.seconds * 1000;
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
   running.add(child);
   let timedOut = false;
@@ -176,7 +203,6 @@ export async function measure(
         `(${logFile}): ${await tail(logFile)}`,
     );
   }
-  const logPath = join(model, 'training-log.csv');
   const epochs = existsSync(logPath) ? parseLog(await readFile(logPath, 'utf8')) : [];
   let reason: string | null = null;
   if (timedOut) {
@@ -198,6 +224,7 @@ export async function measure(
     valDice: result?.valDice ?? {},
     cliF1: result?.f1 ?? null,
     epochs,
+    ...(resume && { resumedEpochs: earlier.count }),
   };
   await writeFileAtomic(join(dir, MEASUREMENT_FILE), JSON.stringify(measurement, null, 2) + '\n');
   return measurement;

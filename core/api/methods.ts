@@ -133,7 +133,8 @@ export const methods = {
     input: object({ runId: RUN_ID }),
   }),
   'search.resume': method<RunSummary>()({
-    summary: 'Continues a paused or interrupted run exactly where its journal ends.',
+    summary:
+      'Continues a paused, interrupted, failed or stopped-at-budget run exactly where its journal ends.',
     input: object({ runId: RUN_ID }),
   }),
   'search.cancel': method<RunSummary>()({

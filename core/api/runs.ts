@@ -10,12 +10,33 @@ export type { EvaluationOutcome as CandidateOutcome } from '../search/protocol.t
 
 /**
  * running: this engine is searching; stopping: asked to pause, finishing what it must; paused: stopped
- * part-way, resumable; interrupted: the process driving it died (a crash, a kill, a power cut), resumable;
+ * part-way, resumable; stopped-at-budget: stopped part-way by the wall-clock budget it was given (the
+ * demo's), resumable; interrupted: the process driving it died (a crash, a kill, a power cut), resumable;
  * cancelled: stopped for good on request; finished: done; failed: stopped by an error (see the run.failed
  * event), resumable.
  */
 export type RunState =
-  'running' | 'stopping' | 'paused' | 'interrupted' | 'cancelled' | 'finished' | 'failed';
+  | 'running'
+  | 'stopping'
+  | 'paused'
+  | 'stopped-at-budget'
+  | 'interrupted'
+  | 'cancelled'
+  | 'finished'
+  | 'failed';
+
+/** A search stopped by its wall-clock budget, recorded in its run folder until it is driven again. */
+export interface BudgetStop {
+  /** The budget it was given, in minutes. */
+  minutes: number;
+  /** When the budget stopped it. */
+  at: string;
+}
+
+/** "stopped at its 9-minute time budget": the words every client uses for such a run. */
+export function budgetStopText(minutes: number): string {
+  return `stopped at its ${Number(minutes.toFixed(2))}-minute time budget`;
+}
 
 export interface RunSummary {
   /** The run's folder name under the engine's runs folder. */
@@ -31,6 +52,8 @@ export interface RunSummary {
   lastActivity: string | null;
   /** Why the run failed, in words, when its state is 'failed'. */
   reason?: string;
+  /** The budget that stopped the search, when its state is 'stopped-at-budget'. */
+  stoppedAtBudget?: BudgetStop;
 }
 
 /**
@@ -46,6 +69,8 @@ export interface RunRecord {
   evaluated: number;
   failed: number;
   finished: boolean;
+  /** The search was stopped by its wall-clock budget and has not been driven since; null otherwise. */
+  stoppedAtBudget: BudgetStop | null;
 }
 
 /** A candidate on the run's Pareto front. */

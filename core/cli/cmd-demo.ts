@@ -1,6 +1,7 @@
 // Runs in: the emonas command's process. `emonas demo`: the headless main job. A quick search on the
 // bundled hippocampus subset, then the final training of the most accurate network, ending with the
 // front, the final model's validation Dice and where the run folder is.
+import { budgetStopText } from '../api/runs.ts';
 import { EmonasError } from '../base/errors.ts';
 import { DEMO_DATASET, DEMO_DEFAULTS, DEMO_PLANNED_EVALUATIONS, runDemo } from '../service/search-demo.ts';
 import { finalizeProgress, formatFinalize } from './cmd-finalize.ts';
@@ -85,7 +86,7 @@ export const demoCommand: Command = {
             onSearchDone(search, byBudget) {
               display.finish();
               process.stderr.write(
-                `Search ${byBudget ? 'stopped at its time budget' : search.status}: ${search.evaluated} candidates evaluated, ${search.front.length} on the front${display.surrogateMs > 0 ? `; the longest surrogate fit took ${Math.round(display.surrogateMs)} ms` : ''}.\n`,
+                `Search ${byBudget ? budgetStopText(searchMinutes ?? DEMO_DEFAULTS.searchMinutes) : search.status}: ${search.evaluated} candidates evaluated, ${search.front.length} on the front${display.surrogateMs > 0 ? `; the longest surrogate fit took ${Math.round(display.surrogateMs)} ms` : ''}${byBudget ? `; emonas resume ${out} continues the search` : ''}.\n`,
               );
             },
             onFinalize: progress,

@@ -2,6 +2,7 @@
 // the folder itself when it is a run), with their status and progress.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { budgetStopText } from '../api/runs.ts';
 import { EmonasError } from '../base/errors.ts';
 import { runsIn, type RunSummary } from '../service/runs.ts';
 import { parse, printJson, type Command } from './command.ts';
@@ -9,8 +10,9 @@ import { parse, printJson, type Command } from './command.ts';
 const usage = `Usage: emonas runs [<folder>] [--json]
 
 Lists the search runs in <folder> (default: the current folder), or the run <folder> itself: algorithm,
-problem, status (running, stopped, failed, finished, finalized), candidates evaluated of those planned,
-failures and the last activity; a failed run also says why it failed.
+problem, status (running, stopped, stopped-at-budget, failed, finished, finalized), candidates evaluated of
+those planned, failures and the last activity; a failed run also says why it failed, and a run whose search
+its time budget stopped (emonas demo's) says so, finalized or not: emonas resume continues its search.
 
 Options:
   --json   an array of objects: runDir, id, algorithm, problem, status, evaluated, planned, failed, ...`;
@@ -19,7 +21,17 @@ export function runStatus(r: RunSummary): string {
   if (r.running) return 'running';
   if (r.finalized) return 'finalized';
   if (r.finished) return 'finished';
-  return r.failure !== null ? 'failed' : 'stopped';
+  if (r.failure !== null) return 'failed';
+  return r.stoppedAtBudget ? 'stopped-at-budget' : 'stopped';
+}
+
+/** What a listed run adds to its status: why it failed, or that its time budget stopped its search. */
+function runNote(r: RunSummary): string {
+  if (r.failure !== null) return `  reason: ${r.failure}`;
+  if (r.stoppedAtBudget) {
+    return `  search ${budgetStopText(r.stoppedAtBudget.minutes)}; emonas resume ${r.runDir} continues it`;
+  }
+  return '';
 }
 
 export const runsCommand: Command = {
@@ -57,7 +69,7 @@ export const runsCommand: Command = {
     }
     for (const r of runs) {
       process.stdout.write(
-        `${r.runDir}  ${runStatus(r)}  ${r.algorithm} on ${r.problem}  ${r.evaluated}/${r.planned} evaluated${r.failed ? `, ${r.failed} failed` : ''}  last activity ${r.lastActivity ?? 'none'}${r.failure !== null ? `  reason: ${r.failure}` : ''}\n`,
+        `${r.runDir}  ${runStatus(r)}  ${r.algorithm} on ${r.problem}  ${r.evaluated}/${r.planned} evaluated${r.failed ? `, ${r.failed} failed` : ''}  last activity ${r.lastActivity ?? 'none'}${runNote(r)}\n`,
       );
     }
     return 0;

@@ -4,7 +4,7 @@
 // never reaches out to a network with patient data.
 import type { TestEvaluation } from '../api/finish.ts';
 import type { CandidateReview, ReviewedCase, ScoreName } from '../api/review.ts';
-import type { RunRecord } from '../api/runs.ts';
+import { budgetStopText, type RunRecord } from '../api/runs.ts';
 import { escapeXml as esc, linePlot, paretoPlot, type ScatterPoint } from './plots.ts';
 
 export interface ReportFailure {
@@ -195,6 +195,12 @@ function testSection(evaluations: TestEvaluation[]): string[] {
   return parts;
 }
 
+function runState(run: RunRecord): string {
+  if (run.finished) return 'finished';
+  if (run.stoppedAtBudget) return `not finished: ${budgetStopText(run.stoppedAtBudget.minutes)} (resumable)`;
+  return 'not finished (paused or interrupted)';
+}
+
 export function renderRunReport(data: RunReportData): string {
   const { run, chosen, review } = data;
   const parts: string[] = [];
@@ -211,7 +217,7 @@ export function renderRunReport(data: RunReportData): string {
       ['Algorithm', esc(run.algorithm)],
       ['Problem', esc(run.problem)],
       ['Candidates evaluated', `${run.evaluated}${run.failed > 0 ? ` (${run.failed} failed)` : ''}`],
-      ['State', run.finished ? 'finished' : 'not finished (paused or interrupted)'],
+      ['State', runState(run)],
     ]),
     '<h2 id="configuration">Configuration</h2>',
     keyValues([...flatten(data.configuration), ...flatten(data.problemSettings, 'problem')]),

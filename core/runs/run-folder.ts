@@ -26,6 +26,8 @@ export const RUN_FILES = {
   lock: 'run.lock',
   /** Why the run's last drive ended in an error (run-failure.ts); absent otherwise. */
   failed: 'failed.json',
+  /** That the run's last drive was stopped by its wall-clock budget (budget-stop.ts); absent otherwise. */
+  budgetStop: 'stopped-at-budget.json',
 } as const;
 
 export interface RunManifest {

@@ -9,6 +9,7 @@ import { Archive, frontOf } from '../search/archive.ts';
 import { plannedEvaluations } from '../search/plan.ts';
 import type { ArchiveEntry, CandidateSpec, EvaluationOutcome } from '../search/protocol.ts';
 import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
+import { readBudgetStop } from './budget-stop.ts';
 import { readJournal } from './journal.ts';
 import { readRunFailure } from './run-failure.ts';
 import { RUN_FILES, listRunFolders, readRunManifest } from './run-folder.ts';
@@ -114,6 +115,7 @@ export function readRunSummary(runDir: string): RunSummary {
     evaluated: results.length,
     failed: results.filter((r) => r.outcome.status === 'failed').length,
     finished: records.some((r) => r.t === 'finished'),
+    stoppedAtBudget: readBudgetStop(runDir),
     lastActivity: stamped.length > 0 ? (stamped[stamped.length - 1] as { at: string }).at : null,
     planned: plannedEvaluations(manifest.search),
     running: lockHolder(runDir) === 'alive',

@@ -21,6 +21,7 @@ import type {
   SearchStrategy,
   SizeCheck,
 } from '../search/protocol.ts';
+import { clearBudgetStop } from './budget-stop.ts';
 import { writeRunTables } from './exports.ts';
 import { Journal, isDecision, type DecisionRecord } from './journal.ts';
 import { RUN_FILES, candidateDir } from './run-folder.ts';
@@ -77,8 +78,9 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
   const emit = options.onEvent ?? ((): void => {});
   const journalPath = join(dir, RUN_FILES.journal);
   const release = lockRun(dir);
-  // Driven again: an earlier failure no longer describes the run.
+  // Driven again: an earlier failure or budget stop no longer describes the run.
   clearRunFailure(dir);
+  clearBudgetStop(dir);
   const { journal, records, tornLine } = Journal.open(journalPath);
   try {
     const notes: string[] = [];

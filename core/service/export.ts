@@ -242,6 +242,7 @@ export async function runReportData(ref: CandidateRef): Promise<RunReportData> {
       evaluated: summary?.evaluated ?? archive.length,
       failed: summary?.failed ?? archive.filter((e) => e.failed).length,
       finished: summary?.finished ?? false,
+      stoppedAtBudget: summary?.stoppedAtBudget ?? null,
     },
     configuration: manifest.search as unknown as Record<string, unknown>,
     problemSettings: manifest.problem,

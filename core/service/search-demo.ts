@@ -2,7 +2,8 @@
 // the final training of the front's most accurate network, which starts from that network's weights in
 // the search (as `emonas finalize` does by default), sized to end in about 20 minutes on two CPU cores.
 // The search has a wall-clock budget (per-candidate time limits keep each candidate short; the budget
-// stops the search at a clean point if the machine is slower), and the final training gets the rest.
+// stops the search at a clean point if the machine is slower, and the run folder records that it did:
+// search-budget.ts), and the final training gets the rest.
 // Running the demo again on the same folder continues it: the search resumes, an interrupted final
 // training continues from its last epoch, a final model that exists is kept.
 import { existsSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { plannedEvaluations } from '../search/plan.ts';
 import { readJournal } from '../runs/journal.ts';
 import { frontDetails, type FrontDetail } from '../runs/run-summary.ts';
 import { resume, startSearch, type SearchDeps, type SearchSummary } from './search.ts';
+import { searchWithinBudget, type BudgetedSearch } from './search-budget.ts';
 import {
   finalize,
   hasFinalModel,
@@ -85,7 +87,10 @@ export interface DemoSummary {
   /** stopped: the user stopped the demo; running it again continues. */
   status: 'finished' | 'stopped';
   search: SearchSummary | null;
-  /** The search's budget ended it before its last generation (`emonas resume` would continue it). */
+  /**
+   * The search's budget ended it before its last generation; the run is listed as stopped at its budget,
+   * and `emonas resume` continues it.
+   */
   searchStoppedByBudget: boolean;
   front: FrontDetail[];
   final: FinalizeSummary | null;
@@ -96,49 +101,50 @@ export async function runDemo(request: DemoRequest = {}, hooks: DemoHooks = {}):
   const started = performance.now();
   const runDir = resolve(request.out ?? DEMO_DEFAULTS.out);
   const searchMinutes = request.searchMinutes ?? DEMO_DEFAULTS.searchMinutes;
-  const budget = new AbortController();
-  const timer = setTimeout(() => budget.abort(), searchMinutes * 60_000);
-  const stopSearch = (): void => budget.abort();
-  hooks.signal?.addEventListener('abort', stopSearch, { once: true });
   const deps: SearchDeps = {
-    signal: budget.signal,
+    ...(hooks.signal && { signal: hooks.signal }),
     ...(hooks.onEvent && { onEvent: hooks.onEvent }),
     ...(hooks.onProgress && { onProgress: hooks.onProgress }),
   };
-  let search: SearchSummary | null = null;
-  try {
-    if (!existsSync(join(runDir, RUN_FILES.manifest))) {
-      search = await startSearch(
-        {
-          runDir,
-          config: {
-            algorithm: request.algorithm ?? 'samea',
-            preset: 'quick',
-            seed: request.seed ?? DEMO_DEFAULTS.seed,
-            ...(request.protocol && { protocol: request.protocol }),
+  let budgeted: BudgetedSearch | null = null;
+  if (!existsSync(join(runDir, RUN_FILES.manifest))) {
+    budgeted = await searchWithinBudget(
+      searchMinutes,
+      (budgetDeps) =>
+        startSearch(
+          {
+            runDir,
+            config: {
+              algorithm: request.algorithm ?? 'samea',
+              preset: 'quick',
+              seed: request.seed ?? DEMO_DEFAULTS.seed,
+              ...(request.protocol && { protocol: request.protocol }),
+            },
+            problem: {
+              kind: 'dataset',
+              dataset: DEMO_DATASET,
+              stepsPerEpoch: DEMO_DEFAULTS.stepsPerEpoch,
+              maxMinutes: request.candidateMinutes ?? DEMO_DEFAULTS.candidateMinutes,
+              maxParams: DEMO_DEFAULTS.maxParams,
+              valFraction: DEMO_DEFAULTS.valFraction,
+              testFraction: DEMO_DEFAULTS.testFraction,
+            },
+            workers: request.workers ?? DEMO_DEFAULTS.workers,
           },
-          problem: {
-            kind: 'dataset',
-            dataset: DEMO_DATASET,
-            stepsPerEpoch: DEMO_DEFAULTS.stepsPerEpoch,
-            maxMinutes: request.candidateMinutes ?? DEMO_DEFAULTS.candidateMinutes,
-            maxParams: DEMO_DEFAULTS.maxParams,
-            valFraction: DEMO_DEFAULTS.valFraction,
-            testFraction: DEMO_DEFAULTS.testFraction,
-          },
-          workers: request.workers ?? DEMO_DEFAULTS.workers,
-        },
-        deps,
-      );
-    } else if (!isFinished(runDir)) {
-      search = await resume({ runDir, ...(request.workers && { workers: request.workers }) }, deps);
-    }
-  } finally {
-    clearTimeout(timer);
-    hooks.signal?.removeEventListener('abort', stopSearch);
+          budgetDeps,
+        ),
+      deps,
+    );
+  } else if (!isFinished(runDir)) {
+    budgeted = await searchWithinBudget(
+      searchMinutes,
+      (budgetDeps) => resume({ runDir, ...(request.workers && { workers: request.workers }) }, budgetDeps),
+      deps,
+    );
   }
+  const search = budgeted?.search ?? null;
+  const stoppedByBudget = budgeted?.stoppedByBudget ?? false;
   const stoppedByUser = hooks.signal?.aborted ?? false;
-  const stoppedByBudget = !stoppedByUser && search?.status === 'stopped';
   if (search) hooks.onSearchDone?.(search, stoppedByBudget);
   let final = readFinalSummary(runDir);
   if (!stoppedByUser && !hasFinalModel(runDir)) {

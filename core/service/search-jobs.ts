@@ -95,6 +95,7 @@ export class SearchJobs {
   private toSummary(runId: string, r: SearchRunSummary): RunSummary {
     // An earlier engine's failure of the run is read from its folder.
     const reason = this.jobs.has(runId) ? null : (this.failures.get(runId)?.message ?? r.failure);
+    const state = this.stateOf(runId, r, reason !== null);
     return {
       runId,
       runDir: r.runDir,
@@ -103,9 +104,10 @@ export class SearchJobs {
       problem: r.problem,
       evaluated: r.evaluated,
       failed: r.failed,
-      state: this.stateOf(runId, r.runDir, r.finished, reason !== null),
+      state,
       lastActivity: r.lastActivity,
       ...(reason !== null && { reason }),
+      ...(state === 'stopped-at-budget' && r.stoppedAtBudget && { stoppedAtBudget: r.stoppedAtBudget }),
     };
   }
 
@@ -255,17 +257,18 @@ export class SearchJobs {
     await Promise.all(running.map((job) => job.done));
   }
 
-  private stateOf(runId: string, runDir: string, finished: boolean, failed: boolean): RunState {
+  private stateOf(runId: string, r: SearchRunSummary, failed: boolean): RunState {
     const job = this.jobs.get(runId);
     if (job) return job.controller.signal.aborted ? 'stopping' : 'running';
-    if (finished) return 'finished';
-    if (existsSync(join(runDir, CANCELLED_FILE))) return 'cancelled';
+    if (r.finished) return 'finished';
+    if (existsSync(join(r.runDir, CANCELLED_FILE))) return 'cancelled';
     if (failed) return 'failed';
-    const holder = lockHolder(runDir);
+    const holder = lockHolder(r.runDir);
     if (holder === 'dead') return 'interrupted';
     // Another live process (e.g. `emonas resume` in a terminal) drives it.
     if (holder === 'alive') return 'running';
-    return 'paused';
+    // Nobody paused a search its budget ended (the demo's): it says so, and stays resumable.
+    return r.stoppedAtBudget ? 'stopped-at-budget' : 'paused';
   }
 
   private drive(

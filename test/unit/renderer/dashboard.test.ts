@@ -265,6 +265,40 @@ describe('the dashboard', () => {
   });
 });
 
+describe('a run its time budget stopped', () => {
+  it('says so on its badge and in words, not paused, and Resume continues it', async () => {
+    const stopped = progress('stopped-at-budget', three);
+    const budgeted: RunProgress = {
+      ...stopped,
+      summary: { ...stopped.summary, stoppedAtBudget: { minutes: 9, at: '2025-01-01T00:09:00.000Z' } },
+    };
+    let current = budgeted;
+    const client = new FakeClient({
+      'final.get': () => ok(noFinal),
+      'run.progress': () => ok(current),
+      'search.resume': () => {
+        current = progress('running', three);
+        return ok(current.summary);
+      },
+    });
+    const dashboard = new DashboardState(client);
+    render(Dashboard, { dashboard, onclose: () => undefined, onreview: () => undefined });
+    await dashboard.open('run-1');
+    await settle();
+    expect(screen.getByText('stopped at its 9-minute time budget')).toBeTruthy();
+    expect(screen.queryByText('paused')).toBeNull();
+    const notice = screen.getByRole('status').textContent ?? '';
+    expect(notice).toMatch(/This search stopped at its 9-minute time budget, before its last generation/);
+    expect(notice).toMatch(/nobody paused it/);
+    await fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    await settle();
+    expect(client.calls.find((c) => c.method === 'search.resume')?.input).toEqual({ runId: 'run-1' });
+    expect(screen.getByRole('button', { name: 'Pause' })).toBeTruthy();
+    expect(screen.queryByText(/time budget/)).toBeNull();
+    dashboard.close();
+  });
+});
+
 /** A stand-in for the WebSocket connection: its state is set by the test. */
 function fakeSocketConnection(client: FakeClient) {
   const listeners = new Set<(s: ConnectionState) => void>();

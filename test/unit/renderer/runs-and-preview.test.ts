@@ -95,6 +95,27 @@ describe('the Searches page', () => {
     expect(screen.getByRole('button', { name: 'Resume run-a' })).toBeTruthy();
   });
 
+  it('lists a run its time budget stopped as such, not as paused, and offers resume', async () => {
+    const budgeted: RunSummary = {
+      ...run('run-d', 'stopped-at-budget'),
+      stoppedAtBudget: { minutes: 9, at: '2025-01-01T00:09:00.000Z' },
+    };
+    const client = new FakeClient({
+      'run.list': () => ok([budgeted, run('run-e', 'paused')]),
+      'final.list': () => ok([]),
+      'search.resume': ({ runId }) => ok(run(runId, 'running')),
+    });
+    render(SearchesPage, searchesPage(client));
+    await settle();
+    const states = screen
+      .getAllByRole('row')
+      .map((r) => r.querySelector('[data-state]')?.textContent?.trim());
+    expect(states).toEqual([undefined, 'stopped at its 9-minute time budget', 'paused']);
+    await fireEvent.click(screen.getByRole('button', { name: 'Resume run-d' }));
+    await settle();
+    expect(client.calls.find((c) => c.method === 'search.resume')?.input).toEqual({ runId: 'run-d' });
+  });
+
   it('says when there are no runs', async () => {
     const empty = new FakeClient({ 'run.list': () => ok([]), 'final.list': () => ok([]) });
     render(SearchesPage, searchesPage(empty));

@@ -5,7 +5,6 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Result } from '../../../core/api/envelope.ts';
 import { runStatus, runsCommand } from '../../../core/cli/cmd-runs.ts';
 import { RUN_FILES } from '../../../core/runs/run-folder.ts';
 import { createEngine } from '../../../core/service/index.ts';
@@ -13,6 +12,7 @@ import { runsIn } from '../../../core/service/runs.ts';
 import { searchWithinBudget } from '../../../core/service/search-budget.ts';
 import { startSearch } from '../../../core/service/search.ts';
 import { tinySearchConfig } from '../../fixtures/tiny-search.ts';
+import { value } from '../../fixtures/api-value.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'emonas-budget-stop-'));
 const runsRoot = join(dataDir, 'runs');
@@ -21,11 +21,6 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 /** 0.6 seconds: the tiny search's 4 formula candidates take at least 1.6 seconds one after another. */
 const BUDGET_MINUTES = 0.01;
 const problem = { kind: 'formula', delayMs: 400 };
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 describe('a search stopped by its time budget', () => {
   it('is listed as stopped at its budget, a paused one as paused, and resuming it ends finished', async () => {

@@ -7,6 +7,7 @@ import type { EventName } from '../../../core/api/events.ts';
 import { methodNames } from '../../../core/api/methods.ts';
 import { createEngine } from '../../../core/service/index.ts';
 import { smallHippocampus } from './demo-fixture.ts';
+import { value } from '../../fixtures/api-value.ts';
 
 function setup() {
   const dataDir = mkdtempSync(join(tmpdir(), 'emonas-engine-'));
@@ -15,11 +16,6 @@ function setup() {
   const events: { name: EventName; payload: unknown }[] = [];
   engine.onAnyEvent((name, payload) => events.push({ name, payload }));
   return { dataDir, engine, events, logs };
-}
-
-function value<T>(result: { ok: true; value: T } | { ok: false; error: unknown }): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
-  return result.value;
 }
 
 describe('the engine', () => {

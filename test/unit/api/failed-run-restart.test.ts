@@ -5,19 +5,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../../core/api/envelope.ts';
 import { runStatus } from '../../../core/cli/cmd-runs.ts';
 import { RUN_FILES } from '../../../core/runs/run-folder.ts';
 import { createEngine, type Engine } from '../../../core/service/index.ts';
 import { runsIn } from '../../../core/service/runs.ts';
+import { value } from '../../fixtures/api-value.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'emonas-failed-run-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 function engineOver(): Engine {
   return createEngine({ dataDir, log: () => undefined });

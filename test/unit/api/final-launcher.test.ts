@@ -10,12 +10,8 @@ import type { FinalModel } from '../../../core/api/finish.ts';
 import { createEngine } from '../../../core/service/index.ts';
 import { forkTrainingWorker } from '../../../core/train/worker-host.ts';
 import { smallHippocampus } from './demo-fixture.ts';
-import { tinySearchConfig } from '../../fixtures/tiny-search.ts';
-
-function value<T>(result: { ok: true; value: T } | { ok: false; error: unknown }): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
-  return result.value;
-}
+import { engineTinySearch } from '../../fixtures/tiny-search.ts';
+import { value } from '../../fixtures/api-value.ts';
 
 it('starts the final training through the launcher the engine was given', { timeout: 300_000 }, async () => {
   const temp = mkdtempSync(join(tmpdir(), 'emonas-final-launcher-'));
@@ -29,27 +25,12 @@ it('starts the final training through the launcher the engine was given', { time
     },
   });
   try {
-    value(await engine.call('dataset.import', { folder: smallHippocampus(), name: 'hippo' }));
-    const searched = new Promise<void>((resolve, reject) => {
-      engine.on('run.finished', () => resolve());
-      engine.on('run.failed', ({ error }) => reject(new Error(error.message)));
+    const { runId, runDir } = await engineTinySearch(engine, smallHippocampus(), {
+      stepsPerEpoch: 1,
+      valFraction: 0.34,
+      testFraction: 0,
+      cacheDir: join(temp, 'cache'),
     });
-    const { runId, runDir } = value(
-      await engine.call('search.start', {
-        dataset: 'hippo',
-        config: { algorithm: 'samea', preset: 'quick', ...tinySearchConfig() },
-        problem: {
-          epochs: 1,
-          stepsPerEpoch: 1,
-          batchSize: 1,
-          patch: [16, 16, 16],
-          valFraction: 0.34,
-          testFraction: 0,
-          cacheDir: join(temp, 'cache'),
-        },
-      }),
-    );
-    await searched;
     // The candidates went through it already: the search's pool takes the same launcher.
     const beforeFinal = launched.length;
     expect(beforeFinal).toBeGreaterThan(0);

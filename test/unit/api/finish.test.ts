@@ -23,17 +23,13 @@ import { readVolume } from '../../../core/io/volume-files.ts';
 import { createEngine, type Engine } from '../../../core/service/index.ts';
 import { encodeNifti4d } from '../../fixtures/acdc-tree.ts';
 import { smallHippocampus } from './demo-fixture.ts';
-import { tinySearchConfig } from '../../fixtures/tiny-search.ts';
+import { engineTinySearch } from '../../fixtures/tiny-search.ts';
+import { value } from '../../fixtures/api-value.ts';
 
 const EMONAS = fileURLToPath(new URL('../../../bin/emonas.mjs', import.meta.url));
 const DEMO_IMAGES = fileURLToPath(
   new URL('../../../resources/demo/Task04_Hippocampus_demo/imagesTr/', import.meta.url),
 );
-
-function value<T>(result: { ok: true; value: T } | { ok: false; error: unknown }): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
-  return result.value;
-}
 
 function finalEnded(engine: Engine): Promise<FinalModel> {
   return new Promise((resolve) => {
@@ -61,28 +57,12 @@ it(
     let engine = createEngine({ dataDir, log: () => undefined });
     const events: { name: EventName; payload: unknown }[] = [];
     engine.onAnyEvent((name, payload) => events.push({ name, payload }));
-    value(await engine.call('dataset.import', { folder: dataset, name: 'hippo' }));
-    const searched = new Promise<void>((resolve, reject) => {
-      engine.on('run.finished', () => resolve());
-      engine.on('run.failed', ({ error }) => reject(new Error(error.message)));
+    const { runId, runDir } = await engineTinySearch(engine, dataset, {
+      stepsPerEpoch: 2,
+      valFraction: 0.2,
+      testFraction: 0.2,
+      cacheDir,
     });
-    const run = value(
-      await engine.call('search.start', {
-        dataset: 'hippo',
-        config: { algorithm: 'samea', preset: 'quick', ...tinySearchConfig() },
-        problem: {
-          epochs: 1,
-          stepsPerEpoch: 2,
-          batchSize: 1,
-          patch: [16, 16, 16],
-          valFraction: 0.2,
-          testFraction: 0.2,
-          cacheDir,
-        },
-      }),
-    );
-    await searched;
-    const { runId, runDir } = run;
 
     // The final training, paused after its first epoch and resumed by another engine on the same folder.
     expect(value(await engine.call('final.get', { runId })).state).toBe('none');

@@ -18,8 +18,9 @@ import {
   type UtilityChild,
   type UtilityProcessModule,
 } from '../../../electron/worker-launcher.ts';
-import { tinySearchConfig } from '../../fixtures/tiny-search.ts';
+import { engineTinySearch } from '../../fixtures/tiny-search.ts';
 import { smallHippocampus } from './demo-fixture.ts';
+import { value } from '../../fixtures/api-value.ts';
 
 const ENTRIES = { training: '/app/training-worker.mjs', prediction: '/app/prediction-worker.mjs' };
 /** What each bundled entry runs here. */
@@ -76,11 +77,6 @@ function forkingUtility() {
   return { utility, forks };
 }
 
-function value<T>(result: { ok: true; value: T } | { ok: false; error: unknown }): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
-  return result.value;
-}
-
 it(
   'predicts through the launcher the engine was given, and forks without one',
   { timeout: 600_000 },
@@ -106,27 +102,12 @@ it(
         'hippocampus_006',
         'hippocampus_007',
       ]);
-      value(await engine.call('dataset.import', { folder: dataset, name: 'hippo' }));
-      const searched = new Promise<void>((resolve, reject) => {
-        engine.on('run.finished', () => resolve());
-        engine.on('run.failed', ({ error }) => reject(new Error(error.message)));
+      const { runId, runDir } = await engineTinySearch(engine, dataset, {
+        stepsPerEpoch: 1,
+        valFraction: 0.2,
+        testFraction: 0.2,
+        cacheDir: join(temp, 'cache'),
       });
-      const { runId, runDir } = value(
-        await engine.call('search.start', {
-          dataset: 'hippo',
-          config: { algorithm: 'samea', preset: 'quick', ...tinySearchConfig() },
-          problem: {
-            epochs: 1,
-            stepsPerEpoch: 1,
-            batchSize: 1,
-            patch: [16, 16, 16],
-            valFraction: 0.2,
-            testFraction: 0.2,
-            cacheDir: join(temp, 'cache'),
-          },
-        }),
-      );
-      await searched;
       // The candidates trained through the same launcher's training worker.
       expect(forks.length).toBeGreaterThan(0);
       expect(forks.every((f) => f.path === ENTRIES.training)).toBe(true);

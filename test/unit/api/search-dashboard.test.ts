@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EventName } from '../../../core/api/events.ts';
 import { createEngine } from '../../../core/service/index.ts';
+import { value } from '../../fixtures/api-value.ts';
 
 const quick = { algorithm: 'samea', preset: 'quick', population: 3, generations: 3, seed: 2 };
 
@@ -16,11 +17,6 @@ function setup() {
   const events: EventName[] = [];
   engine.onAnyEvent((name) => events.push(name));
   return { dataDir, engine, events };
-}
-
-function value<T>(result: { ok: true; value: T } | { ok: false; error: unknown }): T {
-  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
-  return result.value;
 }
 
 /** A process id that is certainly not running: far above Linux's pid_max default range. */

@@ -3,7 +3,8 @@
 // for its settings (core/service/search-estimate.ts: a probe measured now on this machine, then
 // core/search/estimate.ts), asked for the number of candidates the run actually trained (a run stopped by its
 // time budget trains fewer than it planned), beside what the run measured: its wall time from creation to its
-// last candidate's result, and its disk (the run folder without final/, plus its preprocessed cache).
+// last candidate's result, and its disk (the run folder without final/, plus its preprocessed cache). The
+// estimate is asked with the run's own configuration and training settings, its protocol and bound included.
 // Prints a Markdown table with the ratio estimated / measured per run; --write <file> also stores the rows
 // and the ratios' range as JSON, which the wizard shows beside its estimate.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,9 @@ interface JournalLine {
 
 interface Row {
   run: string;
+  protocol: string;
+  /** The mean parameter count the estimate priced disk at. */
+  paramsPerCandidate: number;
   candidates: number;
   workers: number;
   estimatedSeconds: number;
@@ -74,21 +78,20 @@ async function check(runDir: string): Promise<Row> {
     training.cacheFolder && existsSync(training.cacheFolder) ? folderBytes(training.cacheFolder) : 0;
   const measuredBytes = folderBytes(runDir, join(runDir, 'final')) + cache;
 
-  const problem = manifest.problem;
+  const { kind: _kind, dataset, ...settings } = manifest.problem;
   const workers = manifest.evaluation?.slots ?? 1;
+  // The run's configuration (its protocol included) and training settings (its split, batch and parameter
+  // bound included), as search.start received them.
   const estimate = await estimateSearch({
-    folder: String(problem.dataset),
+    folder: String(dataset),
     config: { ...manifest.search, maxEvaluations: results.length },
-    problem: {
-      epochs: problem.epochs,
-      stepsPerEpoch: problem.stepsPerEpoch,
-      ...(Array.isArray(problem.patch) && { patch: problem.patch }),
-      ...(typeof problem.maxMinutes === 'number' && { maxMinutes: problem.maxMinutes }),
-    },
+    problem: settings,
     workers,
   });
   return {
     run: manifest.id,
+    protocol: estimate.protocol,
+    paramsPerCandidate: estimate.paramsPerCandidate,
     candidates: results.length,
     workers,
     estimatedSeconds: estimate.totalSeconds,
@@ -112,12 +115,12 @@ for (const dir of positionals) {
   );
 }
 process.stdout.write(
-  '| run | candidates trained (workers) | estimated time | measured time | estimated / measured | estimated disk | measured disk | estimated / measured |\n' +
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
+  '| run | protocol | candidates trained (workers) | estimated time | measured time | estimated / measured | parameters priced | estimated disk | measured disk | estimated / measured |\n' +
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
     rows
       .map(
         (r) =>
-          `| ${r.run} | ${r.candidates} (${r.workers}) | ${minutes(r.estimatedSeconds)} | ${minutes(r.measuredSeconds)} | ${r.timeRatio.toFixed(2)} | ${mb(r.estimatedBytes)} | ${mb(r.measuredBytes)} | ${r.diskRatio.toFixed(2)} |`,
+          `| ${r.run} | ${r.protocol} | ${r.candidates} (${r.workers}) | ${minutes(r.estimatedSeconds)} | ${minutes(r.measuredSeconds)} | ${r.timeRatio.toFixed(2)} | ${r.paramsPerCandidate.toLocaleString('en')} | ${mb(r.estimatedBytes)} | ${mb(r.measuredBytes)} | ${r.diskRatio.toFixed(2)} |`,
       )
       .join('\n') +
     '\n',

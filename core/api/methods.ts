@@ -109,12 +109,13 @@ export const methods = {
   }),
   'search.estimate': method<SearchEstimate>()({
     summary:
-      "Estimates a dataset search's time and disk from a short measured probe (two training steps of a typical network on the chosen patch); `problem` holds the training settings of search.start.",
+      "Estimates a dataset search's time and disk from a short measured probe (two training steps of a typical network with the candidates' training set-up); `config`, `problem`, `workers` and `protocol` are search.start's, so the estimate prices the search that call would start.",
     input: object({
       dataset: DATASET_NAME,
       config: optional(jsonObject()),
       problem: optional(jsonObject()),
       workers: optional(WORKERS()),
+      protocol: optional(oneOf(TRAINING_PROTOCOLS)),
     }),
   }),
   'search.start': method<RunSummary>()({

@@ -172,13 +172,19 @@ export interface SearchEstimate {
   /** Seconds to start a worker and load the cases, measured once. */
   startupSeconds: number;
   probeGenome: string;
+  /** The training protocol the search's candidates, and so the probe, train with. */
+  protocol: TrainingProtocol;
+  /** The training patch (the reference protocol's slab) and batch of every candidate and the probe. */
   patch: [number, number, number];
+  batchSize: number;
   candidates: number;
   secondsPerCandidate: number;
   /** Wall time of the whole search with the chosen workers. */
   totalSeconds: number;
   /** Bytes the run folder and the preprocessed cases will take. */
   diskBytes: number;
+  /** The mean parameter count disk is priced at: networks drawn as the search draws them, within its bound. */
+  paramsPerCandidate: number;
   backend: string;
   notes: string[];
 }

@@ -116,20 +116,21 @@ const handlers: Handlers = {
     // As case.volume: the cine is read only inside the dataset folder, links only if allowed at import.
     return cineSlice(entry, slice, { root: report.root, allowLinks: report.allowLinks === true });
   },
-  'search.estimate': async ({ dataset, config, problem, workers }, ctx) => {
+  'search.estimate': async ({ dataset, config: asked, problem, workers, protocol }, ctx) => {
+    const config = configWithProtocol(asked, protocol);
     const { record } = await ctx.library.get(dataset);
     return estimateSearch(
       {
         folder: record.root,
         ...(config && { config }),
-        ...(problem && { problem }),
+        problem: { ...problem, ...(record.allowLinks === true && { allowLinks: true }) },
         ...(workers && { workers }),
       },
       { ...(ctx.launchWorker && { launchWorker: ctx.launchWorker }) },
     );
   },
   'search.start': async ({ config: asked, problem, dataset, workers, protocol }, ctx) => {
-    const config = protocol === undefined ? asked : { ...asked, protocol };
+    const config = configWithProtocol(asked, protocol);
     if (dataset === undefined) return ctx.searches.start({ config, problem, workers });
     const { record } = await ctx.library.get(dataset);
     return ctx.searches.start({
@@ -201,6 +202,14 @@ const handlers: Handlers = {
     }),
   'scans.cine': ({ input, slice }) => appliedScanCine(input, slice),
 };
+
+/** A search request's configuration with its `protocol` in it, as search.start and search.estimate take both. */
+function configWithProtocol(
+  config: Record<string, unknown> | undefined,
+  protocol: MethodInput<'search.start'>['protocol'],
+): Record<string, unknown> | undefined {
+  return protocol === undefined ? config : { ...config, protocol };
+}
 
 /** A run of this engine; runModelDir reads its run.json to make sure it is one. */
 function runDirOf(runId: string, ctx: Context): string {

@@ -301,7 +301,7 @@ function timedSurrogate(host: SurrogateHost, deps: SearchDeps): SurrogateHost {
  * training worker allows itself (3/4 of it): fixed in run.json, so a resumed run repairs alike. A bound no
  * network meets is refused before the run folder exists.
  */
-function datasetSizeBound(
+export function datasetSizeBound(
   problem: DatasetProblem,
   setup: TrainingSetup,
   executor: StartSearchRequest['executor'],

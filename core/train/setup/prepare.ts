@@ -61,7 +61,8 @@ export interface SetupHooks {
   onProgress?: (stage: 'reading' | 'preprocessing', done: number, total: number) => void;
 }
 
-function geometryOf(entry: CaseEntry): CaseGeometry {
+/** A case's geometry in the canonical orientation, as the plan is made from it. */
+export function geometryOf(entry: CaseEntry): CaseGeometry {
   const { shape, spacing, origin, direction } = entry;
   if (!shape || !spacing || !origin || !direction) {
     throw new EmonasError('invalid_dataset', `The geometry of ${entry.image} could not be read.`, {

@@ -95,10 +95,6 @@ export const PROTOCOL_TEXT: Record<TrainingProtocol, { title: string; text: stri
   },
 };
 
-/** The probe trains with this project's patch; the reference protocol's slabs cost differently per step. */
-export const REFERENCE_ESTIMATE_NOTE =
-  "Measured with this project's training patch: under the reference protocol each candidate trains on slabs of 16 slices, so its time per step differs.";
-
 const range = ([lo, hi]: number[]) => (lo === hi ? `${lo}` : `${lo}–${hi}`);
 
 /**

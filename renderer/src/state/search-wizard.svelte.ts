@@ -104,10 +104,7 @@ export class SearchWizard {
     this.estimating = true;
     this.error = null;
     this.estimate = null;
-    const result = await this.client.call('search.estimate', {
-      dataset: dataset.name,
-      ...searchRequest(this.settings, this.preset),
-    });
+    const result = await this.client.call('search.estimate', this.request(dataset));
     this.estimating = false;
     if (result.ok) {
       this.estimate = result.value;
@@ -122,11 +119,7 @@ export class SearchWizard {
     if (!dataset || !this.valid || this.starting) return;
     this.starting = true;
     this.error = null;
-    const result = await this.client.call('search.start', {
-      dataset: dataset.name,
-      ...searchRequest(this.settings, this.preset),
-      protocol: this.protocol,
-    });
+    const result = await this.client.call('search.start', this.request(dataset));
     this.starting = false;
     if (!result.ok) {
       this.error = result.error;
@@ -146,7 +139,12 @@ export class SearchWizard {
     this.error = null;
   }
 
+  /** The search as search.start takes it; the estimate is asked for exactly this search. */
+  private request(dataset: DatasetRecord) {
+    return { dataset: dataset.name, ...searchRequest(this.settings, this.preset), protocol: this.protocol };
+  }
+
   private key(): string {
-    return JSON.stringify([this.datasetName, this.preset, this.settings]);
+    return JSON.stringify([this.datasetName, this.preset, this.settings, this.protocol]);
   }
 }

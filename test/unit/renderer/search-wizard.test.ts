@@ -25,13 +25,16 @@ const estimate: SearchEstimate = {
   secondsPerStep: 0.5,
   startupSeconds: 4,
   probeGenome: '16 filters, 7 cells',
-  patch: [32, 48, 32],
+  protocol: 'reference',
+  patch: [32, 48, 16],
+  batchSize: 2,
   candidates: 24,
   secondsPerCandidate: 120,
   totalSeconds: 2880,
   diskBytes: 300 * 1024 * 1024,
+  paramsPerCandidate: 654_321,
   backend: 'emonas-cpu',
-  notes: ['Measured on the emonas-cpu backend.'],
+  notes: ['Priced for the reference protocol: candidates train on random 32x48x16 slabs.'],
 };
 
 const started: RunSummary = {
@@ -157,25 +160,34 @@ describe('the search wizard', () => {
     await settle();
 
     const estimateCall = engine.calls.find((c) => c.method === 'search.estimate');
+    // The estimate is asked for the search the wizard will start, its protocol included.
     expect(estimateCall?.input).toMatchObject({
       dataset: 'Hippocampus',
       config: { population: 3, generations: 2, surrogate: { enabled: false } },
       problem: { patch: [32, 48, 32] },
+      protocol: 'reference',
     });
     expect(screen.getByTestId('estimate').textContent).toContain('48 min');
     expect(screen.getByTestId('estimate').textContent).toContain('300 MB');
+    expect(screen.getByTestId('estimate').textContent).toContain('654,321 parameters each');
+    expect(screen.getByTestId('estimate').textContent).toMatch(
+      /batch of 2 32 × 48 × 16 slabs \(reference protocol\)/,
+    );
+    expect(screen.getByText(/Priced for the reference protocol/)).toBeTruthy();
     // Beside the estimate, how it compared with finished runs: the range bench:estimate-check stored.
     expect(checked.runs.length).toBeGreaterThan(0);
     expect(screen.getByTestId('estimate-accuracy').textContent).toContain(
       `${checked.time[0]}–${checked.time[1]}x their real time`,
     );
-    expect(screen.getByText(/reference protocol each candidate trains on slabs/)).toBeTruthy();
+    // Another protocol is another search: the estimate is no longer current.
+    expect(wizard.estimateIsCurrent).toBe(true);
+    wizard.protocol = 'emonas';
+    expect(wizard.estimateIsCurrent).toBe(false);
+    wizard.protocol = 'reference';
+    expect(wizard.estimateIsCurrent).toBe(true);
     await fireEvent.click(screen.getByRole('button', { name: 'Start the search' }));
     await settle();
-    expect(engine.calls.find((c) => c.method === 'search.start')?.input).toEqual({
-      ...(estimateCall?.input as object),
-      protocol: 'reference',
-    });
+    expect(engine.calls.find((c) => c.method === 'search.start')?.input).toEqual(estimateCall?.input);
     expect(runs.map((r) => r.runId)).toEqual(['run-1']);
     expect(wizard.step).toBe('dataset');
   });

@@ -1,14 +1,28 @@
 // The arithmetic on a search configuration (core/search/plan.ts) and the wizard's estimate built on it
-// (core/search/estimate.ts), checked against numbers worked out by hand.
+// (core/search/estimate.ts), checked against numbers worked out by hand, and the parameter count its disk
+// is priced at, against the search space and bounds.
 import { describe, expect, it } from 'vitest';
+import { RandomStream } from '../../../core/base/random.ts';
+import { countParams } from '../../../core/nn/param-count.ts';
+import { sizeCheck } from '../../../core/nn/size-check.ts';
 import { resolveSearchConfig } from '../../../core/search/config.ts';
-import { estimateCost, type CostInputs } from '../../../core/search/estimate.ts';
+import {
+  estimateCost,
+  meanCandidateParams,
+  PARAM_SAMPLE_SIZE,
+  validationSteps,
+  type CostInputs,
+  type ValidationWork,
+} from '../../../core/search/estimate.ts';
 import {
   evaluationPlan,
   generationSize,
   plannedEvaluations,
   withEvaluationOrder,
 } from '../../../core/search/plan.ts';
+import { decode } from '../../../core/searchspace/encoding.ts';
+import { cachedParamCounter } from '../../../core/searchspace/param-counter.ts';
+import { latinHypercubeSample } from '../../../core/searchspace/sampling.ts';
 
 describe('the plan of a search configuration', () => {
   it('counts a generation as the population, or the random search batch', () => {
@@ -80,8 +94,8 @@ describe('the cost of a search', () => {
     maxMinutes: 0,
     secondsPerStep: 2,
     startupSeconds: 5,
-    valCases: 4,
-    params: 1000,
+    validation: { protocol: 'emonas', cases: 4 },
+    paramsPerCandidate: 1000,
     cases: 10,
     voxelsPerCase: 100,
   };
@@ -94,8 +108,9 @@ describe('the cost of a search', () => {
     expect(cost.secondsPerCandidate).toBe(5 + 3 * 44);
     // Two workers on one core: three rounds of two candidates, each running at half speed.
     expect(cost.totalSeconds).toBe(3 * 137 * 2);
-    // Float32 weights and 64 KiB of files per candidate, plus the cache's 8 bytes per voxel.
-    expect(cost.diskBytes).toBe(6 * (1000 * 4 + 64 * 1024) + 10 * 100 * 8);
+    // Float32 weights and 64 KiB of files per candidate, a checkpoint (weights and Adam's two moments) for
+    // each of the two candidates in training, and the cache's float32 image and uint8 labels per voxel.
+    expect(cost.diskBytes).toBe(6 * (1000 * 4 + 64 * 1024) + 2 * 1000 * 12 + 10 * 100 * 5);
     expect(cost.candidates).toBe(6);
   });
 
@@ -104,5 +119,71 @@ describe('the cost of a search', () => {
     expect(cost.limitedByTime).toBe(true);
     expect(cost.secondsPerCandidate).toBe(5 + 60);
     expect(cost.totalSeconds).toBe(6 * 65);
+  });
+
+  it("prices the reference protocol's validation by its batches of slabs, forward passes only", () => {
+    // 4 volumes of 4 slabs in batches of 2: 8 forward passes, a third of a training step each.
+    const slabs: ValidationWork = { protocol: 'reference', slabs: 16, batchSize: 2 };
+    expect(validationSteps(slabs)).toBeCloseTo(8 / 3, 12);
+    // A last batch that is not full is still a pass.
+    expect(validationSteps({ ...slabs, slabs: 17 })).toBeCloseTo(9 / 3, 12);
+    const cost = estimateCost({ ...inputs, validation: slabs });
+    expect(cost.secondsPerCandidate).toBeCloseTo(5 + 3 * 2 * (20 + 8 / 3), 9);
+    // More validation volumes cost more under either protocol.
+    expect(validationSteps({ protocol: 'emonas', cases: 8 })).toBeGreaterThan(
+      validationSteps({ protocol: 'emonas', cases: 4 }),
+    );
+    expect(validationSteps({ ...slabs, slabs: 40 })).toBeGreaterThan(validationSteps(slabs));
+  });
+});
+
+describe('the parameter count disk is priced at', () => {
+  const task = { inChannels: 1, classes: 3 };
+  const params = cachedParamCounter((genome) => countParams(genome, task));
+  const quick = resolveSearchConfig({ preset: 'quick' });
+  const bounded = (maxParams: number) => sizeCheck({ maxParams, memory: null }, task);
+
+  it('is the mean over the networks the search draws, and the same every time', () => {
+    const open = meanCandidateParams(quick, null, params);
+    expect(meanCandidateParams(quick, null, params)).toBe(open);
+    // The same Latin hypercube SaMEA starts from, with the estimate's fixed seed.
+    const drawn = latinHypercubeSample(PARAM_SAMPLE_SIZE, RandomStream.fromSeed(0, 'estimate'));
+    expect(drawn).toHaveLength(PARAM_SAMPLE_SIZE);
+    const mean = drawn.reduce((sum, x) => sum + params(decode(x)), 0) / drawn.length;
+    expect(open).toBe(mean);
+  });
+
+  it('follows the bound: a tighter maxParams prices every candidate smaller', () => {
+    const open = meanCandidateParams(quick, null, params);
+    const loose = meanCandidateParams(quick, bounded(1_500_000), params);
+    const tight = meanCandidateParams(quick, bounded(500_000), params);
+    expect(loose).toBeLessThan(open);
+    expect(tight).toBeLessThan(loose);
+    expect(tight).toBeLessThanOrEqual(500_000);
+    expect(loose).toBeLessThanOrEqual(1_500_000);
+    const disk = (paramsPerCandidate: number) =>
+      estimateCost({
+        config: quick,
+        epochs: 1,
+        stepsPerEpoch: 1,
+        workers: 1,
+        cores: 1,
+        maxMinutes: 0,
+        secondsPerStep: 1,
+        startupSeconds: 0,
+        validation: { protocol: 'emonas', cases: 1 },
+        paramsPerCandidate,
+        cases: 1,
+        voxelsPerCase: 1,
+      }).diskBytes;
+    expect(disk(tight)).toBeLessThan(disk(loose));
+  });
+
+  it("draws a random search's networks uniformly within the bound", () => {
+    const random = resolveSearchConfig({ algorithm: 'random' });
+    expect(random.algorithm).toBe('random');
+    const tight = meanCandidateParams(random, bounded(500_000), params);
+    expect(tight).toBeLessThanOrEqual(500_000);
+    expect(tight).toBeLessThan(meanCandidateParams(random, null, params));
   });
 });

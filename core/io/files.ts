@@ -3,12 +3,13 @@
 // decompression is in bounded-read.ts), with every way a file can be missing, short or unwritable turned
 // into an EmonasError that names it.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { EmonasError } from '../base/errors.ts';
+import { processExists } from '../base/process-exists.ts';
 
 const gzipAsync = promisify(zlib.gzip);
 const deflateAsync = promisify(zlib.deflate);
@@ -73,6 +74,32 @@ let writes = 0;
  */
 function temporaryName(file: string): string {
   return `${file}.${hostname()}.${process.pid}.${++writes}.partial`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Removes the temporary files in `dir` that writes left when their process was killed mid-write (a worker
+ * killed while saving its checkpoint leaves one the size of the checkpoint): those of this host whose
+ * process is gone. Another host's are kept, since its processes cannot be probed from here (a Slurm task
+ * may still be writing on another node). Resolves with how many were removed.
+ */
+export async function removeStalePartials(dir: string): Promise<number> {
+  const pattern = new RegExp(`^.+\\.${escapeRegExp(hostname())}\\.(\\d+)\\.\\d+\\.partial$`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  const stale = names.filter((name) => {
+    const pid = Number(pattern.exec(name)?.[1] ?? 0);
+    return pid > 0 && pid !== process.pid && !processExists(pid);
+  });
+  await Promise.all(stale.map((name) => rm(join(dir, name), { force: true })));
+  return stale.length;
 }
 
 function writeFailure(file: string, err: unknown): EmonasError {

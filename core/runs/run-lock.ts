@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmonasError } from '../base/errors.ts';
+import { processExists } from '../base/process-exists.ts';
 import { RUN_FILES } from './run-folder.ts';
 
 /** The pid a lock file names; 0 for an empty or damaged lock (killed while writing it), null for none. */
@@ -16,16 +17,6 @@ function lockPid(path: string): number | null {
     return null;
   }
   return Number.isInteger(pid) && pid > 0 ? pid : 0;
-}
-
-/** Whether a process with this pid exists (one of another user counts). */
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

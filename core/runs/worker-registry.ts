@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmonasError } from '../base/errors.ts';
 import { readJsonSync, writeFileAtomicSync } from '../io/files.ts';
-import { processExists } from './run-lock.ts';
+import { processExists } from '../base/process-exists.ts';
 
 export const WORKERS_FILE = 'workers.json';
 

@@ -9,7 +9,7 @@ import type { FinalModel, FinalRequest, FinalState } from '../api/finish.ts';
 import { EmonasError, fileSystemError, toErrorData } from '../base/errors.ts';
 import { readJsonSync, writeFileAtomicSync } from '../io/files.ts';
 import { RUN_FILES } from '../runs/run-folder.ts';
-import { processExists } from '../runs/run-lock.ts';
+import { processExists } from '../base/process-exists.ts';
 import { epochLog } from '../runs/run-progress.ts';
 import { EPOCH_LOG_FILE } from '../train/epoch-log.ts';
 import { finalSettings, runProtocol } from '../train/setup/final.ts';

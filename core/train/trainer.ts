@@ -5,6 +5,7 @@
 // section 5.1), and f1 / f2 at the end.
 // After every epoch a checkpoint (checkpoint.ts) lets a new process resume the run as if never stopped.
 // Every tensor it makes is disposed: a search trains hundreds of candidates in one worker's lifetime.
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EmonasError } from '../base/errors.ts';
@@ -12,6 +13,7 @@ import { RandomStream } from '../base/random.ts';
 import { loadPreparedCases, type CanonicalLoader } from '../datasets/pipeline/cache.ts';
 import type { Patch } from '../datasets/pipeline/patch.ts';
 import type { PreparedCase } from '../datasets/pipeline/prepared-case.ts';
+import { removeStalePartials } from '../io/files.ts';
 import { buildModel } from '../nn/build-model.ts';
 import { loadModel, saveModel } from '../nn/save-load.ts';
 import {
@@ -129,6 +131,9 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
   const path = hooks.checkpointPath ?? checkpointPath(job);
   // The job is the same at every epoch's checkpoint: its fingerprint is hashed once.
   const fingerprint = jobFingerprint(job);
+  // A worker killed while saving its checkpoint or weights left temporary copies of them behind.
+  await removeStalePartials(dirname(path));
+  if (dirname(path) !== job.outDir) await removeStalePartials(job.outDir);
   const found = await findCheckpoint(fingerprint, path, hooks.resume);
   let checkpoint = found.checkpoint;
   let ignored = found.ignored;

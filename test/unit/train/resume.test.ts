@@ -5,8 +5,10 @@
 // filter gradient's per-thread partial sums, and which chunks a thread took depends on timing, so two of
 // its runs (resumed or not) agree only to rounding; alone, the calling thread takes every chunk in order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdir, readFile, truncate } from 'node:fs/promises';
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerFastCpuBackend } from '../../../core/backend/index.ts';
@@ -113,9 +115,30 @@ describe('per-epoch checkpoint and resume', () => {
     expect((await checkpointOf(interrupted.outDir)).loop.epoch).toBe(1);
     expect(await logRows(interrupted.outDir)).toHaveLength(3);
 
+    // What a worker killed while saving leaves (writeFileAtomic's temporary files): this host's of a process
+    // that is gone are removed on resume; another host's and a live process's are not this training's to take.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    expect(gone).toBeGreaterThan(0);
+    const host = hostname();
+    const partials = {
+      stale: [
+        `${TRAINING_CHECKPOINT_FILE}.${host}.${gone}.7.partial`,
+        `weights.bin.${host}.${gone}.8.partial`,
+      ],
+      kept: [
+        `${TRAINING_CHECKPOINT_FILE}.other-node.${gone}.9.partial`,
+        `weights.bin.${host}.${process.ppid}.3.partial`,
+      ],
+    };
+    for (const name of [...partials.stale, ...partials.kept]) {
+      await writeFile(join(interrupted.outDir, name), 'half a file');
+    }
+
     const events: TrainEvent[] = [];
     const before = tf.memory().numTensors;
     const resumed = await runTraining(interrupted, hooks({ resume: true, onEvent: (e) => events.push(e) }));
+    const left = (await readdir(interrupted.outDir)).filter((f) => f.endsWith('.partial'));
+    expect(left.sort()).toEqual([...partials.kept].sort());
     expect(tf.memory().numTensors).toBe(before);
     expect(events.find((e) => e.type === 'started')).toMatchObject({ resumedEpochs: 2 });
     expect(events.find((e) => e.type === 'preparing')).toBeDefined();

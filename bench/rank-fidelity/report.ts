@@ -25,6 +25,20 @@ export interface Measured {
   long: Measurement | null;
 }
 
+/** The long protocol repeated with another weight seed on the same split. */
+export interface Repeat {
+  weightSeed: number;
+  measured: Map<string, Measurement>;
+}
+
+/** One genome's long validation error at the common seed and at each repeat's. */
+interface SeedSpread {
+  name: string;
+  errors: Record<string, number | null>;
+  /** Largest minus smallest of the errors measured. */
+  spread: number | null;
+}
+
 interface ProtocolSummary {
   status: Measurement['status'];
   reason: string | null;
@@ -57,6 +71,15 @@ export interface Report {
     withinBound: Record<ScoreName, Correlation>;
   };
   rows: Row[];
+  /**
+   * The long protocol's own noise: per repeated genome its long validation error at every weight seed, and
+   * per repeat the rank agreement of its errors with the common seed's (what a perfect cheap score reaches).
+   */
+  seeds: {
+    weightSeeds: number[];
+    spreads: SeedSpread[];
+    longVsLong: { weightSeed: number; correlation: Correlation }[];
+  };
 }
 
 function summary(m: Measurement): ProtocolSummary {
@@ -78,7 +101,49 @@ function correlations(rows: Row[], filter: (r: Row) => boolean): Record<ScoreNam
   ) as Record<ScoreName, Correlation>;
 }
 
-export function buildReport(measured: Measured[], settings: Omit<Report, 'correlations' | 'rows'>): Report {
+function seedReport(
+  rows: Row[],
+  measured: Measured[],
+  repeats: Repeat[],
+  commonSeed: number,
+): Report['seeds'] {
+  const base = new Map(measured.map((m) => [m.entry.name, m.long && valError(m.long)]));
+  const repeated = rows.filter((r) => repeats.some((rep) => rep.measured.has(r.name)));
+  const spreads = repeated.map((r) => {
+    const errors: Record<string, number | null> = { [commonSeed]: base.get(r.name) ?? null };
+    for (const rep of repeats) {
+      const m = rep.measured.get(r.name);
+      errors[rep.weightSeed] = m ? valError(m) : null;
+    }
+    const known = Object.values(errors).filter((e): e is number => e !== null);
+    return {
+      name: r.name,
+      errors,
+      spread: known.length > 1 ? Math.max(...known) - Math.min(...known) : null,
+    };
+  });
+  const longVsLong = repeats.map((rep) => {
+    const pairs = [...rep.measured].flatMap(([name, m]) => {
+      const a = base.get(name);
+      const b = valError(m);
+      return a != null && b !== null ? [[a, b] as const] : [];
+    });
+    return {
+      weightSeed: rep.weightSeed,
+      correlation: correlate(
+        pairs.map((p) => p[0]),
+        pairs.map((p) => p[1]),
+      ),
+    };
+  });
+  return { weightSeeds: [commonSeed, ...repeats.map((r) => r.weightSeed)], spreads, longVsLong };
+}
+
+export function buildReport(
+  measured: Measured[],
+  repeats: Repeat[],
+  settings: Omit<Report, 'correlations' | 'rows' | 'seeds'>,
+): Report {
   const rows: Row[] = measured.map(({ entry, params, cheap, long }) => ({
     name: entry.name,
     source: entry.source,
@@ -102,6 +167,7 @@ export function buildReport(measured: Measured[], settings: Omit<Report, 'correl
       withinBound: correlations(rows, (r) => !r.aboveBound),
     },
     rows,
+    seeds: seedReport(rows, measured, repeats, settings.common.seed),
   };
 }
 
@@ -157,6 +223,26 @@ export function reportMarkdown(r: Report): string {
       return `| ${s} | ${a.pairs} | ${fixed(a.kendall)} | ${fixed(a.spearman)} | ${b.pairs} | ${fixed(b.kendall)} | ${fixed(b.spearman)} |`;
     }),
   ];
+  if (r.seeds.spreads.length > 0) {
+    const seeds = r.seeds.weightSeeds;
+    lines.push(
+      '',
+      `Long validation error over weight seeds (same split, seed ${r.common.seed} above): the long protocol's own noise.`,
+      '',
+      `| genome | ${seeds.map((s) => `seed ${s}`).join(' | ')} | spread |`,
+      `| --- | ${seeds.map(() => '---:').join(' | ')} | ---: |`,
+      ...r.seeds.spreads.map(
+        (g) => `| ${g.name} | ${seeds.map((s) => fixed(g.errors[s])).join(' | ')} | ${fixed(g.spread)} |`,
+      ),
+      '',
+      '| long vs long | genomes | Kendall tau | Spearman |',
+      '| --- | ---: | ---: | ---: |',
+      ...r.seeds.longVsLong.map(
+        ({ weightSeed, correlation: c }) =>
+          `| seed ${r.common.seed} vs seed ${weightSeed} | ${c.pairs} | ${fixed(c.kendall)} | ${fixed(c.spearman)} |`,
+      ),
+    );
+  }
   const failures = r.rows.flatMap((row) =>
     (['cheap', 'long'] as const).flatMap((k) => {
       const m = row[k];

@@ -7,12 +7,14 @@
 // protocol reuses the long trainings.
 // Options: --out <dir> --genomes <file> --only <name,...> --dataset <folder> --seed --val-fraction
 // --test-fraction --cheap-epochs --cheap-steps --cheap-minutes --cheap-parallel --long-epochs --long-steps
-// --long-minutes --long-parallel --alpha --beta --score f1|loss-sum|val-dice --only-cheap --backend <name>.
+// --long-minutes --long-parallel --long-seeds <s,...> --alpha --beta --score f1|loss-sum|val-dice --only-cheap
+// --backend <name>. --long-seeds repeats the long protocol with other weight seeds on the same split: the
+// long validation error's own spread over initialisations, the noise no cheap score can rank below.
 // --only-long trains the long protocol alone: the reusable hours, measured while the machine is busy with
 // other work, with the cheap protocol (whose time limit a busy machine would distort) trained later.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,7 +25,7 @@ import { DEMO_DATASET, DEMO_DEFAULTS } from '../../core/service/search-demo.ts';
 import { SEARCH_TRAINING_DEFAULTS } from '../../core/service/train-defaults.ts';
 import { hardLimitSeconds } from '../../core/train/setup/launch.ts';
 import { HIPPOCAMPUS_TASK, readGenomeSet, type NamedGenome } from './genome-set.ts';
-import { buildReport, writeReport, type Measured } from './report.ts';
+import { buildReport, writeReport, type Measured, type Repeat } from './report.ts';
 import { SCORES, type ScoreName } from './scores.ts';
 import {
   measure,
@@ -59,6 +61,7 @@ const { values } = parseArgs({
     'long-steps': { type: 'string', default: String(LONG_DEFAULTS.steps) },
     'long-minutes': { type: 'string', default: String(LONG_DEFAULTS.minutes) },
     'long-parallel': { type: 'string', default: String(LONG_DEFAULTS.parallel) },
+    'long-seeds': { type: 'string' },
     alpha: { type: 'string', default: String(quick.objective.alpha) },
     beta: { type: 'string', default: String(quick.objective.beta) },
     score: { type: 'string', default: 'f1' },
@@ -162,7 +165,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const folder = (p: Protocol, g: NamedGenome): string => join(out, protocolId(p), g.name);
+/** A protocol's trainings at the common seed, or its repeats with other weight seeds on the same split. */
+interface Trainings {
+  protocol: Protocol;
+  weightSeed: number;
+}
+
+const trainingsId = (t: Trainings): string =>
+  t.weightSeed === common.seed ? protocolId(t.protocol) : `${protocolId(t.protocol)}-seed${t.weightSeed}`;
+const folder = (t: Trainings, g: NamedGenome): string => join(out, trainingsId(t), g.name);
 
 /** Runs work over items, `parallel` at a time, in order. */
 async function pool<T>(items: T[], parallel: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -174,21 +185,22 @@ async function pool<T>(items: T[], parallel: number, work: (item: T) => Promise<
 }
 
 /** Every genome's measurement under the protocol: those in the folder, then the missing ones trained. */
-async function phase(p: Protocol, parallel: number, train: boolean): Promise<Map<string, Measurement>> {
+async function phase(t: Trainings, parallel: number, train: boolean): Promise<Map<string, Measurement>> {
+  const p = t.protocol;
   const done = new Map<string, Measurement>();
   for (const g of genomes) {
     try {
-      const m = await readMeasurement(folder(p, g), g);
+      const m = await readMeasurement(folder(t, g), g);
       if (m) done.set(g.name, m);
     } catch (err) {
       fail((err as Error).message);
     }
   }
   const pending = genomes.filter((g) => !done.has(g.name));
-  const label = `${p.kind === 'cheap' ? 'Cheap' : 'Long'} trainings (${protocolId(p)})`;
+  const label = `${p.kind === 'cheap' ? 'Cheap' : 'Long'} trainings (${trainingsId(t)})`;
   if (pending.length === 0 || !train) {
     process.stderr.write(
-      `${label}: ${done.size} of ${genomes.length} measured already${train ? '' : `, none trained (--only-${p.kind === 'cheap' ? 'long' : 'cheap'})`}.\n`,
+      `${label}: ${done.size} of ${genomes.length} measured already${train ? '' : ', none trained now'}.\n`,
     );
     return done;
   }
@@ -198,7 +210,9 @@ async function phase(p: Protocol, parallel: number, train: boolean): Promise<Map
   const bar = new ProgressBar({ label, total: pending.length, quietInterval: 0 });
   let finished = 0;
   await pool(pending, parallel, async (g) => {
-    const m = await measure(g, p, common, folder(p, g), running).catch((err: Error) => fail(err.message));
+    const m = await measure(g, p, common, folder(t, g), running, t.weightSeed).catch((err: Error) =>
+      fail(err.message),
+    );
     done.set(g.name, m);
     finished++;
     const outcome =
@@ -212,8 +226,40 @@ async function phase(p: Protocol, parallel: number, train: boolean): Promise<Map
 
 process.stderr.write(`${genomes.length} genomes from ${values.genomes}; results in ${out}\n`);
 if (values['only-cheap'] && values['only-long']) fail('--only-cheap and --only-long exclude each other.');
-const cheapDone = await phase(cheap, number('cheap-parallel', 1, true), !values['only-long']);
-const longDone = await phase(long, number('long-parallel', 1, true), !values['only-cheap']);
+const longParallel = number('long-parallel', 1, true);
+const cheapDone = await phase(
+  { protocol: cheap, weightSeed: common.seed },
+  number('cheap-parallel', 1, true),
+  !values['only-long'],
+);
+const longDone = await phase(
+  { protocol: long, weightSeed: common.seed },
+  longParallel,
+  !values['only-cheap'],
+);
+
+// Repeats of the long protocol with other weight seeds: those asked for now, and those already in the folder.
+const askedSeeds = (values['long-seeds'] ?? '')
+  .split(',')
+  .filter((text) => text.trim() !== '')
+  .map((text) => {
+    const seed = Number(text);
+    if (!Number.isInteger(seed) || seed < 0 || seed === common.seed) {
+      fail(`--long-seeds takes whole numbers of 0 or more other than --seed ${common.seed}, not "${text}".`);
+    }
+    return seed;
+  });
+const repeatPrefix = `${protocolId(long)}-seed`;
+const foundSeeds = (await readdir(out))
+  .filter((name) => name.startsWith(repeatPrefix))
+  .map((name) => Number(name.slice(repeatPrefix.length)))
+  .filter((seed) => Number.isInteger(seed) && seed >= 0 && seed !== common.seed);
+const repeats: Repeat[] = [];
+for (const weightSeed of [...new Set([...askedSeeds, ...foundSeeds])].sort((a, b) => a - b)) {
+  const train = askedSeeds.includes(weightSeed) && !values['only-cheap'];
+  const done = await phase({ protocol: long, weightSeed }, longParallel, train);
+  repeats.push({ weightSeed, measured: done });
+}
 
 const measured: Measured[] = genomes.map((entry) => ({
   entry,
@@ -221,7 +267,7 @@ const measured: Measured[] = genomes.map((entry) => ({
   cheap: cheapDone.get(entry.name) ?? null,
   long: longDone.get(entry.name) ?? null,
 }));
-const report = buildReport(measured, {
+const report = buildReport(measured, repeats, {
   common,
   cheap,
   long,

@@ -18,7 +18,7 @@ export const MEASUREMENT_FILE = 'measurement.json';
 /** What every protocol of a benchmark folder shares: the data, the split and the training seed. */
 export interface CommonSettings {
   dataset: string;
-  /** `emonas train --seed`: the split's seed as well as the weights' and the sampling's. */
+  /** `emonas train --split-seed`, and `--seed` (the weights' and the sampling's) but in seed repeats. */
   seed: number;
   valFraction: number;
   testFraction: number;
@@ -56,6 +56,8 @@ export interface Measurement {
    * resumed training, plus the logged epoch seconds of the attempts before (their set-up time is not known).
    */
   wallSeconds: number;
+  /** `emonas train --seed`: the weights' and the sampling's (the split's is always the common seed). */
+  weightSeed?: number;
   /** Set when the training continued an interrupted attempt: the epochs that attempt had finished. */
   resumedEpochs?: number;
   /** result.json's training seconds; null without one. */
@@ -150,6 +152,7 @@ export async function measure(
   common: CommonSettings,
   dir: string,
   running: Set<ChildProcess>,
+  weightSeed: number = common.seed,
 ): Promise<Measurement> {
   const model = join(dir, 'model');
   const logPath = join(model, 'training-log.csv');
@@ -172,7 +175,8 @@ export async function measure(
         'train',
         ...['--dataset', common.dataset, '--genome', genomeFile, '--out', model],
         ...['--epochs', String(protocol.epochs), '--steps', String(protocol.steps)],
-        ...['--max-minutes', String(protocol.minutes), '--seed', String(common.seed)],
+        ...['--max-minutes', String(protocol.minutes), '--seed', String(weightSeed)],
+        ...['--split-seed', String(common.seed)],
         ...['--val-fraction', String(common.valFraction), '--test-fraction', String(common.testFraction)],
       ];
   const started = performance.now() - earlier.seconds * 1000;
@@ -224,6 +228,7 @@ export async function measure(
     valDice: result?.valDice ?? {},
     cliF1: result?.f1 ?? null,
     epochs,
+    weightSeed,
     ...(resume && { resumedEpochs: earlier.count }),
   };
   await writeFileAtomic(join(dir, MEASUREMENT_FILE), JSON.stringify(measurement, null, 2) + '\n');

@@ -38,6 +38,8 @@ Options:
   --val-fraction F     patients used for validation (default ${TRAIN_DEFAULTS.valFraction})
   --test-fraction F    patients held out from training and validation (default ${TRAIN_DEFAULTS.testFraction})
   --seed S             seeds the split, the weights and the sampling (default ${TRAIN_DEFAULTS.seed})
+  --split-seed S       seeds the split alone (default: --seed), so trainings with other --seed values
+                       share one split: the same network's spread over initialisations
   --max-minutes M      stop cleanly, keeping the best weights, before M minutes of training have passed
                        (default ${TRAIN_DEFAULTS.maxMinutes}; 0 for no limit)
 ${protocolHelp(23)}
@@ -67,6 +69,7 @@ export const trainCommand: Command = {
         'val-fraction': { type: 'string' },
         'test-fraction': { type: 'string' },
         seed: { type: 'string' },
+        'split-seed': { type: 'string' },
         'max-minutes': { type: 'string' },
         cache: { type: 'string' },
         protocol: { type: 'string' },
@@ -107,6 +110,7 @@ export const trainCommand: Command = {
       ['valFraction', 'val-fraction'],
       ['testFraction', 'test-fraction'],
       ['seed', 'seed'],
+      ['splitSeed', 'split-seed'],
       ['maxMinutes', 'max-minutes'],
     ];
     for (const [key, flag] of numbers) {

@@ -33,6 +33,8 @@ export interface TrainRequest {
   valFraction?: number;
   testFraction?: number;
   seed?: number;
+  /** Seeds the split alone (default: `seed`), so trainings with other seeds can share one split. */
+  splitSeed?: number;
   /** Stop cleanly before this many minutes of training (default TRAIN_DEFAULTS.maxMinutes; 0: no limit). */
   maxMinutes?: number;
   /** Where preprocessed cases are cached (default: EMONAS_CACHE_DIR or ~/.cache/emonas). */
@@ -80,8 +82,14 @@ export async function prepareTraining(
     throw new EmonasError('bad_request', `--max-minutes must be 0 (no limit) or more, not ${maxMinutes}.`);
   }
   const seed = request.seed ?? TRAIN_DEFAULTS.seed;
-  if (!Number.isInteger(seed) || seed < 0) {
-    throw new EmonasError('bad_request', `The seed must be a whole number of 0 or more, not ${seed}.`);
+  const splitSeed = request.splitSeed ?? seed;
+  for (const [name, value] of [
+    ['seed', seed],
+    ['split seed', splitSeed],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new EmonasError('bad_request', `The ${name} must be a whole number of 0 or more, not ${value}.`);
+    }
   }
   const setup = await prepareTrainingSetup(
     {
@@ -89,7 +97,7 @@ export async function prepareTraining(
       split: {
         valFraction: request.valFraction ?? TRAIN_DEFAULTS.valFraction,
         testFraction: request.testFraction ?? TRAIN_DEFAULTS.testFraction,
-        seed,
+        seed: splitSeed,
       },
       settings: {
         epochs,

@@ -50,6 +50,22 @@ describe('preparing a training', () => {
     expect(split.val).toEqual(prepared.job.val.map((c) => c.id));
   });
 
+  it('keeps the split of --split-seed while --seed changes the weights and sampling', async () => {
+    const base = { dataset, genome: 'small', valFraction: 0.2, testFraction: 0.2, cacheDir: temp.make() };
+    const prepare = (seeds: { seed: number; splitSeed?: number }) =>
+      prepareTraining({ ...base, ...seeds, out: join(temp.make(), 'model') });
+    const splitOf = (p: Awaited<ReturnType<typeof prepare>>) => [p.split.train, p.split.val, p.split.test];
+    const first = await prepare({ seed: 4 });
+    const other = await prepare({ seed: 5 });
+    // Precondition: the two seeds split the patients differently, so keeping a split is visible.
+    expect(splitOf(other)).not.toEqual(splitOf(first));
+    const repeat = await prepare({ seed: 5, splitSeed: 4 });
+    expect(splitOf(repeat)).toEqual(splitOf(first));
+    expect(repeat.split.seed).toBe(4);
+    expect(repeat.job.settings.seed).toBe(5);
+    await expect(prepare({ seed: 5, splitSeed: -1 })).rejects.toThrow(/split seed must be a whole number/);
+  });
+
   it('refuses a patch the genome cannot pool, and a network too big for this machine, before starting', async () => {
     const base = { dataset, out: join(temp.make(), 'x'), cacheDir: temp.make() };
     await expect(prepareTraining({ ...base, genome: 'small', patch: [10, 12, 12] })).rejects.toThrow(

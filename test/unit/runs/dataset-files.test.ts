@@ -57,6 +57,27 @@ describe('the dataset files of a run', () => {
     expect(file.sha256).toBe(sha256(readFileSync(image).subarray(0, 10)));
   });
 
+  it('keeps the order of many cases, hashed a few at a time, and hashes a file read in several pieces', async () => {
+    const many = Array.from({ length: 9 }, (_, i) => {
+      const file = join(root, 'imagesTr', `many_${i}.nii.gz`);
+      // One file spans several 1 MiB reads and ends in a partial one; the others are small.
+      writeFileSync(file, Buffer.alloc(i === 4 ? 2.5 * 1024 * 1024 + 3 : 100 + i, i + 1));
+      return { id: `many_${i}`, files: [file] };
+    });
+    const big = readFileSync(many[4]!.files[0]!);
+    expect(big.length).toBeGreaterThan(2 * 1024 * 1024);
+    const files = await datasetFiles(root, many);
+    expect(files.map((c) => c.id)).toEqual(many.map((c) => c.id));
+    files.forEach((c, i) => expect(c.files[0]!.sha256).toBe(sha256(readFileSync(many[i]!.files[0]!))));
+    const limited = await datasetFiles(root, [many[4]!], 1.5 * 1024 * 1024 + 1);
+    expect(limited[0]!.files[0]!.sha256).toBe(sha256(big.subarray(0, 1.5 * 1024 * 1024 + 1)));
+    expect(limited[0]!.files[0]!.hashedBytes).toBe(1.5 * 1024 * 1024 + 1);
+
+    const missing = join(root, 'imagesTr', 'many_missing.nii.gz');
+    const withGap = [...many.slice(0, 6), { id: 'gap', files: [missing] }, ...many.slice(6)];
+    await expect(datasetFiles(root, withGap)).rejects.toThrow(`${missing} could not be read`);
+  });
+
   it('names a file it cannot read', async () => {
     const missing = join(root, 'imagesTr', 'case_002.nii.gz');
     await expect(datasetFiles(root, [{ id: 'case_002', files: [missing] }])).rejects.toThrow(

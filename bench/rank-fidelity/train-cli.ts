@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../core/io/files.ts';
 import { genomeToJson } from '../../core/searchspace/genome-json.ts';
-import { TRAINING_CHECKPOINT_FILE } from '../../core/train/checkpoint.ts';
+import { readCheckpoint, TRAINING_CHECKPOINT_FILE } from '../../core/train/checkpoint.ts';
 import type { NamedGenome } from './genome-set.ts';
 
 const EMONAS = fileURLToPath(new URL('../../bin/emonas.mjs', import.meta.url));
@@ -128,8 +128,24 @@ async function tail(file: string): Promise<string> {
   return lines.slice(-3).join(' / ');
 }
 
-/** The epochs an interrupted training logged and their seconds: the part of its wall time a resume cannot see. */
-async function loggedEpochs(logPath: string): Promise<{ count: number; seconds: number }> {
+interface EarlierEpochs {
+  count: number;
+  seconds: number;
+}
+
+/**
+ * The epochs an interrupted training's checkpoint holds and their seconds: the part of its wall time a
+ * resume cannot see. The checkpoint, not the log, since a kill can fall between saving one and logging.
+ */
+async function checkpointEpochs(file: string): Promise<EarlierEpochs> {
+  const lookup = await readCheckpoint(file);
+  if (!lookup.found) return { count: 0, seconds: 0 };
+  const records = lookup.checkpoint.loop.records;
+  return { count: records.length, seconds: records.reduce((sum, r) => sum + r.seconds, 0) };
+}
+
+/** The epochs a finished training logged and their seconds. */
+async function loggedEpochs(logPath: string): Promise<EarlierEpochs> {
   if (!existsSync(logPath)) return { count: 0, seconds: 0 };
   const [header, ...lines] = (await readFile(logPath, 'utf8')).trim().split('\n');
   const at = (header ?? '').split(',').indexOf('seconds');
@@ -142,7 +158,8 @@ async function loggedEpochs(logPath: string): Promise<{ count: number; seconds: 
  * failed with a result.json, or one stopped at the hard limit. A protocol without a hard limit continues an
  * interrupted earlier attempt from its checkpoint (`emonas train --resume`: the same weights, optimizer and
  * sampling state, so the result is the uninterrupted one's), because a long training is up to an hour of
- * this machine; otherwise an unfinished attempt is discarded, as a resume would escape the hard limit.
+ * this machine, and records one that ended before its measurement was written without training it again;
+ * otherwise an unfinished attempt is discarded, as a resume would escape the hard limit.
  * `running` holds the command while it runs, so an interrupted benchmark can stop it. Throws when the
  * command ended without a result.
  */
@@ -157,47 +174,57 @@ export async function measure(
   const model = join(dir, 'model');
   const logPath = join(model, 'training-log.csv');
   const genomeFile = join(dir, 'genome.json');
-  const earlierGenome = await readJson<unknown>(genomeFile);
-  const resume =
+  const checkpointFile = join(model, TRAINING_CHECKPOINT_FILE);
+  const keepEarlier =
     protocol.hardLimitSeconds === null &&
-    existsSync(join(model, TRAINING_CHECKPOINT_FILE)) &&
-    JSON.stringify(earlierGenome) === JSON.stringify(genomeToJson(entry.genome));
-  const earlier = resume ? await loggedEpochs(logPath) : { count: 0, seconds: 0 };
-  if (!resume) await rm(model, { recursive: true, force: true });
+    JSON.stringify(await readJson<unknown>(genomeFile)) === JSON.stringify(genomeToJson(entry.genome));
+  const resume = keepEarlier && existsSync(checkpointFile);
+  // Ended (result.json written, checkpoint removed) but stopped before its measurement was written.
+  const trained = keepEarlier && !resume && existsSync(join(model, 'result.json'));
+  let earlier: EarlierEpochs = { count: 0, seconds: 0 };
+  if (resume) earlier = await checkpointEpochs(checkpointFile);
+  else if (trained) earlier = await loggedEpochs(logPath);
+  else await rm(model, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   await writeFile(genomeFile, JSON.stringify(genomeToJson(entry.genome), null, 2) + '\n');
   const logFile = join(dir, 'emonas-train.log');
-  const log = openSync(logFile, resume ? 'a' : 'w');
-  const args = resume
-    ? [EMONAS, 'train', '--resume', '--out', model]
-    : [
-        EMONAS,
-        'train',
-        ...['--dataset', common.dataset, '--genome', genomeFile, '--out', model],
-        ...['--epochs', String(protocol.epochs), '--steps', String(protocol.steps)],
-        ...['--max-minutes', String(protocol.minutes), '--seed', String(weightSeed)],
-        ...['--split-seed', String(common.seed)],
-        ...['--val-fraction', String(common.valFraction), '--test-fraction', String(common.testFraction)],
-      ];
-  const started = performance.now() - earlier.seconds * 1000;
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
-  running.add(child);
-  let timedOut = false;
-  const timer =
-    protocol.hardLimitSeconds === null
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-        }, protocol.hardLimitSeconds * 1000);
-  const exit = await new Promise<number | null>((done) => {
-    child.once('exit', (code) => done(code));
-    child.once('error', () => done(null));
-  });
-  clearTimeout(timer);
-  running.delete(child);
-  closeSync(log);
-  const wallSeconds = (performance.now() - started) / 1000;
+  /** Runs `emonas train` (or its --resume) in a process group of its own, killed at the hard limit. */
+  async function runCommand(): Promise<{ exit: number | null; timedOut: boolean; wallSeconds: number }> {
+    const log = openSync(logFile, resume ? 'a' : 'w');
+    const args = resume
+      ? [EMONAS, 'train', '--resume', '--out', model]
+      : [
+          EMONAS,
+          'train',
+          ...['--dataset', common.dataset, '--genome', genomeFile, '--out', model],
+          ...['--epochs', String(protocol.epochs), '--steps', String(protocol.steps)],
+          ...['--max-minutes', String(protocol.minutes), '--seed', String(weightSeed)],
+          ...['--split-seed', String(common.seed)],
+          ...['--val-fraction', String(common.valFraction), '--test-fraction', String(common.testFraction)],
+        ];
+    const started = performance.now() - earlier.seconds * 1000;
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
+    running.add(child);
+    let timedOut = false;
+    const timer =
+      protocol.hardLimitSeconds === null
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+          }, protocol.hardLimitSeconds * 1000);
+    const exit = await new Promise<number | null>((done) => {
+      child.once('exit', (code) => done(code));
+      child.once('error', () => done(null));
+    });
+    clearTimeout(timer);
+    running.delete(child);
+    closeSync(log);
+    return { exit, timedOut, wallSeconds: (performance.now() - started) / 1000 };
+  }
+  const { exit, timedOut, wallSeconds } = trained
+    ? { exit: 0, timedOut: false, wallSeconds: earlier.seconds }
+    : await runCommand();
 
   const result = timedOut ? null : await readJson<ResultFile>(join(model, 'result.json'));
   if (!timedOut && result === null) {

@@ -81,13 +81,15 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * Removes the temporary files in `dir` that writes left when their process was killed mid-write (a worker
- * killed while saving its checkpoint leaves one the size of the checkpoint): those of this host whose
- * process is gone. Another host's are kept, since its processes cannot be probed from here (a Slurm task
- * may still be writing on another node). Resolves with how many were removed.
+ * Removes the temporary files that writes of the named files in `dir` left when their process was killed
+ * mid-write (a worker killed while saving its checkpoint leaves one the size of the checkpoint): those of
+ * this host whose process is gone. Another host's are kept, since its processes cannot be probed from here
+ * (a Slurm task may still be writing on another node); naming the files keeps a host name that ends another
+ * host's (node1.cluster.local and cluster.local) from matching. Resolves with how many were removed.
  */
-export async function removeStalePartials(dir: string): Promise<number> {
-  const pattern = new RegExp(`^.+\\.${escapeRegExp(hostname())}\\.(\\d+)\\.\\d+\\.partial$`);
+export async function removeStalePartials(dir: string, files: readonly string[]): Promise<number> {
+  const host = escapeRegExp(hostname());
+  const patterns = files.map((f) => new RegExp(`^${escapeRegExp(f)}\\.${host}\\.(\\d+)\\.\\d+\\.partial$`));
   let names: string[];
   try {
     names = await readdir(dir);
@@ -95,7 +97,7 @@ export async function removeStalePartials(dir: string): Promise<number> {
     return 0;
   }
   const stale = names.filter((name) => {
-    const pid = Number(pattern.exec(name)?.[1] ?? 0);
+    const pid = Number(patterns.map((p) => p.exec(name)?.[1]).find((m) => m !== undefined) ?? 0);
     return pid > 0 && pid !== process.pid && !processExists(pid);
   });
   await Promise.all(stale.map((name) => rm(join(dir, name), { force: true })));

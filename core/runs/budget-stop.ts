@@ -1,8 +1,9 @@
 // Runs in: the engine. That a search was stopped by its wall-clock budget (the demo's), kept in its folder
 // (`stopped-at-budget.json`) so any engine or `emonas runs` later lists the run as stopped at its budget
 // rather than paused by someone: the user chose when it ends, and it may already have its final model.
-// It is still resumable. Driving the run again removes it, as it removes failed.json: from then on the
-// journal and the lock tell the run's state.
+// It is still resumable. The study writes it while it still holds the run's lock, when the signal that
+// stopped it carries a BudgetStopReason, so a Resume cannot slip in between; driving the run again removes
+// it, as it removes failed.json: from then on the journal and the lock tell the run's state.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BudgetStop } from '../api/runs.ts';
@@ -11,6 +12,20 @@ import { RUN_FILES } from './run-folder.ts';
 
 interface BudgetStopFile extends BudgetStop {
   format: 'emonas-run-budget-stop';
+}
+
+/** The reason a search's signal is aborted with when its wall-clock budget, not someone, stops it. */
+export interface BudgetStopReason {
+  kind: 'budget-stop';
+  minutes: number;
+}
+
+export function budgetStopReason(minutes: number): BudgetStopReason {
+  return { kind: 'budget-stop', minutes };
+}
+
+export function isBudgetStop(reason: unknown): reason is BudgetStopReason {
+  return (reason as Partial<BudgetStopReason> | null)?.kind === 'budget-stop';
 }
 
 export async function writeBudgetStop(runDir: string, minutes: number): Promise<void> {

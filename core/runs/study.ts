@@ -21,7 +21,7 @@ import type {
   SearchStrategy,
   SizeCheck,
 } from '../search/protocol.ts';
-import { clearBudgetStop } from './budget-stop.ts';
+import { clearBudgetStop, isBudgetStop, writeBudgetStop } from './budget-stop.ts';
 import { writeRunTables } from './exports.ts';
 import { Journal, isDecision, type DecisionRecord } from './journal.ts';
 import { RUN_FILES, candidateDir } from './run-folder.ts';
@@ -206,6 +206,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyOutcome> {
       const missing = request.candidates.filter((c) => !results.has(c.id));
       if (missing.length > 0 && !(await evaluate(missing))) {
         writeRunTables(dir, strategy.archive(), frontOf(strategy.archive()));
+        if (isBudgetStop(signal?.reason)) await writeBudgetStop(dir, signal.reason.minutes);
         return {
           status: 'stopped',
           evaluated: strategy.archive().length,

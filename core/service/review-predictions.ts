@@ -138,8 +138,10 @@ export async function ensurePredictions(
           output: join(folder, basename(e.image)),
         })),
       };
-      const writes: Promise<void>[] = [];
-      await predictInWorker(
+      // One index write at a time, each with every case predicted so far; all of them settled before this
+      // answers, so a failed write (a full disk) is this call's error, never an unhandled rejection.
+      let written = Promise.resolve();
+      const predicting = predictInWorker(
         job,
         join(opened.dir, REVIEW_FILES.workerLog),
         (report) => {
@@ -147,7 +149,7 @@ export async function ensurePredictions(
           if (!entry) return;
           if (report.type === 'predicted') {
             index.cases[entry.id] = basename(entry.image);
-            writes.push(writeJsonAtomic(join(folder, REVIEW_FILES.index), index));
+            written = written.then(() => writeJsonAtomic(join(folder, REVIEW_FILES.index), index));
           } else {
             problems.push({
               id: entry.id,
@@ -159,7 +161,11 @@ export async function ensurePredictions(
         },
         opened.ref.launchPrediction,
       );
-      for (const write of writes) await write;
+      try {
+        await predicting;
+      } finally {
+        await written;
+      }
     }
     const files = new Map<string, string>();
     for (const e of entries) {

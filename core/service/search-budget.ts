@@ -1,8 +1,9 @@
 // Runs in: the engine. A search under a wall-clock budget (the demo's): when the budget runs out it is
-// stopped at a clean point, as a pause stops it, and the run folder records that its budget stopped it
-// (core/runs/budget-stop.ts), so the run is listed as stopped at its budget, not as paused by someone.
+// stopped at a clean point, as a pause stops it, with a reason that has the study record in the run folder
+// that its budget stopped it (core/runs/budget-stop.ts), so the run is listed as stopped at its budget, not
+// as paused by someone.
 // Resuming it (`emonas resume`, the app's Resume) continues it like any stopped search.
-import { writeBudgetStop } from '../runs/budget-stop.ts';
+import { budgetStopReason, isBudgetStop } from '../runs/budget-stop.ts';
 import type { SearchDeps, SearchSummary } from './search.ts';
 
 export interface BudgetedSearch {
@@ -21,7 +22,11 @@ export async function searchWithinBudget(
   deps: SearchDeps = {},
 ): Promise<BudgetedSearch> {
   const budget = new AbortController();
-  const timer = setTimeout(() => budget.abort(), minutes * 60_000);
+  // setTimeout fires at once past 2^31 - 1 ms, so a budget beyond 24 days is capped there.
+  const timer = setTimeout(
+    () => budget.abort(budgetStopReason(minutes)),
+    Math.min(minutes * 60_000, 2 ** 31 - 1),
+  );
   const stop = (): void => budget.abort();
   const user = deps.signal;
   if (user?.aborted) stop();
@@ -33,7 +38,7 @@ export async function searchWithinBudget(
     clearTimeout(timer);
     user?.removeEventListener('abort', stop);
   }
-  const stoppedByBudget = summary.status === 'stopped' && !(user?.aborted ?? false);
-  if (stoppedByBudget) await writeBudgetStop(summary.runDir, minutes);
+  // The study recorded the stop in the run folder itself, before it released the run.
+  const stoppedByBudget = summary.status === 'stopped' && isBudgetStop(budget.signal.reason);
   return { search: summary, stoppedByBudget };
 }

@@ -103,11 +103,7 @@ export function probeJob(setup: TrainingSetup, out: string): TrainJob {
 }
 
 /** Times the probe's steps in a worker; resolves with seconds per step and the start-up seconds. */
-async function probe(
-  setup: TrainingSetup,
-  launchWorker: WorkerLauncher | undefined,
-  signal: AbortSignal | undefined,
-) {
+async function probe(setup: TrainingSetup, launchWorker: WorkerLauncher | undefined) {
   const out = await mkdtemp(join(tmpdir(), 'emonas-probe-'));
   try {
     const job = probeJob(setup, out);
@@ -124,12 +120,8 @@ async function probe(
         if (stepEnds.length === PROBE_STEPS) run.cancel();
       },
     });
-    const abort = () => run.cancel();
-    signal?.addEventListener('abort', abort, { once: true });
     const result = await run.result;
-    signal?.removeEventListener('abort', abort);
     if (stepEnds.length < PROBE_STEPS) {
-      if (signal?.aborted) throw new EmonasError('cancelled', 'The estimate was cancelled.');
       throw new EmonasError(
         result.reason?.code === 'out_of_memory' ? 'out_of_memory' : 'worker_crashed',
         `The probe training could not run on the patch ${job.settings.patch.join('x')}: ${result.reason?.message ?? 'it stopped early'}`,
@@ -190,7 +182,7 @@ function boundNote(problem: DatasetProblem, params: number): string {
 
 export async function estimateSearch(
   request: EstimateRequest,
-  options: { launchWorker?: WorkerLauncher; signal?: AbortSignal } = {},
+  options: { launchWorker?: WorkerLauncher } = {},
 ): Promise<SearchEstimate> {
   const workers = workersOf(request.workers);
   const { config, problem, setup } = await searchSetupFor(request);
@@ -200,7 +192,7 @@ export async function estimateSearch(
     sizeCheck(datasetSizeBound(problem, setup, undefined), setup.task),
     counter,
   );
-  const measured = await probe(setup, options.launchWorker, options.signal);
+  const measured = await probe(setup, options.launchWorker);
 
   const probeParams = counter(PROBE_GENOME);
   const validation = validationWork(setup);

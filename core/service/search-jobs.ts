@@ -8,6 +8,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { EmonasError, fileSystemError, toErrorData, type ErrorData } from '../base/errors.ts';
 import type { EventName, EventPayload } from '../api/events.ts';
 import type { EpochPoint, FrontCandidate, RunProgress, RunState, RunSummary } from '../api/runs.ts';
+import { clearBudgetStop } from '../runs/budget-stop.ts';
 import { writeRunFailure } from '../runs/run-failure.ts';
 import { RUN_FILES } from '../runs/run-folder.ts';
 import { lockHolder } from '../runs/run-lock.ts';
@@ -226,6 +227,8 @@ export class SearchJobs {
       join(summary.runDir, CANCELLED_FILE),
       JSON.stringify({ cancelledAt: new Date().toISOString() }) + '\n',
     );
+    // Cancelled is never resumed: a budget stop must not go on offering `emonas resume` (emonas runs).
+    clearBudgetStop(summary.runDir);
     return this.summaryOf(runId).summary;
   }
 

@@ -5,7 +5,7 @@
 // section 5.1), and f1 / f2 at the end.
 // After every epoch a checkpoint (checkpoint.ts) lets a new process resume the run as if never stopped.
 // Every tensor it makes is disposed: a search trains hundreds of candidates in one worker's lifetime.
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EmonasError } from '../base/errors.ts';
@@ -15,7 +15,7 @@ import type { Patch } from '../datasets/pipeline/patch.ts';
 import type { PreparedCase } from '../datasets/pipeline/prepared-case.ts';
 import { removeStalePartials } from '../io/files.ts';
 import { buildModel } from '../nn/build-model.ts';
-import { loadModel, saveModel } from '../nn/save-load.ts';
+import { loadModel, MODEL_FILE, saveModel, WEIGHTS_FILE } from '../nn/save-load.ts';
 import {
   checkpointPath,
   jobFingerprint,
@@ -41,7 +41,7 @@ import {
   type TrainJob,
 } from './job.ts';
 import { softDiceLoss } from './loss.ts';
-import { writeModelCard, type ModelCard } from './model-card.ts';
+import { MODEL_CARD_FILE, writeModelCard, type ModelCard } from './model-card.ts';
 import { computeObjectives, worstF1 } from './objectives.ts';
 import { AdjustableAdam } from './optimizer.ts';
 import { argmaxClasses, decideOnValidation, type StoredPostprocessing } from './postprocess-decision.ts';
@@ -132,8 +132,8 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
   // The job is the same at every epoch's checkpoint: its fingerprint is hashed once.
   const fingerprint = jobFingerprint(job);
   // A worker killed while saving its checkpoint or weights left temporary copies of them behind.
-  await removeStalePartials(dirname(path));
-  if (dirname(path) !== job.outDir) await removeStalePartials(job.outDir);
+  await removeStalePartials(dirname(path), [basename(path)]);
+  await removeStalePartials(job.outDir, [WEIGHTS_FILE, MODEL_FILE, MODEL_CARD_FILE]);
   const found = await findCheckpoint(fingerprint, path, hooks.resume);
   let checkpoint = found.checkpoint;
   let ignored = found.ignored;

@@ -43,13 +43,32 @@ export function forkWorker<ToWorker extends Serializable, FromWorker>(
   });
   const output = pipeWorkerOutput(child.stdout, child.stderr, logFile);
   child.on('close', () => output.endLog());
+  let ended: [number | null, NodeJS.Signals | null] | null = null;
+  const exitListeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
+  const end = (code: number | null, signal: NodeJS.Signals | null): void => {
+    if (ended) return;
+    ended = [code, signal];
+    for (const listener of exitListeners) listener(code, signal);
+  };
+  child.once('exit', end);
+  // Node reports a fork that could not start (EAGAIN, ENOMEM) and a message sent as the channel closes as
+  // 'error' events, which would end the engine if nobody listened. A fork that never started never exits,
+  // so it ends here; after any other error its 'exit' still follows.
+  child.on('error', () => {
+    if (child.pid !== undefined) return;
+    output.endLog();
+    end(null, null);
+  });
   return {
     pid: child.pid,
     send: (m) => {
       if (child.connected) child.send(m);
     },
     onMessage: (listener) => child.on('message', (m) => listener(m as FromWorker)),
-    onExit: (listener) => child.once('exit', (code, signal) => listener(code, signal)),
+    onExit: (listener) => {
+      if (ended) listener(...ended);
+      else exitListeners.push(listener);
+    },
     onStderr: output.onStderr,
     kill: () => {
       child.kill('SIGKILL');

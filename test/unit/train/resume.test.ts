@@ -127,6 +127,8 @@ describe('per-epoch checkpoint and resume', () => {
       ],
       kept: [
         `${TRAINING_CHECKPOINT_FILE}.other-node.${gone}.9.partial`,
+        // A host whose name ends with this one's (node1.cluster.local beside cluster.local).
+        `${TRAINING_CHECKPOINT_FILE}.node1.${host}.${gone}.5.partial`,
         `weights.bin.${host}.${process.ppid}.3.partial`,
       ],
     };

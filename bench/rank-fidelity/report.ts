@@ -101,13 +101,8 @@ function correlations(rows: Row[], filter: (r: Row) => boolean): Record<ScoreNam
   ) as Record<ScoreName, Correlation>;
 }
 
-function seedReport(
-  rows: Row[],
-  measured: Measured[],
-  repeats: Repeat[],
-  commonSeed: number,
-): Report['seeds'] {
-  const base = new Map(measured.map((m) => [m.entry.name, m.long && valError(m.long)]));
+function seedReport(rows: Row[], repeats: Repeat[], commonSeed: number): Report['seeds'] {
+  const base = new Map(rows.map((r) => [r.name, r.long?.valError ?? null]));
   const repeated = rows.filter((r) => repeats.some((rep) => rep.measured.has(r.name)));
   const spreads = repeated.map((r) => {
     const errors: Record<string, number | null> = { [commonSeed]: base.get(r.name) ?? null };
@@ -167,7 +162,7 @@ export function buildReport(
       withinBound: correlations(rows, (r) => !r.aboveBound),
     },
     rows,
-    seeds: seedReport(rows, measured, repeats, settings.common.seed),
+    seeds: seedReport(rows, repeats, settings.common.seed),
   };
 }
 

@@ -7,7 +7,7 @@ import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../../core/io/files.ts';
+import { readJson, writeFileAtomic } from '../../core/io/files.ts';
 import { genomeToJson } from '../../core/searchspace/genome-json.ts';
 import { readCheckpoint, TRAINING_CHECKPOINT_FILE } from '../../core/train/checkpoint.ts';
 import type { NamedGenome } from './genome-set.ts';
@@ -44,6 +44,8 @@ export interface EpochRow {
   valLoss: number;
   /** Mean hard Dice over the foreground labels. */
   valDice: number;
+  /** The epoch's training and validation seconds. */
+  seconds: number;
 }
 
 export interface Measurement {
@@ -114,12 +116,9 @@ function parseLog(text: string): EpochRow[] {
         trainLoss: cells[at('loss')] as number,
         valLoss: cells[at('val_loss')] as number,
         valDice: dice.length > 0 ? dice.reduce((a, b) => a + b, 0) / dice.length : Number.NaN,
+        seconds: cells[at('seconds')] as number,
       };
     });
-}
-
-async function readJson<T>(file: string): Promise<T | null> {
-  return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as T) : null;
 }
 
 /** The last lines of the command's output: why a training left no result.json. */
@@ -144,13 +143,9 @@ async function checkpointEpochs(file: string): Promise<EarlierEpochs> {
   return { count: records.length, seconds: records.reduce((sum, r) => sum + r.seconds, 0) };
 }
 
-/** The epochs a finished training logged and their seconds. */
-async function loggedEpochs(logPath: string): Promise<EarlierEpochs> {
-  if (!existsSync(logPath)) return { count: 0, seconds: 0 };
-  const [header, ...lines] = (await readFile(logPath, 'utf8')).trim().split('\n');
-  const at = (header ?? '').split(',').indexOf('seconds');
-  const seconds = lines.reduce((sum, line) => sum + (Number(line.split(',')[at]) || 0), 0);
-  return { count: lines.length, seconds };
+/** The training's per-epoch log; none before its first epoch. */
+async function readLog(logPath: string): Promise<EpochRow[]> {
+  return existsSync(logPath) ? parseLog(await readFile(logPath, 'utf8')) : [];
 }
 
 /**
@@ -177,14 +172,16 @@ export async function measure(
   const checkpointFile = join(model, TRAINING_CHECKPOINT_FILE);
   const keepEarlier =
     protocol.hardLimitSeconds === null &&
-    JSON.stringify(await readJson<unknown>(genomeFile)) === JSON.stringify(genomeToJson(entry.genome));
+    JSON.stringify(await readJson(genomeFile)) === JSON.stringify(genomeToJson(entry.genome));
   const resume = keepEarlier && existsSync(checkpointFile);
   // Ended (result.json written, checkpoint removed) but stopped before its measurement was written.
   const trained = keepEarlier && !resume && existsSync(join(model, 'result.json'));
   let earlier: EarlierEpochs = { count: 0, seconds: 0 };
   if (resume) earlier = await checkpointEpochs(checkpointFile);
-  else if (trained) earlier = await loggedEpochs(logPath);
-  else await rm(model, { recursive: true, force: true });
+  else if (trained) {
+    const rows = await readLog(logPath);
+    earlier = { count: rows.length, seconds: rows.reduce((sum, r) => sum + r.seconds, 0) };
+  } else await rm(model, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   await writeFile(genomeFile, JSON.stringify(genomeToJson(entry.genome), null, 2) + '\n');
   const logFile = join(dir, 'emonas-train.log');
@@ -226,15 +223,17 @@ export async function measure(
     ? { exit: 0, timedOut: false, wallSeconds: earlier.seconds }
     : await runCommand();
 
-  const result = timedOut ? null : await readJson<ResultFile>(join(model, 'result.json'));
-  if (!timedOut && result === null) {
+  const result = timedOut
+    ? undefined
+    : ((await readJson(join(model, 'result.json'))) as ResultFile | undefined);
+  if (!timedOut && result === undefined) {
     // Not the genome's result (a wrong dataset, a broken installation): recording it would keep it.
     throw new Error(
       `emonas train exited with ${exit ?? 'an error'} for genome ${entry.name} without a result.json ` +
         `(${logFile}): ${await tail(logFile)}`,
     );
   }
-  const epochs = existsSync(logPath) ? parseLog(await readFile(logPath, 'utf8')) : [];
+  const epochs = await readLog(logPath);
   let reason: string | null = null;
   if (timedOut) {
     reason = `time_limit: stopped at the hard limit of ${protocol.hardLimitSeconds} s, as the search stops a candidate`;

@@ -183,20 +183,22 @@ export function reportMarkdown(r: Report): string {
         ? formatSeconds(m.wallSeconds)
         : `failed (${formatSeconds(m.wallSeconds)})`;
   const lines = [
-    `Cheap protocol (${protocolId(r.cheap)}): ${protocolLine(r.cheap)}; f1 with alpha ${r.scoreSettings.alpha}, beta ${r.scoreSettings.beta}, C ${r.scoreSettings.epochs}.`,
+    `Cheap protocol (${protocolId(r.cheap)}): ${protocolLine(r.cheap)}; f1 with alpha ${r.scoreSettings.alpha}, beta ${r.scoreSettings.beta}, C ${r.scoreSettings.epochs} (f1: the epochs run when the time limit stopped the training).`,
     `Long protocol (${protocolId(r.long)}): ${protocolLine(r.long)}.`,
     `Data: ${r.common.dataset}, validation fraction ${r.common.valFraction}, test fraction ${r.common.testFraction}, seed ${r.common.seed}.`,
     `Rows sorted by the cheap ${r.primaryScore}; "above bound": more than the demo's ${r.maxParams.toLocaleString('en-US')} parameters.`,
     '',
-    '| genome | learning rate | parameters | cheap f1 | cheap loss-sum | cheap val error | cheap wall | long val error | long epochs (best) | settled | long wall |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    '| genome | learning rate | parameters | cheap epochs (stop) | cheap f1 | cheap f1 at full C | cheap loss-sum | cheap val error | cheap wall | long val error | long epochs (best) | settled | long wall |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
     ...r.rows
       .map((row) =>
         [
           `${row.name}${row.aboveBound ? ' (above bound)' : ''}`,
           String(row.learningRate),
           row.params.toLocaleString('en-US'),
+          row.cheap ? `${row.cheap.epochsRun} (${row.cheap.stoppedBy ?? row.cheap.status})` : '-',
           fixed(row.cheap?.scores.f1),
+          fixed(row.cheap?.scores['f1-full-budget']),
           fixed(row.cheap?.scores['loss-sum']),
           fixed(row.cheap?.scores['val-dice']),
           stamp(row.cheap),

@@ -7,7 +7,7 @@
 // protocol reuses the long trainings.
 // Options: --out <dir> --genomes <file> --only <name,...> --dataset <folder> --seed --val-fraction
 // --test-fraction --cheap-epochs --cheap-steps --cheap-minutes --cheap-parallel --long-epochs --long-steps
-// --long-minutes --long-parallel --long-seeds <s,...> --alpha --beta --score f1|loss-sum|val-dice --only-cheap
+// --long-minutes --long-parallel --long-seeds <s,...> --alpha --beta --score f1|f1-full-budget|loss-sum|val-dice --only-cheap
 // --backend <name>. --long-seeds repeats the long protocol with other weight seeds on the same split: the
 // long validation error's own spread over initialisations, the noise no cheap score can rank below.
 // --only-long trains the long protocol alone: the reusable hours, measured while the machine is busy with

@@ -6,11 +6,14 @@ import { computeObjectives, REFERENCE_OBJECTIVES, worstF1 } from '../../core/tra
 import type { EpochRow, Measurement } from './train-cli.ts';
 
 /**
- * f1: the search's objective (method.md section 3) with the search's alpha and beta and C = the cheap
- * epochs. loss-sum: the training losses summed over the cheap epochs (the learning-curve proxy that ranks
- * well on public NAS benchmarks). val-dice: 1 - mean validation Dice at the cheap training's best epoch.
+ * f1: the search's objective (method.md section 3) as the search computes it, with the search's alpha and
+ * beta and C = the cheap epochs, or the epochs run when the time limit stopped the training.
+ * f1-full-budget: f1 with C = the cheap epochs always (how the search computed it before the time-limit
+ * rule: the measure of that rule). loss-sum: the training losses summed over the cheap epochs (the
+ * learning-curve proxy that ranks well on public NAS benchmarks). val-dice: 1 - mean validation Dice at the
+ * cheap training's best epoch.
  */
-export const SCORES = ['f1', 'loss-sum', 'val-dice'] as const;
+export const SCORES = ['f1', 'f1-full-budget', 'loss-sum', 'val-dice'] as const;
 export type ScoreName = (typeof SCORES)[number];
 
 export interface ScoreSettings {
@@ -36,15 +39,12 @@ export function valError(m: Measurement): number | null {
  */
 export function cheapScore(score: ScoreName, m: Measurement, s: ScoreSettings): number {
   const failed = m.status !== 'completed' || m.epochs.length === 0;
-  if (score === 'f1') {
+  if (score === 'f1' || score === 'f1-full-budget') {
     if (failed) return worstF1(s);
+    const settings = { alpha: s.alpha, beta: s.beta, budget: s.epochs, window: REFERENCE_OBJECTIVES.window };
+    const cutByTime = score === 'f1' && m.stoppedBy === 'time-limit';
     // The parameter count only makes f2.
-    return computeObjectives(m.epochs, 1, {
-      alpha: s.alpha,
-      beta: s.beta,
-      budget: s.epochs,
-      window: REFERENCE_OBJECTIVES.window,
-    }).f1;
+    return computeObjectives(m.epochs, 1, settings, cutByTime).f1;
   }
   if (score === 'loss-sum') {
     if (failed) return s.epochs;

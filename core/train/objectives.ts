@@ -2,7 +2,8 @@
 //   f1 = (1 - MCDice_val) + alpha (1 - MCDice_train) + beta (C - e_max) / C
 //   f2 = ln(trainable parameters)
 // with the Dice terms the means of the last 5 epochs actually run, e_max the 0-based epoch of the lowest
-// validation loss and C the epoch budget. MCDice is the soft Dice per foreground class averaged over the
+// validation loss and C the epoch budget (the epochs run, for a training its time limit stopped: see
+// computeObjectives). MCDice is the soft Dice per foreground class averaged over the
 // foreground classes, so every term lies in [0, 1] and f1 in [0, 1 + alpha + beta]: a diverged candidate
 // gets exactly that bound (method.md section 0), never the reference's 1000.
 
@@ -47,10 +48,18 @@ export function bestEpochOf(epochs: readonly EpochLosses[]): number {
   return best;
 }
 
+/**
+ * f1 and f2 of one training. `cutByTime`: its time limit stopped it between epochs, before the budget; then C
+ * is the epochs it ran. The beta term rewards a network still improving at the end of its budget, and epochs
+ * the time limit took away were no chance to improve: counted as epochs without improvement they made f1 of
+ * a time-limited search rank the slower (larger) networks by their speed, not their error (docs/benchmarks.md,
+ * "Rank fidelity"). The reference never stops a candidate on time, so its f1 is unchanged.
+ */
 export function computeObjectives(
   epochs: readonly EpochLosses[],
   params: number,
   s: ObjectiveSettings,
+  cutByTime = false,
 ): Objectives {
   const f2 = Math.log(params);
   if (epochs.length === 0) {
@@ -62,7 +71,8 @@ export function computeObjectives(
   const valLoss = mean((e) => e.valLoss);
   const trainLoss = mean((e) => e.trainLoss);
   const bestEpoch = bestEpochOf(epochs);
-  const f1 = valLoss + s.alpha * trainLoss + (s.beta * (s.budget - bestEpoch)) / s.budget;
+  const budget = cutByTime ? epochs.length : s.budget;
+  const f1 = valLoss + s.alpha * trainLoss + (s.beta * (budget - bestEpoch)) / budget;
   if (!Number.isFinite(f1)) return { f1: worstF1(s), f2, valLoss, trainLoss, bestEpoch };
   return { f1, f2, valLoss, trainLoss, bestEpoch };
 }

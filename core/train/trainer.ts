@@ -235,7 +235,12 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
       checkpoint?.loop ?? null,
     );
     if (!hooks.keepCheckpoint) await removeCheckpoint(path);
-    const objectives = computeObjectives(outcome.epochs, params, s.objectives);
+    const objectives = computeObjectives(
+      outcome.epochs,
+      params,
+      s.objectives,
+      outcome.stoppedBy === 'time-limit',
+    );
     const best = outcome.epochs[objectives.bestEpoch];
     if (outcome.diverged === undefined && best !== undefined) {
       const postprocessing = await decidePostprocessing(job, valCases, outcome.bestLabelMaps, hooks.signal);

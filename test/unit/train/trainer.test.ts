@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../core/train/backend.ts';
 import { runTraining, type TrainHooks } from '../../../core/train/trainer.ts';
-import type { TrainJob, TrainSettings } from '../../../core/train/job.ts';
+import type { EpochRecord, TrainJob, TrainSettings } from '../../../core/train/job.ts';
+import { computeObjectives } from '../../../core/train/objectives.ts';
 import { readModelCard } from '../../../core/train/model-card.ts';
 import { loadModel } from '../../../core/nn/save-load.ts';
 import { EmonasError } from '../../../core/base/errors.ts';
@@ -81,6 +82,38 @@ describe('training one candidate in process', () => {
     expect(result.stoppedBy).toBe('time-limit');
     expect(result.epochsRun).toBe(1);
     expect((await readModelCard(result.outDir)).bestEpoch).toBe(0);
+  });
+
+  it("scores a training the time limit stopped against the epochs it ran, not the budget's", async () => {
+    const records: EpochRecord[] = [];
+    let skipped = 0;
+    const realNow = Date.now.bind(Date);
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skipped);
+    const objectives = { ...quickSettings(SHAPE, 1).objectives, budget: 6 };
+    const settings = { epochs: 6, maxSeconds: 3600, objectives };
+    try {
+      const result = await runTraining(
+        await job('cut-f1', settings),
+        hooks({
+          onEvent: (e) => {
+            if (e.type !== 'epoch') return;
+            records.push(e.record);
+            // Two epochs in, the clock jumps past the limit: the third epoch never starts.
+            if (records.length === 2) skipped = 7200 * 1000;
+          },
+        }),
+      );
+      expect(result.status).toBe('completed');
+      expect(result.stoppedBy).toBe('time-limit');
+      expect(records).toHaveLength(2);
+      const ran = computeObjectives(records, result.params, objectives, true).f1;
+      const budget = computeObjectives(records, result.params, objectives).f1;
+      expect(result.bestEpoch, 'the two scorings differ only when the best epoch is not the first').toBe(1);
+      expect(ran).not.toBeCloseTo(budget, 6);
+      expect(result.f1).toBeCloseTo(ran, 12);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('cancels at the next step without leaking the network', async () => {

@@ -12,8 +12,9 @@ export type { EvaluationOutcome as CandidateOutcome } from '../search/protocol.t
  * running: this engine is searching; stopping: asked to pause, finishing what it must; paused: stopped
  * part-way, resumable; stopped-at-budget: stopped part-way by the wall-clock budget it was given (the
  * demo's), resumable; interrupted: the process driving it died (a crash, a kill, a power cut), resumable;
- * cancelled: stopped for good on request; finished: done; failed: stopped by an error (see the run.failed
- * event), resumable.
+ * cancelled: stopped for good on request, kept (its folder holds cancelled.json) but never resumed, by the
+ * app or by `emonas resume`; finished: done; failed: stopped by an error (see the run.failed event),
+ * resumable.
  */
 export type RunState =
   | 'running'

@@ -11,7 +11,7 @@ const usage = `Usage: emonas resume <run folder> [--workers N] [--json]
 Continues a search that was stopped (Ctrl-C) or interrupted (a crash, a reboot). The journal is replayed,
 so the search goes on exactly as if it had never stopped: completed candidates are never trained again,
 and the ones that were in training are trained again from the start. A run on Slurm reattaches to the
-jobs it left running.
+jobs it left running. A run cancelled in the app is refused, as the app refuses it: start a new search.
 
 Options:
   --workers N   candidates trained at once (default: as many as the run had)

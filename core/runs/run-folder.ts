@@ -1,6 +1,6 @@
 // Runs in: the engine. A run on disk (architecture.md "A run on disk"): the folder layout, run.json (the
-// full configuration, what was searched on, software versions), candidate folders and the list of runs
-// under a folder.
+// full configuration, what was searched on, software versions), candidate folders, whether the user
+// cancelled the run, and the list of runs under a folder.
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ export const RUN_FILES = {
   failed: 'failed.json',
   /** That the run's last drive was stopped by its wall-clock budget (budget-stop.ts); absent otherwise. */
   budgetStop: 'stopped-at-budget.json',
+  /** That the user cancelled the run (the engine's search.cancel): it is kept, but never resumed. */
+  cancelled: 'cancelled.json',
 } as const;
 
 export interface RunManifest {
@@ -103,6 +105,11 @@ export function readRunManifest(dir: string): RunManifest {
     );
   }
   return m as RunManifest;
+}
+
+/** The user cancelled the run, so nothing may resume it (`emonas resume` and the app alike). */
+export function isCancelled(dir: string): boolean {
+  return existsSync(join(dir, RUN_FILES.cancelled));
 }
 
 /** Adds a training backend a worker of the run selected to run.json's `backends`, once per name. */

@@ -12,7 +12,7 @@ import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
 import { readBudgetStop } from './budget-stop.ts';
 import { readJournal } from './journal.ts';
 import { readRunFailure } from './run-failure.ts';
-import { RUN_FILES, listRunFolders, readRunManifest } from './run-folder.ts';
+import { RUN_FILES, isCancelled, listRunFolders, readRunManifest } from './run-folder.ts';
 import { lockHolder } from './run-lock.ts';
 
 /** A candidate on the front: the API's type, declared once there for the engine and its clients. */
@@ -36,6 +36,8 @@ export interface RunSummary extends RunRecord {
   finalized: boolean;
   /** Why the run's last drive ended in an error (<run>/failed.json), or null. */
   failure: string | null;
+  /** The user cancelled the run (<run>/cancelled.json): kept, never resumed. */
+  cancelled: boolean;
 }
 
 /**
@@ -121,5 +123,6 @@ export function readRunSummary(runDir: string): RunSummary {
     running: lockHolder(runDir) === 'alive',
     finalized: existsSync(join(runDir, 'final', 'result.json')),
     failure: readRunFailure(runDir),
+    cancelled: isCancelled(runDir),
   };
 }

@@ -45,9 +45,6 @@ function requireDatasetFolder(dataset: unknown): void {
   }
 }
 
-/** Written into a run folder when the user cancels it: the run is kept, but never resumed. */
-export const CANCELLED_FILE = 'cancelled.json';
-
 type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
 interface Job {
@@ -224,7 +221,7 @@ export class SearchJobs {
     // A search cancelled before its folder was written leaves nothing to keep.
     if (!existsSync(join(summary.runDir, 'run.json'))) return { ...summary, state: 'cancelled' };
     writeFileSync(
-      join(summary.runDir, CANCELLED_FILE),
+      join(summary.runDir, RUN_FILES.cancelled),
       JSON.stringify({ cancelledAt: new Date().toISOString() }) + '\n',
     );
     // Cancelled is never resumed: a budget stop must not go on offering `emonas resume` (emonas runs).
@@ -264,7 +261,7 @@ export class SearchJobs {
     const job = this.jobs.get(runId);
     if (job) return job.controller.signal.aborted ? 'stopping' : 'running';
     if (r.finished) return 'finished';
-    if (existsSync(join(r.runDir, CANCELLED_FILE))) return 'cancelled';
+    if (r.cancelled) return 'cancelled';
     if (failed) return 'failed';
     const holder = lockHolder(r.runDir);
     if (holder === 'dead') return 'interrupted';

@@ -19,6 +19,7 @@ import { sizeCheck } from '../nn/size-check.ts';
 import {
   RUN_FILES,
   createRunFolder,
+  isCancelled,
   readRunManifest,
   recordBackend,
   softwareVersions,
@@ -258,8 +259,16 @@ export async function startSearch(
   return drive(request.runDir, manifest, { ...deps, executor, paramCounter });
 }
 
+/** Refuses a run the user cancelled, as the engine's search.resume does, before any data is prepared. */
 export async function resume(request: ResumeRequest, deps: SearchDeps = {}): Promise<SearchSummary> {
   const manifest = readRunManifest(request.runDir);
+  if (isCancelled(request.runDir)) {
+    throw new EmonasError(
+      'conflict',
+      `The run in ${request.runDir} was cancelled, so it cannot be resumed; start a new search in another folder instead.`,
+      { file: join(request.runDir, RUN_FILES.cancelled) },
+    );
+  }
   const problem =
     manifest.problem.kind === 'dataset'
       ? (manifest.problem as unknown as DatasetProblem)

@@ -1,10 +1,12 @@
 // Runs in: the vitest worker. A search its wall-clock budget stopped (the demo's) is listed by a new engine
 // and by `emonas runs`, reading the run folder alone, as stopped at its budget rather than paused; a search
-// the user stopped is still paused; and resuming the budget-stopped one runs it to its end, finished.
+// the user stopped is still paused; and resuming the budget-stopped one runs it to its end, finished. One
+// cancelled in the app instead is listed by `emonas runs` as cancelled, and `emonas resume` refuses it.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { resumeCommand } from '../../../core/cli/cmd-resume.ts';
 import { runStatus, runsCommand } from '../../../core/cli/cmd-runs.ts';
 import { RUN_FILES } from '../../../core/runs/run-folder.ts';
 import { createEngine } from '../../../core/service/index.ts';
@@ -95,6 +97,55 @@ describe('a search stopped by its time budget', () => {
     await engine.close();
   });
 });
+
+describe('a search stopped by its time budget, then cancelled in the app', () => {
+  it('is listed by emonas runs as cancelled, in text and --json, and emonas resume refuses it', async () => {
+    const cancelData = join(dataDir, 'cancel');
+    const root = join(cancelData, 'runs');
+    mkdirSync(root, { recursive: true });
+    const runDir = join(root, 'run-cancelled');
+    await searchWithinBudget(BUDGET_MINUTES, (deps) =>
+      startSearch({ runDir, config: tinySearchConfig(4), problem }, deps),
+    );
+    expect(runStatus(readOne(runDir))).toBe('stopped-at-budget');
+
+    const engine = createEngine({ dataDir: cancelData, log: () => undefined });
+    expect(value(await engine.call('search.cancel', { runId: 'run-cancelled' })).state).toBe('cancelled');
+    await engine.close();
+    expect(existsSync(join(runDir, RUN_FILES.cancelled))).toBe(true);
+
+    const text = await printedBy(() => runsCommand.run([root]));
+    expect(text).toContain(`${runDir}  cancelled  samea on formula`);
+    expect(text).toContain(
+      `search cancelled, so emonas resume refuses it; what it evaluated stays (emonas front ${runDir})`,
+    );
+    expect(text).not.toContain('continues it');
+    const listed = JSON.parse(await printedBy(() => runsCommand.run([root, '--json']))) as unknown[];
+    expect(listed).toEqual([expect.objectContaining({ runDir, status: 'cancelled', cancelled: true })]);
+
+    const evaluated = readOne(runDir).evaluated;
+    await expect(resumeCommand.run([runDir])).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('was cancelled, so it cannot be resumed'),
+    });
+    expect(readOne(runDir).evaluated).toBe(evaluated);
+  });
+});
+
+/** What a command writes to stdout, once it has returned 0. */
+async function printedBy(command: () => Promise<number>): Promise<string> {
+  const printed: string[] = [];
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    printed.push(String(chunk));
+    return true;
+  });
+  try {
+    expect(await command()).toBe(0);
+  } finally {
+    write.mockRestore();
+  }
+  return printed.join('');
+}
 
 function readOne(runDir: string) {
   const [run] = runsIn(runDir);

@@ -195,8 +195,9 @@ function testSection(evaluations: TestEvaluation[]): string[] {
   return parts;
 }
 
-function runState(run: RunRecord): string {
+export function runState(run: RunRecord): string {
   if (run.finished) return 'finished';
+  if (run.cancelled) return 'not finished: cancelled (kept, not resumable)';
   if (run.stoppedAtBudget) return `not finished: ${budgetStopText(run.stoppedAtBudget.minutes)} (resumable)`;
   return 'not finished (paused or interrupted)';
 }

@@ -36,8 +36,6 @@ export interface RunSummary extends RunRecord {
   finalized: boolean;
   /** Why the run's last drive ended in an error (<run>/failed.json), or null. */
   failure: string | null;
-  /** The user cancelled the run (<run>/cancelled.json): kept, never resumed. */
-  cancelled: boolean;
 }
 
 /**

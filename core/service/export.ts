@@ -243,6 +243,7 @@ export async function runReportData(ref: CandidateRef): Promise<RunReportData> {
       failed: summary?.failed ?? archive.filter((e) => e.failed).length,
       finished: summary?.finished ?? false,
       stoppedAtBudget: summary?.stoppedAtBudget ?? null,
+      cancelled: summary?.cancelled ?? false,
     },
     configuration: manifest.search as unknown as Record<string, unknown>,
     problemSettings: manifest.problem,

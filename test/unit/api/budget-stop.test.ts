@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { resumeCommand } from '../../../core/cli/cmd-resume.ts';
 import { runStatus, runsCommand } from '../../../core/cli/cmd-runs.ts';
+import { runState } from '../../../core/report/run-report.ts';
 import { RUN_FILES } from '../../../core/runs/run-folder.ts';
 import { createEngine } from '../../../core/service/index.ts';
 import { runsIn } from '../../../core/service/runs.ts';
@@ -108,6 +109,7 @@ describe('a search stopped by its time budget, then cancelled in the app', () =>
       startSearch({ runDir, config: tinySearchConfig(4), problem }, deps),
     );
     expect(runStatus(readOne(runDir))).toBe('stopped-at-budget');
+    expect(runState(readOne(runDir)), 'the run report').toMatch(/^not finished: stopped at .*\(resumable\)$/);
 
     const engine = createEngine({ dataDir: cancelData, log: () => undefined });
     expect(value(await engine.call('search.cancel', { runId: 'run-cancelled' })).state).toBe('cancelled');
@@ -122,6 +124,7 @@ describe('a search stopped by its time budget, then cancelled in the app', () =>
     expect(text).not.toContain('continues it');
     const listed = JSON.parse(await printedBy(() => runsCommand.run([root, '--json']))) as unknown[];
     expect(listed).toEqual([expect.objectContaining({ runDir, status: 'cancelled', cancelled: true })]);
+    expect(runState(readOne(runDir)), 'the run report').toBe('not finished: cancelled (kept, not resumable)');
 
     const evaluated = readOne(runDir).evaluated;
     await expect(resumeCommand.run([runDir])).rejects.toMatchObject({

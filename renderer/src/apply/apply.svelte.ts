@@ -6,6 +6,7 @@ import type { ApiClient } from '../../../core/api/client.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
 import type { AppliedScans, AppliedScanVolume } from '../../../core/api/finish.ts';
 import type { RunSummary } from '../../../core/api/runs.ts';
+import { LatestRequest } from '../state/latest-request.svelte.ts';
 import { CineState } from '../viewer/cine-state.svelte.ts';
 import { asLabels, type PaneContent } from '../viewer/viewer-model.ts';
 import { ViewerState } from '../viewer/viewer-state.svelte.ts';
@@ -32,18 +33,17 @@ export class ApplyState {
   result = $state.raw<AppliedScans | null>(null);
   error = $state.raw<ErrorData | null>(null);
 
-  /** The row asked for, and the row whose scan the viewer shows (the last one read). */
-  selected = $state<string | null>(null);
+  /** The row whose scan the viewer shows (the last one read). */
   shown = $state<string | null>(null);
   current = $state.raw<AppliedScanVolume | null>(null);
   viewer = $state.raw<ViewerState | null>(null);
   cine = $state.raw<CineState | null>(null);
-  scanLoading = $state(false);
-  scanError = $state.raw<ErrorData | null>(null);
   /** Asks before predictions replace existing files (the engine answers `exists` until told to). */
   confirmReplace: (question: string) => boolean = (question) => window.confirm(question);
   /** The run and model the shown result came from, for reading its scans back. */
   private applied: { runId: string; model: string } | null = null;
+  /** The row asked for last. */
+  private readonly asked = new LatestRequest();
 
   constructor(
     private readonly client: ApiClient,
@@ -53,6 +53,18 @@ export class ApplyState {
     client.on('scans.progressed', (p) => {
       if (this.busy && p.folder === this.folder.trim()) this.progress = p;
     });
+  }
+
+  get selected(): string | null {
+    return this.asked.key;
+  }
+
+  get scanLoading(): boolean {
+    return this.asked.loading;
+  }
+
+  get scanError(): ErrorData | null {
+    return this.asked.error;
   }
 
   get rows() {
@@ -177,22 +189,14 @@ export class ApplyState {
   async open(key: string): Promise<void> {
     const scan = this.result?.scans.find((s) => scanKey(s) === key);
     if (!scan || !this.applied) return;
-    this.selected = key;
-    this.scanLoading = true;
-    const result = await this.client.call('scans.volume', {
+    const request = {
       ...this.applied,
       input: scan.input,
       output: scan.output,
       ...(scan.frame !== undefined && { frame: scan.frame }),
-    });
-    if (this.selected !== key) return;
-    this.scanLoading = false;
-    if (!result.ok) {
-      this.scanError = result.error;
-      return;
-    }
-    this.scanError = null;
-    const volume = result.value;
+    };
+    const volume = await this.asked.load(key, () => this.client.call('scans.volume', request));
+    if (!volume) return;
     this.cine?.stop();
     this.current = volume;
     this.shown = key;
@@ -209,11 +213,11 @@ export class ApplyState {
 
   private closeScan(): void {
     this.cine?.stop();
-    this.selected = null;
+    this.asked.key = null;
+    this.asked.error = null;
     this.shown = null;
     this.current = null;
     this.viewer = null;
     this.cine = null;
-    this.scanError = null;
   }
 }

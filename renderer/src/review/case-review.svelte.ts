@@ -4,6 +4,7 @@
 // third pane.
 import type { ErrorData, Result } from '../../../core/api/envelope.ts';
 import type { ReviewCase, ReviewedCase, ReviewProblem } from '../../../core/api/review.ts';
+import { LatestRequest } from '../state/latest-request.svelte.ts';
 import { asLabels, errorPane, type ErrorPane, type PaneContent } from '../viewer/viewer-model.ts';
 import { ViewerState } from '../viewer/viewer-state.svelte.ts';
 import { sortCases, WORST_FIRST, type CaseTable, type SortOrder } from './review-model.ts';
@@ -27,13 +28,12 @@ export abstract class CaseReviewState<T extends MeasuredCases> implements CaseTa
   error = $state.raw<ErrorData | null>(null);
   order = $state.raw<SortOrder>(WORST_FIRST);
 
-  caseId = $state<string | null>(null);
   current = $state.raw<ReviewCase | null>(null);
   errors = $state.raw<ErrorPane | null>(null);
   viewer = $state.raw<ViewerState | null>(null);
-  caseLoading = $state(false);
-  caseError = $state.raw<ErrorData | null>(null);
 
+  /** The case asked for last; `current` is the last one read. */
+  private readonly asked = new LatestRequest();
   private readonly unsubscribe: () => void;
 
   /** `listen` subscribes to the engine's progress events of this table and returns the unsubscribe. */
@@ -59,6 +59,18 @@ export abstract class CaseReviewState<T extends MeasuredCases> implements CaseTa
   protected errorsPane(): PaneContent | null {
     if (!this.errors) return null;
     return { id: 'errors', kind: 'errors', title: 'Errors of the prediction', labels: this.errors.labels };
+  }
+
+  get caseId(): string | null {
+    return this.asked.key;
+  }
+
+  get caseLoading(): boolean {
+    return this.asked.loading;
+  }
+
+  get caseError(): ErrorData | null {
+    return this.asked.error;
   }
 
   get structures(): string[] {
@@ -106,17 +118,8 @@ export abstract class CaseReviewState<T extends MeasuredCases> implements CaseTa
   }
 
   async open(caseId: string): Promise<void> {
-    this.caseId = caseId;
-    this.caseLoading = true;
-    const result = await this.fetchCase(caseId);
-    if (this.caseId !== caseId) return;
-    this.caseLoading = false;
-    if (!result.ok) {
-      this.caseError = result.error;
-      return;
-    }
-    this.caseError = null;
-    const c = result.value;
+    const c = await this.asked.load(caseId, () => this.fetchCase(caseId));
+    if (!c) return;
     this.errors = errorPane(asLabels(c.label.data), asLabels(c.prediction.data), c.image.shape);
     this.current = c;
     this.viewer = new ViewerState(c.image, this.errors.worst, this.errors.start);

@@ -213,8 +213,7 @@ export class ApplyState {
 
   private closeScan(): void {
     this.cine?.stop();
-    this.asked.key = null;
-    this.asked.error = null;
+    this.asked.clear();
     this.shown = null;
     this.current = null;
     this.viewer = null;

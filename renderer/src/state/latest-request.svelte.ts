@@ -22,4 +22,11 @@ export class LatestRequest {
     this.error = null;
     return result.value;
   }
+
+  /** Forgets the pick: an answer still on the way is dropped, and nothing shows as loading. */
+  clear(): void {
+    this.key = null;
+    this.loading = false;
+    this.error = null;
+  }
 }

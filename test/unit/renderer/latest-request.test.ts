@@ -62,4 +62,19 @@ describe('LatestRequest', () => {
     expect(await request.load('b', async () => ok({ name: 'B' }))).toEqual({ name: 'B' });
     expect(request.error).toBeNull();
   });
+
+  it('forgets a pick cleared while its answer is on the way: not loading, and the answer is dropped', async () => {
+    const request = new LatestRequest();
+    const slow = pending();
+    const first = request.load('a', () => slow.promise);
+    expect(request.loading).toBe(true);
+    request.clear();
+    expect(request.loading).toBe(false);
+    expect(request.key).toBeNull();
+
+    slow.answer(fail({ code: 'not_found', message: 'a.nii.gz is gone' }));
+    expect(await first).toBeNull();
+    expect(request.loading).toBe(false);
+    expect(request.error).toBeNull();
+  });
 });

@@ -183,7 +183,7 @@ export function reportMarkdown(r: Report): string {
         ? formatSeconds(m.wallSeconds)
         : `failed (${formatSeconds(m.wallSeconds)})`;
   const lines = [
-    `Cheap protocol (${protocolId(r.cheap)}): ${protocolLine(r.cheap)}; f1 with alpha ${r.scoreSettings.alpha}, beta ${r.scoreSettings.beta}, C ${r.scoreSettings.epochs} (f1: the epochs run when the time limit stopped the training).`,
+    `Cheap protocol (${protocolId(r.cheap)}): ${protocolLine(r.cheap)}; f1 with alpha ${r.scoreSettings.alpha}, beta ${r.scoreSettings.beta}, C ${r.scoreSettings.epochs} (f1 counts only the epochs run after the best one when the time limit stopped the training; f1 at full C also the epochs it took away).`,
     `Long protocol (${protocolId(r.long)}): ${protocolLine(r.long)}.`,
     `Data: ${r.common.dataset}, validation fraction ${r.common.valFraction}, test fraction ${r.common.testFraction}, seed ${r.common.seed}.`,
     `Rows sorted by the cheap ${r.primaryScore}; "above bound": more than the demo's ${r.maxParams.toLocaleString('en-US')} parameters.`,

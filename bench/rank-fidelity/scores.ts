@@ -7,9 +7,9 @@ import type { EpochRow, Measurement } from './train-cli.ts';
 
 /**
  * f1: the search's objective (method.md section 3) as the search computes it, with the search's alpha and
- * beta and C = the cheap epochs, or the epochs run when the time limit stopped the training.
- * f1-full-budget: f1 with C = the cheap epochs always (how the search computed it before the time-limit
- * rule: the measure of that rule). loss-sum: the training losses summed over the cheap epochs (the
+ * beta and C = the cheap epochs; for a training the time limit stopped, the beta term counts the epochs it
+ * ran after its best one (core/train/objectives.ts). f1-full-budget: f1 counting the epochs the time limit
+ * took away as epochs without improvement, as the search did before that rule: the rule's measure. loss-sum: the training losses summed over the cheap epochs (the
  * learning-curve proxy that ranks well on public NAS benchmarks). val-dice: 1 - mean validation Dice at the
  * cheap training's best epoch.
  */

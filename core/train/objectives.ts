@@ -2,10 +2,10 @@
 //   f1 = (1 - MCDice_val) + alpha (1 - MCDice_train) + beta (C - e_max) / C
 //   f2 = ln(trainable parameters)
 // with the Dice terms the means of the last 5 epochs actually run, e_max the 0-based epoch of the lowest
-// validation loss and C the epoch budget (the epochs run, for a training its time limit stopped: see
-// computeObjectives). MCDice is the soft Dice per foreground class averaged over the
-// foreground classes, so every term lies in [0, 1] and f1 in [0, 1 + alpha + beta]: a diverged candidate
-// gets exactly that bound (method.md section 0), never the reference's 1000.
+// validation loss and C the epoch budget (for a training its time limit stopped, see computeObjectives).
+// MCDice is the soft Dice per foreground class averaged over the foreground classes, so every term lies in
+// [0, 1] and f1 in [0, 1 + alpha + beta]: a diverged candidate gets exactly that bound (method.md section 0),
+// never the reference's 1000.
 
 export interface ObjectiveSettings {
   alpha: number;
@@ -49,11 +49,13 @@ export function bestEpochOf(epochs: readonly EpochLosses[]): number {
 }
 
 /**
- * f1 and f2 of one training. `cutByTime`: its time limit stopped it between epochs, before the budget; then C
- * is the epochs it ran. The beta term rewards a network still improving at the end of its budget, and epochs
- * the time limit took away were no chance to improve: counted as epochs without improvement they made f1 of
- * a time-limited search rank the slower (larger) networks by their speed, not their error (docs/benchmarks.md,
- * "Rank fidelity"). The reference never stops a candidate on time, so its f1 is unchanged.
+ * f1 and f2 of one training. `cutByTime`: its time limit stopped it between epochs, before the budget. The
+ * beta term is the epochs from the best one to the end of the budget, as a fraction of the budget: it
+ * rewards a network still improving at the end. The epochs a time limit took away were no chance to improve
+ * and are not counted, so the term counts the epochs run from the best one, (epochs run - e_max) / C, and a
+ * network improving when it was stopped scores as one improving at the end of its budget. Counted, they made
+ * f1 of a time-limited search rank the slower (larger) networks by their speed, not their error
+ * (docs/method-deviations.md, item 9). The reference never stops a candidate on time: its f1 is unchanged.
  */
 export function computeObjectives(
   epochs: readonly EpochLosses[],
@@ -71,8 +73,8 @@ export function computeObjectives(
   const valLoss = mean((e) => e.valLoss);
   const trainLoss = mean((e) => e.trainLoss);
   const bestEpoch = bestEpochOf(epochs);
-  const budget = cutByTime ? epochs.length : s.budget;
-  const f1 = valLoss + s.alpha * trainLoss + (s.beta * (budget - bestEpoch)) / budget;
+  const end = cutByTime ? epochs.length : s.budget;
+  const f1 = valLoss + s.alpha * trainLoss + (s.beta * (end - bestEpoch)) / s.budget;
   if (!Number.isFinite(f1)) return { f1: worstF1(s), f2, valLoss, trainLoss, bestEpoch };
   return { f1, f2, valLoss, trainLoss, bestEpoch };
 }

@@ -33,6 +33,23 @@ describe('objectives f1 and f2 (method.md section 3)', () => {
     expect(o.f1).toBeCloseTo(0.4 + 0.25 * 0.4 + 0.25, 12);
   });
 
+  it('counts only the epochs run after the best one when the time limit stopped the training', () => {
+    const improving = [0.9, 0.7, 0.5].map((v) => ({ valLoss: v, trainLoss: v }));
+    const settings = { alpha: 0.25, beta: 0.25, budget: 6, window: 5 };
+    const terms = (cut: boolean): number => {
+      const o = computeObjectives(improving, 100, settings, cut);
+      return o.f1 - o.valLoss - 0.25 * o.trainLoss;
+    };
+    // Still improving when stopped: the term of a network improving at the end of its budget.
+    expect(terms(true)).toBeCloseTo((0.25 * 1) / 6, 12);
+    // Without the cut, the three epochs never run count as epochs without improvement.
+    expect(terms(false)).toBeCloseTo((0.25 * (6 - 2)) / 6, 12);
+    const worse = [0.9, 0.5, 0.7].map((v) => ({ valLoss: v, trainLoss: v }));
+    const o = computeObjectives(worse, 100, settings, true);
+    expect(o.bestEpoch).toBe(1);
+    expect(o.f1 - o.valLoss - 0.25 * o.trainLoss).toBeCloseTo((0.25 * (3 - 1)) / 6, 12);
+  });
+
   it('gives a diverged run the normalisation bound 1 + alpha + beta, never 1000', () => {
     expect(worstF1(REFERENCE_OBJECTIVES)).toBe(1.5);
     const o = computeObjectives([{ valLoss: NaN, trainLoss: NaN }], 1000, REFERENCE_OBJECTIVES);

@@ -84,7 +84,7 @@ describe('training one candidate in process', () => {
     expect((await readModelCard(result.outDir)).bestEpoch).toBe(0);
   });
 
-  it("scores a training the time limit stopped against the epochs it ran, not the budget's", async () => {
+  it('scores a training its time limit stopped by the epochs it ran after its best, not the budget left', async () => {
     const records: EpochRecord[] = [];
     let skipped = 0;
     const realNow = Date.now.bind(Date);

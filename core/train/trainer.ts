@@ -137,8 +137,8 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
   const found = await findCheckpoint(fingerprint, path, hooks.resume);
   let checkpoint = found.checkpoint;
   let ignored = found.ignored;
-  // A resumed training's time budget counts the runs before it.
-  const before = checkpoint?.loop.seconds ?? 0;
+  // A resumed training's time budget counts the runs before it (none once its checkpoint is refused below).
+  let before = checkpoint?.loop.seconds ?? 0;
   const elapsed = (): number => before + (Date.now() - started) / 1000;
 
   const total = job.train.length + job.val.length;
@@ -167,6 +167,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks): Promise<Can
     if (checkpoint && !restoreWeights(model, checkpoint.weights)) {
       ignored = `${path} holds weights of another network; training starts again.`;
       checkpoint = null;
+      before = 0;
     }
     if (checkpoint) optimizer.restoreState(checkpoint.optimizer);
     else {

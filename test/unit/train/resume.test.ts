@@ -17,6 +17,7 @@ import { DEFAULT_AUGMENTATION } from '../../../core/datasets/pipeline/augment.ts
 import {
   readCheckpoint,
   TRAINING_CHECKPOINT_FILE,
+  writeCheckpoint,
   type TrainingCheckpoint,
 } from '../../../core/train/checkpoint.ts';
 import type { CandidateResult, EpochRecord, TrainEvent, TrainJob } from '../../../core/train/job.ts';
@@ -190,5 +191,29 @@ describe('per-epoch checkpoint and resume', () => {
       checkpointIgnored: expect.stringMatching(/cannot be used: it is cut short/),
     });
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('starts a refused checkpoint again with its time budget whole', async () => {
+    const limited = await job('refused');
+    // A one-hour limit: were the refused checkpoint's hour and a half carried over, the training would stop
+    // after its first epoch.
+    limited.settings.maxSeconds = 3600;
+    await runTraining(limited, hooks());
+    const saved = await checkpointOf(limited.outDir);
+    const [w0, ...rest] = saved.weights;
+    if (!w0) throw new Error('the checkpoint holds no weights');
+    // This job's own checkpoint, but with weights of another shape.
+    await writeCheckpoint(join(limited.outDir, TRAINING_CHECKPOINT_FILE), {
+      ...saved,
+      weights: [{ ...w0, shape: [w0.values.length] }, ...rest],
+      loop: { ...saved.loop, seconds: 5400 },
+    });
+    const events: TrainEvent[] = [];
+    const result = await runTraining(limited, hooks({ resume: true, onEvent: (e) => events.push(e) }));
+    expect(events.find((e) => e.type === 'started')).toMatchObject({
+      checkpointIgnored: expect.stringMatching(/holds weights of another network/),
+    });
+    expect(result.stoppedBy).toBe('budget');
+    expect(result.epochsRun).toBe(EPOCHS);
   });
 });

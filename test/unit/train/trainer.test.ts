@@ -108,12 +108,27 @@ describe('training one candidate in process', () => {
       expect(records).toHaveLength(2);
       const ran = computeObjectives(records, result.params, objectives, true).f1;
       const budget = computeObjectives(records, result.params, objectives).f1;
-      expect(result.bestEpoch, 'the two scorings differ only when the best epoch is not the first').toBe(1);
       expect(ran).not.toBeCloseTo(budget, 6);
       expect(result.f1).toBeCloseTo(ran, 12);
     } finally {
       clock.mockRestore();
     }
+  });
+
+  it('scores a training early stopping ended as the reference does, counting the budget left', async () => {
+    const records: EpochRecord[] = [];
+    const objectives = { ...quickSettings(SHAPE, 1).objectives, budget: 6 };
+    // No improvement is ever larger than 10: early stopping ends it after its second epoch.
+    const earlyStopping = { patience: 1, minDelta: 10 };
+    const result = await runTraining(
+      await job('early-f1', { epochs: 6, objectives, earlyStopping }),
+      hooks({ onEvent: (e) => e.type === 'epoch' && records.push(e.record) }),
+    );
+    expect(result.stoppedBy).toBe('early-stopping');
+    expect(records).toHaveLength(2);
+    const reference = computeObjectives(records, result.params, objectives).f1;
+    expect(reference).not.toBeCloseTo(computeObjectives(records, result.params, objectives, true).f1, 6);
+    expect(result.f1).toBeCloseTo(reference, 12);
   });
 
   it('cancels at the next step without leaking the network', async () => {

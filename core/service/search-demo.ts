@@ -5,11 +5,13 @@
 // stops the search at a clean point if the machine is slower, and the run folder records that it did:
 // search-budget.ts), and the final training gets the rest.
 // Running the demo again on the same folder continues it: the search resumes, an interrupted final
-// training continues from its last epoch, a final model that exists is kept.
+// training continues from its last epoch, a final model that exists is kept; a run cancelled in the app is
+// refused, as `emonas resume` refuses it.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RUN_FILES } from '../runs/run-folder.ts';
+import { EmonasError } from '../base/errors.ts';
+import { isCancelled, RUN_FILES } from '../runs/run-folder.ts';
 import type { TrainingProtocol } from '../base/training-protocol.ts';
 import { presetConfig, type Algorithm } from '../search/config.ts';
 import { plannedEvaluations } from '../search/plan.ts';
@@ -134,6 +136,12 @@ export async function runDemo(request: DemoRequest = {}, hooks: DemoHooks = {}):
           budgetDeps,
         ),
       deps,
+    );
+  } else if (isCancelled(runDir)) {
+    throw new EmonasError(
+      'conflict',
+      `The demo run in ${runDir} was cancelled, so it is not continued; what it evaluated stays there (emonas front ${runDir}). Give emonas demo another --out for a new demo.`,
+      { file: join(runDir, RUN_FILES.cancelled) },
     );
   } else if (!isFinished(runDir)) {
     budgeted = await searchWithinBudget(

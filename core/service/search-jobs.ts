@@ -45,6 +45,15 @@ function requireDatasetFolder(dataset: unknown): void {
   }
 }
 
+/** A run whose run.lock names another live process (`emonas resume` in a terminal, say). */
+function drivenElsewhere(summary: RunSummary): EmonasError {
+  return new EmonasError(
+    'conflict',
+    `Run '${summary.runId}' is being driven by another process (its run.lock names it); stop that one first.`,
+    { file: join(summary.runDir, RUN_FILES.lock) },
+  );
+}
+
 type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
 interface Job {
@@ -173,13 +182,7 @@ export class SearchJobs {
     if (this.jobs.has(runId)) {
       throw new EmonasError('conflict', `Run '${runId}' is already running in this engine.`);
     }
-    if (summary.state === 'running') {
-      throw new EmonasError(
-        'conflict',
-        `Run '${runId}' is being driven by another process (its run.lock names it); stop that one first.`,
-        { file: join(summary.runDir, RUN_FILES.lock) },
-      );
-    }
+    if (summary.state === 'running') throw drivenElsewhere(summary);
     if (summary.state === 'finished') {
       throw new EmonasError('conflict', `Run '${runId}' has finished; there is nothing left to resume.`);
     }
@@ -214,6 +217,8 @@ export class SearchJobs {
       throw new EmonasError('conflict', `Run '${runId}' has ${summary.state}; there is nothing to cancel.`);
     }
     const job = this.jobs.get(runId);
+    // Cancelled under a live driver, the run would be listed as cancelled while that process trains on.
+    if (!job && summary.state === 'running') throw drivenElsewhere(summary);
     if (job) {
       job.controller.abort();
       await job.done;

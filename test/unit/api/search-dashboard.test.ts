@@ -1,7 +1,7 @@
 // The engine's side of the search dashboard: a run's whole progress read from its folder (so a client that
 // missed throttled events still sees the truth), a candidate's learning curves, cancel, and a run whose
 // engine died shown as interrupted and resumable.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -134,7 +134,7 @@ describe('cancel and interruption', () => {
     expect(after.candidates.every((c) => c.status === 'completed' || c.status === 'failed')).toBe(true);
   });
 
-  it('refuses to resume a run that another live process drives', async () => {
+  it('refuses to resume or cancel a run that another live process drives', async () => {
     const { dataDir, engine } = setup();
     const run = value(
       await engine.call('search.start', { config: quick, problem: { kind: 'formula', delayMs: 30 } }),
@@ -145,9 +145,12 @@ describe('cancel and interruption', () => {
     writeFileSync(join(dataDir, 'runs', run.runId, 'run.lock'), String(process.ppid));
     const other = createEngine({ dataDir, log: () => undefined });
     expect(value(await other.call('run.get', { runId: run.runId })).summary.state).toBe('running');
-    expect(await other.call('search.resume', { runId: run.runId })).toMatchObject({
-      ok: false,
-      error: { code: 'conflict', message: expect.stringContaining('another process') },
-    });
+    for (const method of ['search.resume', 'search.cancel'] as const) {
+      expect(await other.call(method, { runId: run.runId }), method).toMatchObject({
+        ok: false,
+        error: { code: 'conflict', message: expect.stringContaining('another process') },
+      });
+    }
+    expect(existsSync(join(dataDir, 'runs', run.runId, 'cancelled.json'))).toBe(false);
   });
 });

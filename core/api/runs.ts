@@ -71,7 +71,8 @@ export interface RunRecord {
   failed: number;
   finished: boolean;
   /** The search was stopped by its wall-clock budget and has not been driven since; null otherwise. */
-  stoppedAtBudget: BudgetStop | null; /** The user cancelled the run (<run>/cancelled.json): kept, never resumed. */
+  stoppedAtBudget: BudgetStop | null;
+  /** The user cancelled the run (<run>/cancelled.json): kept, never resumed. */
   cancelled: boolean;
 }
 

@@ -3,40 +3,48 @@
 import type { ApiClient } from '../../../core/api/client.ts';
 import type { CaseVolume } from '../../../core/api/datasets.ts';
 import type { ErrorData } from '../../../core/api/envelope.ts';
+import { LatestRequest } from './latest-request.svelte.ts';
 import { intensityWindow } from './slice-image.ts';
 
 export class CasePreview {
-  caseId = $state('');
   volume = $state.raw<CaseVolume | null>(null);
   window = $state.raw<[number, number]>([0, 1]);
   slice = $state(0);
-  loading = $state(false);
-  error = $state.raw<ErrorData | null>(null);
   /** Shown in the Cornerstone viewer (with the cine for ACDC) rather than as one quick slice. */
   viewing = $state(false);
+  /** The case asked for last; `volume` is the last one read, cleared while another is read. */
+  private readonly asked = new LatestRequest();
 
   constructor(
     readonly client: ApiClient,
     readonly dataset: string,
   ) {}
 
+  get caseId(): string {
+    return this.asked.key ?? '';
+  }
+
+  get loading(): boolean {
+    return this.asked.loading;
+  }
+
+  get error(): ErrorData | null {
+    return this.asked.error;
+  }
+
   get depth(): number {
     return this.volume?.image.shape[2] ?? 0;
   }
 
   async show(caseId: string): Promise<void> {
-    this.caseId = caseId;
-    this.loading = true;
-    const result = await this.client.call('case.volume', { dataset: this.dataset, caseId });
-    this.loading = false;
-    if (!result.ok) {
-      this.error = result.error;
-      this.volume = null;
-      return;
-    }
-    this.error = null;
-    this.volume = result.value;
-    this.window = intensityWindow(result.value.image.data);
-    this.slice = Math.floor(result.value.image.shape[2] / 2);
+    // The image on screen must never carry the name of the case being read.
+    this.volume = null;
+    const volume = await this.asked.load(caseId, () =>
+      this.client.call('case.volume', { dataset: this.dataset, caseId }),
+    );
+    if (!volume) return;
+    this.volume = volume;
+    this.window = intensityWindow(volume.image.data);
+    this.slice = Math.floor(volume.image.shape[2] / 2);
   }
 }

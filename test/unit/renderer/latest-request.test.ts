@@ -77,4 +77,16 @@ describe('LatestRequest', () => {
     expect(request.loading).toBe(false);
     expect(request.error).toBeNull();
   });
+
+  it('drops a slow answer for a key picked again since: only the latest request counts', async () => {
+    const request = new LatestRequest();
+    const slow = pending();
+    const first = request.load('a', () => slow.promise);
+    await request.load('b', async () => ok({ name: 'B' }));
+    const latest = request.load('a', async () => ok({ name: 'A again' }));
+    expect(await latest).toEqual({ name: 'A again' });
+    slow.answer(fail({ code: 'not_found', message: 'a.nii.gz is gone' }));
+    expect(await first).toBeNull();
+    expect(request.error).toBeNull();
+  });
 });

@@ -173,4 +173,27 @@ describe('the slice preview', () => {
     expect(preview.volume).toBeNull();
     expect(preview.error?.message).toContain('cut short');
   });
+
+  it('drops a slow answer for a case the user has moved on from', async () => {
+    let answerA!: () => void;
+    const gate = new Promise<void>((resolve) => (answerA = resolve));
+    const caseVolume = (caseId: string, depth: number) =>
+      ok({ datasetName: 'H', caseId, image: volume(new Float32Array(4 * depth), [2, 2, depth]) });
+    const client = new FakeClient({
+      // A slow read of case a: a promise where the fake expects an answer (the fake awaits what it returns).
+      'case.volume': (({ caseId }: { caseId: string }) =>
+        caseId === 'a' ? gate.then(() => caseVolume('a', 5)) : caseVolume('b', 3)) as never,
+    });
+    const preview = new CasePreview(client, 'H');
+    const first = preview.show('a');
+    expect(preview.loading).toBe(true);
+    await preview.show('b');
+    expect(preview.volume?.caseId).toBe('b');
+    answerA();
+    await first;
+    expect(preview.caseId).toBe('b');
+    expect(preview.volume?.caseId).toBe('b');
+    expect(preview.depth).toBe(3);
+    expect(preview.loading).toBe(false);
+  });
 });

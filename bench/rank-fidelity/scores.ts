@@ -1,4 +1,4 @@
-// Runs in: the rank-fidelity benchmark's process. What a cheap training predicts (three candidate scores, all
+// Runs in: the rank-fidelity benchmark's process. What a cheap training predicts (four candidate scores, all
 // lower-is-better, all computed from the same training's log), what the long training measures, and the two
 // rank correlations between them.
 import { kendallTau } from '../../core/search/kendall.ts';
@@ -7,11 +7,11 @@ import type { EpochRow, Measurement } from './train-cli.ts';
 
 /**
  * f1: the search's objective (method.md section 3) as the search computes it, with the search's alpha and
- * beta and C = the cheap epochs; for a training the time limit stopped, the beta term counts the epochs it
+ * beta and C = the cheap epochs; for a training its time limit stopped, the beta term counts the epochs it
  * ran after its best one (core/train/objectives.ts). f1-full-budget: f1 counting the epochs the time limit
- * took away as epochs without improvement, as the search did before that rule: the rule's measure. loss-sum: the training losses summed over the cheap epochs (the
- * learning-curve proxy that ranks well on public NAS benchmarks). val-dice: 1 - mean validation Dice at the
- * cheap training's best epoch.
+ * took away as epochs without improvement, as the search did before that rule: the rule's measure.
+ * loss-sum: the training losses summed over the cheap epochs (the learning-curve proxy that ranks well on
+ * public NAS benchmarks). val-dice: 1 - mean validation Dice at the cheap training's best epoch.
  */
 export const SCORES = ['f1', 'f1-full-budget', 'loss-sum', 'val-dice'] as const;
 export type ScoreName = (typeof SCORES)[number];

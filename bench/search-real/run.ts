@@ -158,7 +158,10 @@ async function measure(method: Method, seed: number, bar: ProgressBar, done: num
   } else {
     const summary = await runDemo(
       { out: runDir, seed, algorithm: method, searchMinutes, finalizeMinutes, workers },
-      { onProgress: () => bar.update(done, `${method} seed ${seed}: searching`) },
+      {
+        onProgress: () => bar.update(done, `${method} seed ${seed}: searching`),
+        onSearchDone: () => bar.update(done, `${method} seed ${seed}: training the final network`),
+      },
     );
     if (!summary.final) fail(`${runDir}: the run ended without a final model.`);
     model = join(runDir, 'final');

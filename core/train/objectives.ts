@@ -49,7 +49,7 @@ export function bestEpochOf(epochs: readonly EpochLosses[]): number {
 }
 
 /**
- * f1 and f2 of one training. `cutByTime`: its time limit stopped it between epochs, before the budget. The
+ * f1 and f2 of one training. `cutByTime`: its time limit stopped it (between epochs or within one). The
  * beta term is the epochs from the best one to the end of the budget, as a fraction of the budget: it
  * rewards a network still improving at the end. The epochs a time limit took away were no chance to improve
  * and are not counted, so the term counts the epochs run from the best one, (epochs run - e_max) / C, and a

@@ -12,6 +12,9 @@
 // long validation error's own spread over initialisations, the noise no cheap score can rank below.
 // --only-long trains the long protocol alone: the reusable hours, measured while the machine is busy with
 // other work, with the cheap protocol (whose time limit a busy machine would distort) trained later.
+// --record <dir> also keeps every measurement in dir (bench/record.ts; bench/measured/rank-fidelity is the
+// committed one), and a genome measured there is not trained again: the long trainings (hours) can be made
+// over several sittings and machines.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -19,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatSeconds, ProgressBar } from '../../core/cli/progress.ts';
+import { RecordFolder } from '../record.ts';
 import { countParams } from '../../core/nn/param-count.ts';
 import { presetConfig } from '../../core/search/config.ts';
 import { DEMO_DATASET, DEMO_DEFAULTS } from '../../core/service/search-demo.ts';
@@ -28,6 +32,7 @@ import { HIPPOCAMPUS_TASK, readGenomeSet, type NamedGenome } from './genome-set.
 import { buildReport, writeReport, type Measured, type Repeat } from './report.ts';
 import { SCORES, type ScoreName } from './scores.ts';
 import {
+  checkedMeasurement,
   measure,
   protocolId,
   readMeasurement,
@@ -68,6 +73,7 @@ const { values } = parseArgs({
     'only-cheap': { type: 'boolean', default: false },
     'only-long': { type: 'boolean', default: false },
     backend: { type: 'string' },
+    record: { type: 'string' },
   },
 });
 
@@ -157,6 +163,11 @@ if (existsSync(commonFile)) {
   await writeFile(commonFile, JSON.stringify(common, null, 2) + '\n');
 }
 
+const record =
+  values.record === undefined
+    ? null
+    : await RecordFolder.open(values.record, { ...common }).catch((err: Error) => fail(err.message));
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     stopTrainings();
@@ -188,10 +199,13 @@ async function pool<T>(items: T[], parallel: number, work: (item: T) => Promise<
 async function phase(t: Trainings, parallel: number, train: boolean): Promise<Map<string, Measurement>> {
   const p = t.protocol;
   const done = new Map<string, Measurement>();
+  const recordName = (g: NamedGenome): string => `${trainingsId(t)}/${g.name}`;
   for (const g of genomes) {
     try {
       const m = await readMeasurement(folder(t, g), g);
-      if (m) done.set(g.name, m);
+      if (m && record && !record.has(recordName(g))) await record.write(recordName(g), m);
+      const recorded = m ?? (record && (await record.read<Measurement>(recordName(g))));
+      if (recorded) done.set(g.name, checkedMeasurement(recorded, g, `${record?.dir}/${recordName(g)}.json`));
     } catch (err) {
       fail((err as Error).message);
     }
@@ -213,6 +227,7 @@ async function phase(t: Trainings, parallel: number, train: boolean): Promise<Ma
     const m = await measure(g, p, common, folder(t, g), running, t.weightSeed).catch((err: Error) =>
       fail(err.message),
     );
+    if (record) await record.write(recordName(g), m);
     done.set(g.name, m);
     finished++;
     const outcome =
@@ -250,7 +265,7 @@ const askedSeeds = (values['long-seeds'] ?? '')
     return seed;
   });
 const repeatPrefix = `${protocolId(long)}-seed`;
-const foundSeeds = (await readdir(out))
+const foundSeeds = [...(await readdir(out)), ...(record ? await readdir(record.dir) : [])]
   .filter((name) => name.startsWith(repeatPrefix))
   .map((name) => Number(name.slice(repeatPrefix.length)))
   .filter((seed) => Number.isInteger(seed) && seed >= 0 && seed !== common.seed);

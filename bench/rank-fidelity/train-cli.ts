@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { readJson, writeFileAtomic } from '../../core/io/files.ts';
 import { genomeToJson } from '../../core/searchspace/genome-json.ts';
 import { readCheckpoint, TRAINING_CHECKPOINT_FILE } from '../../core/train/checkpoint.ts';
+import { sourceCommit } from '../record.ts';
 import type { NamedGenome } from './genome-set.ts';
 
 const EMONAS = fileURLToPath(new URL('../../bin/emonas.mjs', import.meta.url));
@@ -74,6 +75,8 @@ export interface Measurement {
   /** f1 as `emonas train` computed it (the reference's alpha and beta, C = epochs). */
   cliF1: number | null;
   epochs: EpochRow[];
+  /** The project's commit that measured it (bench/record.ts); absent in measurements made before it was kept. */
+  commit?: string | null;
 }
 
 interface ResultFile {
@@ -92,11 +95,15 @@ interface ResultFile {
 export async function readMeasurement(dir: string, entry: NamedGenome): Promise<Measurement | null> {
   const file = join(dir, MEASUREMENT_FILE);
   if (!existsSync(file)) return null;
-  const m = JSON.parse(await readFile(file, 'utf8')) as Measurement;
+  return checkedMeasurement(JSON.parse(await readFile(file, 'utf8')) as Measurement, entry, file);
+}
+
+/** m, after checking that it measured the genome the set names entry (read from source). */
+export function checkedMeasurement(m: Measurement, entry: NamedGenome, source: string): Measurement {
   if (JSON.stringify(m.genome) !== JSON.stringify(genomeToJson(entry.genome))) {
     throw new Error(
-      `${file} measured a different genome than "${entry.name}" of the genome set; the set changed since. ` +
-        'Use another --out folder, or remove that folder to measure the genome again.',
+      `${source} measured a different genome than "${entry.name}" of the genome set; the set changed since. ` +
+        'Use another --out (or --record) folder, or remove that measurement to measure the genome again.',
     );
   }
   return m;
@@ -256,6 +263,7 @@ export async function measure(
     epochs,
     weightSeed,
     ...(resume && { resumedEpochs: earlier.count }),
+    commit: sourceCommit(),
   };
   await writeFileAtomic(join(dir, MEASUREMENT_FILE), JSON.stringify(measurement, null, 2) + '\n');
   return measurement;

@@ -8,12 +8,17 @@
 // search's own scaling of ln params to [0, 1] over the search space.
 //
 //   npm run bench:search-real -- [--seeds 1,2,3] [--methods samea,random,nsga2,small] [--out <dir>]
-//     [--search-minutes 9] [--finalize-minutes 9] [--workers 2] [--test-cases N]
+//     [--search-minutes 9] [--finalize-minutes 9] [--workers 2] [--test-cases N] [--record <dir>]
+//     [--report-only]
 //
 // The seeds 1, 2 and 3 were fixed before any result was seen. A run already in the output folder is
 // continued (a scored one is read back), so an interrupted benchmark resumes; a continued run's wall time
 // counts its last drive only, so time figures come from runs made in one go.
 // --test-cases N scores on the first N test cases only: a quick check of the script, not a result.
+// --record <dir> also keeps each scored run's row in dir (bench/record.ts; bench/measured/search-real is the
+// committed one): a run recorded there is not run again, so the twelve runs (four hours of this machine) can be
+// made over several sittings and machines. --report-only writes the table of the runs measured so far and
+// names the missing ones, running nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +31,7 @@ import { hypervolume2d } from '../../core/search/pareto.ts';
 import { DEMO_DATASET, DEMO_DEFAULTS, runDemo } from '../../core/service/search-demo.ts';
 import { readModelCard } from '../../core/train/model-card.ts';
 import { median } from '../median.ts';
+import { RecordFolder, sourceCommit } from '../record.ts';
 import { outsideDemoFolder } from '../demo/outside-folder.ts';
 import { testDice, type TestDice } from '../demo/test-dice.ts';
 
@@ -44,6 +50,8 @@ const { values } = parseArgs({
     'finalize-minutes': { type: 'string', default: String(DEMO_DEFAULTS.finalizeMinutes) },
     workers: { type: 'string', default: String(DEMO_DEFAULTS.workers) },
     'test-cases': { type: 'string' },
+    record: { type: 'string' },
+    'report-only': { type: 'boolean', default: false },
   },
 });
 
@@ -96,6 +104,17 @@ if (existsSync(settingsFile)) {
   await writeFile(settingsFile, JSON.stringify(settings, null, 2) + '\n');
 }
 
+const record =
+  values.record === undefined
+    ? null
+    : await RecordFolder.open(values.record, {
+        dataset: settings.dataset,
+        searchMinutes,
+        finalizeMinutes,
+        workers,
+        testCases,
+      }).catch((err: Error) => fail(err.message));
+
 const { folder: testFolder, cases } = await outsideDemoFolder(settings.dataset, join(out, 'test-set'), {
   limit: testCases,
 });
@@ -117,6 +136,8 @@ interface Row {
   /** The search's front re-measured on the test set (empty for `small`). */
   front: { id: string; params: number; f2Norm: number; testDice: number }[];
   hypervolume: number | null;
+  /** The project's commit that measured the run (bench/record.ts); absent in rows made before it was kept. */
+  commit?: string | null;
 }
 
 /** `emonas train` on the demo's cases and split settings, bounded by the whole budget's time. */
@@ -144,10 +165,24 @@ async function trainSmall(dir: string, seed: number): Promise<void> {
     fail(`emonas train of small (seed ${seed}) exited with ${code}; see ${dir}/../emonas-train.log.`);
 }
 
+const runName = (method: Method, seed: number): string => `${method}-seed${seed}`;
+
+/** The run's row if it was scored, in the output folder or the record (which it then joins). */
+async function measuredRow(method: Method, seed: number): Promise<Row | null> {
+  const rowFile = join(out, runName(method, seed), 'bench-row.json');
+  if (existsSync(rowFile)) {
+    const row = JSON.parse(await readFile(rowFile, 'utf8')) as Row;
+    if (record && !record.has(runName(method, seed))) await record.write(runName(method, seed), row);
+    return row;
+  }
+  return record ? record.read<Row>(runName(method, seed)) : null;
+}
+
 async function measure(method: Method, seed: number, bar: ProgressBar, done: number): Promise<Row> {
-  const runDir = join(out, `${method}-seed${seed}`);
+  const before = await measuredRow(method, seed);
+  if (before) return before;
+  const runDir = join(out, runName(method, seed));
   const rowFile = join(runDir, 'bench-row.json');
-  if (existsSync(rowFile)) return JSON.parse(await readFile(rowFile, 'utf8')) as Row;
   await mkdir(runDir, { recursive: true });
   const started = performance.now();
   let model: string;
@@ -189,8 +224,10 @@ async function measure(method: Method, seed: number, bar: ProgressBar, done: num
     },
     front,
     hypervolume: method === 'small' ? null : testHypervolume(front),
+    commit: sourceCommit(),
   };
   await writeFile(rowFile, JSON.stringify(row, null, 2) + '\n');
+  if (record) await record.write(runName(method, seed), row);
   return row;
 }
 
@@ -199,23 +236,46 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const jobs = methods.flatMap((method) => seeds.map((seed) => ({ method, seed })));
-process.stderr.write(
-  `${jobs.length} runs of ${formatSeconds((searchMinutes + finalizeMinutes) * 60)} each; ` +
-    `test set: ${cases} cases (${testFolder}); results in ${out}\n`,
-);
-const bar = new ProgressBar({ label: 'Runs', total: jobs.length, quietInterval: 30_000 });
 const rows: Row[] = [];
-for (const [i, job] of jobs.entries()) {
-  const row = await measure(job.method, job.seed, bar, i).catch((err: Error) =>
-    fail(`${job.method} seed ${job.seed}: ${err.message}`),
-  );
-  rows.push(row);
-  bar.update(
-    i + 1,
-    `${job.method} seed ${job.seed}: test Dice ${row.final.test.mean.toFixed(3)} in ${formatSeconds(row.wallSeconds)}`,
-  );
+const missing: string[] = [];
+if (values['report-only']) {
+  for (const job of jobs) {
+    const row = await measuredRow(job.method, job.seed).catch((err: Error) => fail(err.message));
+    if (row) rows.push(row);
+    else missing.push(`${job.method} seed ${job.seed}`);
+  }
+  if (rows.length === 0)
+    fail(
+      `none of the ${jobs.length} runs asked for is measured in ${out}${record ? ` or ${record.dir}` : ''}.`,
+    );
+} else {
+  await runAll();
 }
-bar.finish();
+
+async function runAll(): Promise<void> {
+  process.stderr.write(
+    `${jobs.length} runs of ${formatSeconds((searchMinutes + finalizeMinutes) * 60)} each; ` +
+      `test set: ${cases} cases (${testFolder}); results in ${out}\n`,
+  );
+  const bar = new ProgressBar({
+    label: 'Runs',
+    total: jobs.length,
+    quietInterval: 30_000,
+    // Each run's budget, plus about two minutes of scoring it on the test cases.
+    expectedSeconds: jobs.length * ((searchMinutes + finalizeMinutes) * 60 + 120),
+  });
+  for (const [i, job] of jobs.entries()) {
+    const row = await measure(job.method, job.seed, bar, i).catch((err: Error) =>
+      fail(`${job.method} seed ${job.seed}: ${err.message}`),
+    );
+    rows.push(row);
+    bar.update(
+      i + 1,
+      `${job.method} seed ${job.seed}: test Dice ${row.final.test.mean.toFixed(3)} in ${formatSeconds(row.wallSeconds)}`,
+    );
+  }
+  bar.finish();
+}
 
 const fmt = (n: number | null, digits = 3): string => (n === null ? 'n/a' : n.toFixed(digits));
 const lines = [
@@ -241,7 +301,9 @@ const lines = [
 ];
 const markdown =
   `Test set: ${cases} Task04_Hippocampus cases outside the demo's 40; budget ${searchMinutes} + ` +
-  `${finalizeMinutes} minutes per run, ${workers} workers, seeds ${seeds.join(', ')}.\n\n${lines.join('\n')}\n`;
+  `${finalizeMinutes} minutes per run, ${workers} workers, seeds ${seeds.join(', ')}.` +
+  (missing.length > 0 ? ` Not measured yet: ${missing.join(', ')}.` : '') +
+  `\n\n${lines.join('\n')}\n`;
 await writeFile(join(out, 'report.md'), markdown);
 await writeFile(join(out, 'report.json'), JSON.stringify({ settings, rows }, null, 2) + '\n');
 process.stdout.write(`\n${markdown}\nWritten: ${join(out, 'report.md')} and report.json\n`);

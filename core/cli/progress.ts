@@ -7,6 +7,11 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Minimum milliseconds between lines when not on a terminal. */
   quietInterval?: number;
+  /**
+   * What the whole job is expected to take, in seconds, when that is known before any of it is done (a run
+   * with a time budget): the ETA until the first item finishes, which would otherwise be unknown.
+   */
+  expectedSeconds?: number;
 }
 
 export class ProgressBar {
@@ -43,10 +48,16 @@ export class ProgressBar {
     const filled = Math.round(fraction * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
     const elapsed = (Date.now() - this.start) / 1000;
-    const eta = fraction > 0 && fraction < 1 ? (elapsed / fraction) * (1 - fraction) : 0;
-    const line = `${label} [${bar}] ${this.done}/${total} ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds(eta)}${detail ? '  ' + detail : ''}`;
+    const line = `${label} [${bar}] ${this.done}/${total} ${formatSeconds(elapsed)} elapsed, ETA ${this.eta(fraction, elapsed)}${detail ? '  ' + detail : ''}`;
     if (this.tty) this.stream.write(`\r\x1b[2K${line}`);
     else this.stream.write(line + '\n');
+  }
+
+  private eta(fraction: number, elapsed: number): string {
+    if (fraction >= 1) return formatSeconds(0);
+    if (fraction > 0) return formatSeconds((elapsed / fraction) * (1 - fraction));
+    const expected = this.options.expectedSeconds;
+    return expected === undefined ? 'unknown' : formatSeconds(Math.max(0, expected - elapsed));
   }
 }
 

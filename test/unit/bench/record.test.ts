@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RECORD_SETTINGS_FILE, RecordFolder, sourceCommit } from '../../../bench/record.ts';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'emonas-record-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('RecordFolder', () => {
+  it('keeps items across openings and records the dataset relative to itself', async () => {
+    const dir = join(root, 'repo', 'bench', 'measured', 'x');
+    const settings = { dataset: join(root, 'shared', 'data', 'Task04'), minutes: 9 };
+    const first = await RecordFolder.open(dir, settings);
+    expect(first.has('samea-seed1')).toBe(false);
+    expect(await first.read('samea-seed1')).toBeNull();
+    await first.write('samea-seed1', { dice: 0.8 });
+    await first.write('cheap-6x15/small', { epochs: 6 });
+
+    const again = await RecordFolder.open(dir, settings);
+    expect(again.has('samea-seed1')).toBe(true);
+    expect(await again.read('samea-seed1')).toEqual({ dice: 0.8 });
+    expect(await again.read('cheap-6x15/small')).toEqual({ epochs: 6 });
+    const written = JSON.parse(await readFile(join(dir, RECORD_SETTINGS_FILE), 'utf8')) as {
+      dataset: string;
+    };
+    expect(written.dataset).toBe(join('..', '..', '..', '..', 'shared', 'data', 'Task04'));
+  });
+
+  it('refuses measurements made with other settings, naming the record', async () => {
+    const dir = join(root, 'rec');
+    await RecordFolder.open(dir, { dataset: 'data', minutes: 9 });
+    await expect(RecordFolder.open(dir, { dataset: 'data', minutes: 5 })).rejects.toThrow(
+      /holds measurements made with other settings.*settings\.json/s,
+    );
+  });
+
+  it('names an item that cannot be read, and refuses names that leave the record', async () => {
+    const record = await RecordFolder.open(join(root, 'rec'), { dataset: 'data' });
+    await writeFile(join(record.dir, 'broken.json'), '{ not json');
+    await expect(record.read('broken')).rejects.toThrow(/broken\.json cannot be read/);
+    for (const name of ['../outside', '/etc/passwd', 'a/../../b', '']) {
+      expect(() => record.has(name), name).toThrow(/not a record item's name/);
+    }
+  });
+});
+
+describe('sourceCommit', () => {
+  it('names the checkout this test runs from', () => {
+    expect(sourceCommit()).toMatch(/^[0-9a-f]{12}(\+changes)?$/);
+  });
+});

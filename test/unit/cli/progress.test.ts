@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ProgressBar } from '../../../core/cli/progress.ts';
+
+/** A non-terminal stream that keeps the lines written to it. */
+function captured(): { stream: NodeJS.WriteStream; lines: string[] } {
+  const lines: string[] = [];
+  const stream = {
+    isTTY: false,
+    write: (text: string) => {
+      lines.push(text.trimEnd());
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
+  return { stream, lines };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ProgressBar ETA', () => {
+  it('says unknown before the first item, then extrapolates from the items done', () => {
+    vi.useFakeTimers();
+    const { stream, lines } = captured();
+    const bar = new ProgressBar({ label: 'Runs', total: 4, stream, quietInterval: 0 });
+    bar.update(0, 'first');
+    vi.advanceTimersByTime(60_000);
+    bar.update(1);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('0/4 0m00s elapsed, ETA unknown  first');
+    expect(lines[1]).toContain('1/4 1m00s elapsed, ETA 3m00s');
+  });
+
+  it('counts down from the expected time until the first item is done', () => {
+    vi.useFakeTimers();
+    const { stream, lines } = captured();
+    const bar = new ProgressBar({ label: 'Runs', total: 3, stream, quietInterval: 0, expectedSeconds: 3600 });
+    vi.advanceTimersByTime(600_000);
+    bar.update(0);
+    vi.advanceTimersByTime(3_600_000);
+    bar.update(0);
+    bar.finish();
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain('ETA 50m00s');
+    expect(lines[1]).toContain('ETA 0m00s');
+    expect(lines[2]).toContain('3/3 1h10m elapsed, ETA 0m00s');
+  });
+});

@@ -1,11 +1,20 @@
 // Runs in: the engine. Why a run's last drive ended in an error, kept in its folder (`failed.json`) so the
 // run is still listed as failed, with its reason, after the engine that drove it has gone. Driving the run
-// again removes it: from then on the journal and the lock tell its state.
-import { rmSync } from 'node:fs';
+// again removes it: from then on the journal and the lock tell its state. A run that failed before its
+// run.json was written (its dataset could not be prepared) has only this file, which then also keeps what
+// its start was answered, so it too stays listed.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorData } from '../base/errors.ts';
 import { readJsonSync, writeFileAtomic } from '../io/files.ts';
 import { RUN_FILES } from './run-folder.ts';
+
+/** What a run's start was answered, kept for a run that failed before its run.json was written. */
+export interface StartedRun {
+  createdAt: string;
+  algorithm: string;
+  problem: string;
+}
 
 interface FailureFile {
   format: 'emonas-run-failure';
@@ -13,15 +22,17 @@ interface FailureFile {
   code: string;
   message: string;
   file?: string;
+  started?: StartedRun;
 }
 
-export async function writeRunFailure(runDir: string, error: ErrorData): Promise<void> {
+export async function writeRunFailure(runDir: string, error: ErrorData, started?: StartedRun): Promise<void> {
   const failure: FailureFile = {
     format: 'emonas-run-failure',
     at: new Date().toISOString(),
     code: error.code,
     message: error.message,
     ...(error.file !== undefined && { file: error.file }),
+    ...(started && { started }),
   };
   await writeFileAtomic(join(runDir, RUN_FILES.failed), JSON.stringify(failure, null, 2) + '\n');
 }
@@ -31,6 +42,28 @@ export function readRunFailure(runDir: string): string | null {
   const value = readJsonSync(join(runDir, RUN_FILES.failed)) as Partial<FailureFile> | undefined;
   if (value?.format !== 'emonas-run-failure') return null;
   return typeof value.message === 'string' ? value.message : null;
+}
+
+export interface EarlyFailure {
+  runDir: string;
+  started: StartedRun;
+  message: string;
+}
+
+/** The runs in root that failed before their run.json was written, oldest first. */
+export function listEarlyFailures(root: string): EarlyFailure[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !existsSync(join(root, e.name, RUN_FILES.manifest)))
+    .flatMap((e) => {
+      const runDir = join(root, e.name);
+      const value = readJsonSync(join(runDir, RUN_FILES.failed)) as Partial<FailureFile> | undefined;
+      const started = value?.started;
+      if (value?.format !== 'emonas-run-failure' || typeof value.message !== 'string' || !started) return [];
+      const fields = [started.createdAt, started.algorithm, started.problem];
+      return fields.every((f) => typeof f === 'string') ? [{ runDir, started, message: value.message }] : [];
+    })
+    .sort((a, b) => a.runDir.localeCompare(b.runDir));
 }
 
 export function clearRunFailure(runDir: string): void {

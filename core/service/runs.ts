@@ -2,7 +2,8 @@
 // reads the same through the contract's run methods, search-jobs.ts): the run a folder is or the runs under
 // it, a run's front with each network's validation Dice, and how many candidates a search plans for.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { listEarlyFailures } from '../runs/run-failure.ts';
 import { RUN_FILES, readRunManifest } from '../runs/run-folder.ts';
 import { listRuns, readRunSummary, type RunSummary } from '../runs/run-summary.ts';
 import { resolveSearchConfig } from '../search/config.ts';
@@ -10,9 +11,30 @@ import { plannedEvaluations } from '../search/plan.ts';
 
 export { frontDetails, type FrontDetail, type RunSummary } from '../runs/run-summary.ts';
 
-/** The run `folder` holds itself, or else the runs under it. */
+/**
+ * The run `folder` holds itself, or else the runs under it, with those the app started that failed before
+ * they began (their dataset could not be prepared), as the engine lists them.
+ */
 export function runsIn(folder: string): RunSummary[] {
-  return existsSync(join(folder, RUN_FILES.manifest)) ? [readRunSummary(folder)] : listRuns({ root: folder });
+  if (existsSync(join(folder, RUN_FILES.manifest))) return [readRunSummary(folder)];
+  const early = listEarlyFailures(folder).map(({ runDir, started, message }): RunSummary => ({
+    runDir,
+    id: basename(runDir),
+    createdAt: started.createdAt,
+    algorithm: started.algorithm,
+    problem: started.problem,
+    evaluated: 0,
+    failed: 0,
+    finished: false,
+    stoppedAtBudget: null,
+    lastActivity: null,
+    planned: 0,
+    running: false,
+    finalized: false,
+    failure: message,
+    cancelled: false,
+  }));
+  return [...listRuns({ root: folder }), ...early].sort((a, b) => a.runDir.localeCompare(b.runDir));
 }
 
 /** Candidates a search configuration, as the user gives it, plans for. */

@@ -3,13 +3,14 @@
 // core/service/search.ts; this keeps track of which runs this engine is driving and what became of them,
 // including runs whose engine died (their run.lock names a process that is gone: interrupted, resumable).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { EmonasError, fileSystemError, toErrorData, type ErrorData } from '../base/errors.ts';
 import type { EventName, EventPayload } from '../api/events.ts';
 import type { EpochPoint, FrontCandidate, RunProgress, RunState, RunSummary } from '../api/runs.ts';
 import { clearBudgetStop } from '../runs/budget-stop.ts';
-import { writeRunFailure } from '../runs/run-failure.ts';
+import { clearRunFailure, listEarlyFailures, writeRunFailure, type StartedRun } from '../runs/run-failure.ts';
 import { RUN_FILES } from '../runs/run-folder.ts';
 import { lockHolder } from '../runs/run-lock.ts';
 import { candidateCurves, planFromConfig, runProgress } from '../runs/run-progress.ts';
@@ -69,7 +70,10 @@ export class SearchJobs {
   private readonly jobs = new Map<string, Job>();
   /** Runs whose last drive in this engine ended in an error, with it (also kept in <run>/failed.json). */
   private readonly failures = new Map<string, ErrorData>();
-  /** Runs that failed before their folder was written: what start answered, so they stay listed. */
+  /**
+   * Runs that failed before their run.json was written: what start answered, so they stay listed (also kept
+   * in <run>/failed.json for the engines after this one; this copy serves when that could not be written).
+   */
   private readonly failedBeforeFolder = new Map<string, RunSummary>();
 
   constructor(
@@ -86,10 +90,18 @@ export class SearchJobs {
     for (const [runId, job] of this.jobs) {
       if (job.pending && !listed.has(runId)) runs.push({ ...job.pending.summary });
     }
-    for (const [runId, summary] of this.failedBeforeFolder) {
-      if (!listed.has(runId)) runs.push({ ...summary });
+    for (const summary of [...this.earlierEarlyFailures(), ...this.failedBeforeFolder.values()]) {
+      if (!listed.has(summary.runId)) runs.push({ ...summary });
+      listed.add(summary.runId);
     }
     return runs;
+  }
+
+  /** Runs that failed before their run.json under an earlier engine (or this one), from their failed.json. */
+  private earlierEarlyFailures(): RunSummary[] {
+    return listEarlyFailures(this.runsRoot).map(({ runDir, started, message }) =>
+      failedSummary(basename(runDir), runDir, started, message),
+    );
   }
 
   private onDisk(): RunSummary[] {
@@ -131,7 +143,8 @@ export class SearchJobs {
       const state = job.controller.signal.aborted ? 'stopping' : 'running';
       return { summary: { ...job.pending.summary, state }, onDisk: false };
     }
-    const failed = this.failedBeforeFolder.get(runId);
+    const failed =
+      this.failedBeforeFolder.get(runId) ?? this.earlierEarlyFailures().find((r) => r.runId === runId);
     if (failed) return { summary: { ...failed }, onDisk: false };
     throw new EmonasError(
       'not_found',
@@ -178,7 +191,13 @@ export class SearchJobs {
   }
 
   resume(runId: string): RunSummary {
-    const { summary } = this.summaryOf(runId);
+    const { summary, onDisk } = this.summaryOf(runId);
+    if (!onDisk && summary.state === 'failed') {
+      throw new EmonasError(
+        'conflict',
+        `Run '${runId}' failed before it began (${summary.reason ?? 'no reason kept'}); there is nothing to resume, start a new search.`,
+      );
+    }
     if (this.jobs.has(runId)) {
       throw new EmonasError('conflict', `Run '${runId}' is already running in this engine.`);
     }
@@ -223,8 +242,13 @@ export class SearchJobs {
       job.controller.abort();
       await job.done;
     }
-    // A search cancelled before its folder was written leaves nothing to keep.
-    if (!existsSync(join(summary.runDir, 'run.json'))) return { ...summary, state: 'cancelled' };
+    // A search cancelled before its folder was written leaves nothing to keep, nor does one that failed then.
+    if (!existsSync(join(summary.runDir, RUN_FILES.manifest))) {
+      this.failedBeforeFolder.delete(runId);
+      clearRunFailure(summary.runDir);
+      removeIfEmpty(summary.runDir);
+      return { ...summary, state: 'cancelled' };
+    }
     writeFileSync(
       join(summary.runDir, RUN_FILES.cancelled),
       JSON.stringify({ cancelledAt: new Date().toISOString() }) + '\n',
@@ -314,8 +338,13 @@ export class SearchJobs {
         if (!(err instanceof EmonasError) && !fileSystemError(err))
           this.log(`emonas engine: run ${runId} failed: ${(err as Error).stack ?? String(err)}`);
         const run = this.summaryAfterFailure(runId, job.pending?.summary, error);
-        if (!existsSync(join(run.runDir, RUN_FILES.manifest))) this.failedBeforeFolder.set(runId, run);
-        else await this.keepFailure(runId, run.runDir, error);
+        if (!existsSync(join(run.runDir, RUN_FILES.manifest))) {
+          this.failedBeforeFolder.set(runId, run);
+          const { createdAt, algorithm, problem } = run;
+          await this.keepFailure(runId, run.runDir, error, { createdAt, algorithm, problem });
+        } else {
+          await this.keepFailure(runId, run.runDir, error);
+        }
         this.emit('run.failed', { run, error });
       },
     );
@@ -323,9 +352,15 @@ export class SearchJobs {
   }
 
   /** So the run stays listed as failed, with its reason, after this engine has gone. */
-  private async keepFailure(runId: string, runDir: string, error: ErrorData): Promise<void> {
+  private async keepFailure(
+    runId: string,
+    runDir: string,
+    error: ErrorData,
+    started?: StartedRun,
+  ): Promise<void> {
     try {
-      await writeRunFailure(runDir, error);
+      if (started) await mkdir(runDir, { recursive: true });
+      await writeRunFailure(runDir, error, started);
     } catch (err) {
       this.log(`emonas engine: the failure of run ${runId} could not be kept: ${toErrorData(err).message}`);
     }
@@ -341,18 +376,8 @@ export class SearchJobs {
         // A run.json that cannot be read: what start answered is all there is to say.
       }
     }
-    return {
-      runId,
-      runDir,
-      createdAt: started?.createdAt ?? '',
-      algorithm: started?.algorithm ?? '',
-      problem: started?.problem ?? '',
-      evaluated: 0,
-      failed: 0,
-      state: 'failed',
-      lastActivity: null,
-      reason: error.message,
-    };
+    const { createdAt = '', algorithm = '', problem = '' } = started ?? {};
+    return failedSummary(runId, runDir, { createdAt, algorithm, problem }, error.message);
   }
 
   private relay(runId: string, event: StudyEvent): void {
@@ -369,6 +394,29 @@ export class SearchJobs {
       this.emit('generation.completed', { runId, record: event.record });
     }
   }
+}
+
+/** Removes an empty folder; one that holds anything (or is gone) is left as it is. */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty, or not there: nothing of the user's is removed.
+  }
+}
+
+/** A run that failed before its run.json was written: what its start was answered, and why it failed. */
+function failedSummary(runId: string, runDir: string, started: StartedRun, reason: string): RunSummary {
+  return {
+    runId,
+    runDir,
+    ...started,
+    evaluated: 0,
+    failed: 0,
+    state: 'failed',
+    lastActivity: null,
+    reason,
+  };
 }
 
 /** Sortable by start time, and unique: run-20250131-142501-7f3a9c. */

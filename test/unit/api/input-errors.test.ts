@@ -1,11 +1,13 @@
 // Wrong inputs are answered at once, in words, with a typed error: a search's dataset folder, a frame nested
 // too deep, a configuration too large, and any file-system error on its way to a user.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunSummary } from '../../../core/api/runs.ts';
+import { runStatus } from '../../../core/cli/cmd-runs.ts';
+import { runsIn } from '../../../core/service/runs.ts';
 import { decodeMessage, MAX_NESTING, parseRequest } from '../../../core/api/wire.ts';
 import { EmonasError, fileSystemError, toErrorData } from '../../../core/base/errors.ts';
 import { createEngine, type Engine } from '../../../core/service/index.ts';
@@ -83,6 +85,29 @@ describe('search.start checks its dataset folder before it answers', () => {
       ok: true,
       value: { summary: { state: 'failed', reason: error.message } },
     });
+
+    // The next engine over the same data folder still lists it, from <run>/failed.json.
+    await engine.close();
+    const next = createEngine({ dataDir, log: () => undefined });
+    engines.push(next);
+    const relisted = await next.call('run.list', {});
+    if (!relisted.ok) throw new Error(relisted.error.message);
+    expect(relisted.value).toEqual([{ ...run, state: 'failed', reason: error.message }]);
+    expect(await next.call('search.resume', { runId: run.runId })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringContaining('failed before it began') },
+    });
+    // The command line lists it too (emonas runs over the engine's runs folder).
+    expect(runsIn(join(dataDir, 'runs')).map((r) => [r.id, runStatus(r), r.failure])).toEqual([
+      [run.runId, 'failed', error.message],
+    ]);
+    // Cancelling it dismisses it, and the folder made only to keep its reason goes with it.
+    expect(await next.call('search.cancel', { runId: run.runId })).toMatchObject({
+      ok: true,
+      value: { state: 'cancelled' },
+    });
+    expect(await next.call('run.list', {})).toEqual({ ok: true, value: [] });
+    expect(existsSync(run.runDir)).toBe(false);
   });
 });
 

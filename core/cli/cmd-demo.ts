@@ -65,7 +65,10 @@ export const demoCommand: Command = {
     const protocol = protocolOption('demo', values.protocol);
     const out = values.out ?? DEMO_DEFAULTS.out;
     process.stderr.write(`Demo: a quick search on ${DEMO_DATASET}, then the final training, into ${out}.\n`);
-    const display = new SearchDisplay(DEMO_PLANNED_EVALUATIONS);
+    const display = new SearchDisplay(
+      DEMO_PLANNED_EVALUATIONS,
+      (searchMinutes ?? DEMO_DEFAULTS.searchMinutes) * 60,
+    );
     const progress = finalizeProgress(finalizeMinutes ?? DEMO_DEFAULTS.finalizeMinutes);
     const summary = await withInterrupt(
       `the demo stops; run emonas demo --out ${out} again to continue it`,

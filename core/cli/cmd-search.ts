@@ -233,7 +233,11 @@ export class SearchDisplay {
   /** The longest a surrogate answer kept the engine busy, in milliseconds. */
   surrogateMs = 0;
 
-  constructor(private readonly planned: number) {}
+  constructor(
+    private readonly planned: number,
+    /** The search's time budget, when it has one: its ETA is never later. */
+    private readonly budgetSeconds?: number,
+  ) {}
 
   readonly onEvent = (event: StudyEvent): void => {
     if (event.type === 'run.resumed') {
@@ -309,7 +313,11 @@ export class SearchDisplay {
   }
 
   private draw(): void {
-    this.bar ??= new ProgressBar({ label: 'Searching', total: Math.max(1, this.planned) });
+    this.bar ??= new ProgressBar({
+      label: 'Searching',
+      total: Math.max(1, this.planned),
+      ...(this.budgetSeconds !== undefined && { budgetSeconds: this.budgetSeconds }),
+    });
     this.bar.update(Math.min(this.evaluated, this.planned - 1), this.detail());
   }
 

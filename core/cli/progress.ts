@@ -12,6 +12,11 @@ export interface ProgressOptions {
    * with a time budget): the ETA until the first item finishes, which would otherwise be unknown.
    */
   expectedSeconds?: number;
+  /**
+   * A time budget that stops the job by then at the latest (a search's): the ETA never runs past it, and it
+   * is the ETA until the first item finishes.
+   */
+  budgetSeconds?: number;
 }
 
 export class ProgressBar {
@@ -55,9 +60,12 @@ export class ProgressBar {
 
   private eta(fraction: number, elapsed: number): string {
     if (fraction >= 1) return formatSeconds(0);
-    if (fraction > 0) return formatSeconds((elapsed / fraction) * (1 - fraction));
-    const expected = this.options.expectedSeconds;
-    return expected === undefined ? 'unknown' : formatSeconds(Math.max(0, expected - elapsed));
+    const { expectedSeconds, budgetSeconds } = this.options;
+    const left = (total: number | undefined): number =>
+      total === undefined ? Number.POSITIVE_INFINITY : Math.max(0, total - elapsed);
+    const estimate = fraction > 0 ? (elapsed / fraction) * (1 - fraction) : left(expectedSeconds);
+    const eta = Math.min(estimate, left(budgetSeconds));
+    return Number.isFinite(eta) ? formatSeconds(eta) : 'unknown';
   }
 }
 

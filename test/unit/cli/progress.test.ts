@@ -45,4 +45,26 @@ describe('ProgressBar ETA', () => {
     expect(lines[1]).toContain('ETA 0m00s');
     expect(lines[2]).toContain('3/3 1h10m elapsed, ETA 0m00s');
   });
+
+  it('never runs past a time budget, and starts from it', () => {
+    vi.useFakeTimers();
+    const { stream, lines } = captured();
+    const bar = new ProgressBar({
+      label: 'Searching',
+      total: 40,
+      stream,
+      quietInterval: 0,
+      budgetSeconds: 540,
+    });
+    bar.update(0);
+    vi.advanceTimersByTime(120_000);
+    // 2 of 40 in 2 minutes extrapolates to 38 more minutes; the budget ends the search in 7.
+    bar.update(2);
+    vi.advanceTimersByTime(600_000);
+    bar.update(3);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain('ETA 9m00s');
+    expect(lines[1]).toContain('ETA 7m00s');
+    expect(lines[2]).toContain('ETA 0m00s');
+  });
 });

@@ -29,6 +29,7 @@ import { formatSeconds, ProgressBar } from '../../core/cli/progress.ts';
 import type { Algorithm } from '../../core/search/config.ts';
 import { hypervolume2d } from '../../core/search/pareto.ts';
 import { DEMO_DATASET, DEMO_DEFAULTS, runDemo } from '../../core/service/search-demo.ts';
+import { readJson } from '../../core/io/files.ts';
 import { readModelCard } from '../../core/train/model-card.ts';
 import { median } from '../median.ts';
 import { RecordFolder, sourceCommit } from '../record.ts';
@@ -132,7 +133,13 @@ interface Row {
   method: Method;
   seed: number;
   wallSeconds: number;
-  final: { params: number; test: TestDice; valDice: number | null };
+  final: {
+    params: number;
+    test: TestDice;
+    valDice: number | null;
+    /** Epochs the final training ran in its budget (what a slow network lacks); absent in early rows. */
+    epochs?: number | null;
+  };
   /** The search's front re-measured on the test set (empty for `small`). */
   front: { id: string; params: number; f2Norm: number; testDice: number }[];
   hypervolume: number | null;
@@ -166,12 +173,24 @@ async function trainSmall(dir: string, seed: number): Promise<void> {
 }
 
 const runName = (method: Method, seed: number): string => `${method}-seed${seed}`;
+/** The folder of the network a run ends with: `small`'s training, or a search's final model. */
+const modelDir = (method: Method, seed: number): string =>
+  join(out, runName(method, seed), method === 'small' ? 'model' : 'final');
+
+interface ModelResult {
+  valDice?: Record<string, number>;
+  epochsRun?: number;
+}
 
 /** The run's row if it was scored, in the output folder or the record (which it then joins). */
 async function measuredRow(method: Method, seed: number): Promise<Row | null> {
   const rowFile = join(out, runName(method, seed), 'bench-row.json');
   if (existsSync(rowFile)) {
     const row = JSON.parse(await readFile(rowFile, 'utf8')) as Row;
+    if (row.final.epochs === undefined) {
+      const result = (await readJson(join(modelDir(method, seed), 'result.json'))) as ModelResult | undefined;
+      row.final.epochs = result?.epochsRun ?? null;
+    }
     if (record && !record.has(runName(method, seed))) await record.write(runName(method, seed), row);
     return row;
   }
@@ -185,10 +204,9 @@ async function measure(method: Method, seed: number, bar: ProgressBar, done: num
   const rowFile = join(runDir, 'bench-row.json');
   await mkdir(runDir, { recursive: true });
   const started = performance.now();
-  let model: string;
-  let front: Row['front'] = [];
+  const model = modelDir(method, seed);
+  const front: Row['front'] = [];
   if (method === 'small') {
-    model = join(runDir, 'model');
     await trainSmall(model, seed);
   } else {
     const summary = await runDemo(
@@ -199,8 +217,6 @@ async function measure(method: Method, seed: number, bar: ProgressBar, done: num
       },
     );
     if (!summary.final) fail(`${runDir}: the run ended without a final model.`);
-    model = join(runDir, 'final');
-    front = [];
     for (const f of summary.front) {
       const scored = await testDice(f.folder, testFolder, join(runDir, 'test-predictions', f.id));
       front.push({ id: f.id, params: f.params, f2Norm: f.f2Norm, testDice: scored.mean });
@@ -209,9 +225,7 @@ async function measure(method: Method, seed: number, bar: ProgressBar, done: num
   const wallSeconds = (performance.now() - started) / 1000;
   bar.update(done, `${method} seed ${seed}: scoring the final network on ${cases} test cases`);
   const card = await readModelCard(model);
-  const result = JSON.parse(await readFile(join(model, 'result.json'), 'utf8')) as {
-    valDice?: Record<string, number>;
-  };
+  const result = JSON.parse(await readFile(join(model, 'result.json'), 'utf8')) as ModelResult;
   const val = Object.values(result.valDice ?? {});
   const row: Row = {
     method,
@@ -221,6 +235,7 @@ async function measure(method: Method, seed: number, bar: ProgressBar, done: num
       params: card.params,
       test: await testDice(model, testFolder, join(runDir, 'test-predictions', 'final')),
       valDice: val.length > 0 ? val.reduce((a, b) => a + b, 0) / val.length : null,
+      epochs: result.epochsRun ?? null,
     },
     front,
     hypervolume: method === 'small' ? null : testHypervolume(front),
@@ -279,11 +294,12 @@ async function runAll(): Promise<void> {
 
 const fmt = (n: number | null, digits = 3): string => (n === null ? 'n/a' : n.toFixed(digits));
 const lines = [
-  `| method | seed | wall time | final params | final test Dice (${Object.keys(rows[0]?.final.test.perLabel ?? {}).join(' / ')}) | mean | front size | front test hypervolume |`,
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  `| method | seed | wall time | final params | final epochs | final test Dice (${Object.keys(rows[0]?.final.test.perLabel ?? {}).join(' / ')}) | mean | front size | front test hypervolume |`,
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
       `| ${r.method} | ${r.seed} | ${formatSeconds(r.wallSeconds)} | ${r.final.params.toLocaleString('en-US')} | ` +
+      `${r.final.epochs ?? '-'} | ` +
       `${Object.values(r.final.test.perLabel)
         .map((d) => d.toFixed(3))
         .join(

@@ -204,8 +204,11 @@ async function phase(t: Trainings, parallel: number, train: boolean): Promise<Ma
     try {
       const m = await readMeasurement(folder(t, g), g);
       if (m && record && !record.has(recordName(g))) await record.write(recordName(g), m);
-      const recorded = m ?? (record && (await record.read<Measurement>(recordName(g))));
-      if (recorded) done.set(g.name, checkedMeasurement(recorded, g, `${record?.dir}/${recordName(g)}.json`));
+      const recorded = !m && record ? await record.read<Measurement>(recordName(g)) : null;
+      if (m) done.set(g.name, m);
+      else if (recorded && record) {
+        done.set(g.name, checkedMeasurement(recorded, g, join(record.dir, `${recordName(g)}.json`)));
+      }
     } catch (err) {
       fail((err as Error).message);
     }

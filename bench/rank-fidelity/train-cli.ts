@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { readJson, writeFileAtomic } from '../../core/io/files.ts';
 import { genomeToJson } from '../../core/searchspace/genome-json.ts';
 import { readCheckpoint, TRAINING_CHECKPOINT_FILE } from '../../core/train/checkpoint.ts';
-import { sourceCommit } from '../record.ts';
+import { provenance, type Provenance } from '../record.ts';
 import type { NamedGenome } from './genome-set.ts';
 
 const EMONAS = fileURLToPath(new URL('../../bin/emonas.mjs', import.meta.url));
@@ -75,8 +75,8 @@ export interface Measurement {
   /** f1 as `emonas train` computed it (the reference's alpha and beta, C = epochs). */
   cliF1: number | null;
   epochs: EpochRow[];
-  /** The project's commit that measured it (bench/record.ts); absent in measurements made before it was kept. */
-  commit?: string | null;
+  /** The code and machine that measured it (bench/record.ts); absent in measurements made before it was kept. */
+  provenance?: Provenance;
 }
 
 interface ResultFile {
@@ -263,7 +263,7 @@ export async function measure(
     epochs,
     weightSeed,
     ...(resume && { resumedEpochs: earlier.count }),
-    commit: sourceCommit(),
+    provenance: provenance(),
   };
   await writeFileAtomic(join(dir, MEASUREMENT_FILE), JSON.stringify(measurement, null, 2) + '\n');
   return measurement;

@@ -32,7 +32,7 @@ import { DEMO_DATASET, DEMO_DEFAULTS, runDemo } from '../../core/service/search-
 import { readJson } from '../../core/io/files.ts';
 import { readModelCard } from '../../core/train/model-card.ts';
 import { median } from '../median.ts';
-import { RecordFolder, sourceCommit } from '../record.ts';
+import { provenance, RecordFolder, type Provenance } from '../record.ts';
 import { outsideDemoFolder } from '../demo/outside-folder.ts';
 import { testDice, type TestDice } from '../demo/test-dice.ts';
 
@@ -116,10 +116,18 @@ const record =
         testCases,
       }).catch((err: Error) => fail(err.message));
 
-const { folder: testFolder, cases } = await outsideDemoFolder(settings.dataset, join(out, 'test-set'), {
-  limit: testCases,
-});
-if (cases === 0) fail(`${settings.dataset} has no case outside the demo's; the test set would be empty.`);
+interface TestSet {
+  folder: string;
+  cases: number;
+}
+
+/** The cases outside the demo's, linked into the output folder; needed only to score a run. */
+async function openTestSet(): Promise<TestSet> {
+  const set = await outsideDemoFolder(settings.dataset, join(out, 'test-set'), { limit: testCases });
+  if (set.cases === 0)
+    fail(`${settings.dataset} has no case outside the demo's; the test set would be empty.`);
+  return set;
+}
 
 /** The front's hypervolume in (1 - test Dice, f2Norm) space, reference point (1, 1). */
 function testHypervolume(front: Row['front']): number {
@@ -143,8 +151,8 @@ interface Row {
   /** The search's front re-measured on the test set (empty for `small`). */
   front: { id: string; params: number; f2Norm: number; testDice: number }[];
   hypervolume: number | null;
-  /** The project's commit that measured the run (bench/record.ts); absent in rows made before it was kept. */
-  commit?: string | null;
+  /** The code and machine that measured the run (bench/record.ts); absent in rows made before it was kept. */
+  provenance?: Provenance;
 }
 
 /** `emonas train` on the demo's cases and split settings, bounded by the whole budget's time. */
@@ -197,9 +205,13 @@ async function measuredRow(method: Method, seed: number): Promise<Row | null> {
   return record ? record.read<Row>(runName(method, seed)) : null;
 }
 
-async function measure(method: Method, seed: number, bar: ProgressBar, done: number): Promise<Row> {
-  const before = await measuredRow(method, seed);
-  if (before) return before;
+async function measure(
+  method: Method,
+  seed: number,
+  { folder: testFolder, cases }: TestSet,
+  bar: ProgressBar,
+  done: number,
+): Promise<Row> {
   const runDir = join(out, runName(method, seed));
   const rowFile = join(runDir, 'bench-row.json');
   await mkdir(runDir, { recursive: true });
@@ -239,7 +251,7 @@ async function measure(method: Method, seed: number, bar: ProgressBar, done: num
     },
     front,
     hypervolume: method === 'small' ? null : testHypervolume(front),
-    commit: sourceCommit(),
+    provenance: provenance(),
   };
   await writeFile(rowFile, JSON.stringify(row, null, 2) + '\n');
   if (record) await record.write(runName(method, seed), row);
@@ -251,39 +263,42 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const jobs = methods.flatMap((method) => seeds.map((seed) => ({ method, seed })));
-const rows: Row[] = [];
-const missing: string[] = [];
-if (values['report-only']) {
-  for (const job of jobs) {
-    const row = await measuredRow(job.method, job.seed).catch((err: Error) => fail(err.message));
-    if (row) rows.push(row);
-    else missing.push(`${job.method} seed ${job.seed}`);
-  }
-  if (rows.length === 0)
-    fail(
-      `none of the ${jobs.length} runs asked for is measured in ${out}${record ? ` or ${record.dir}` : ''}.`,
-    );
-} else {
-  await runAll();
+const measured = new Map<string, Row>();
+for (const job of jobs) {
+  const row = await measuredRow(job.method, job.seed).catch((err: Error) => fail(err.message));
+  if (row) measured.set(runName(job.method, job.seed), row);
+}
+const pending = jobs.filter((job) => !measured.has(runName(job.method, job.seed)));
+if (!values['report-only'] && pending.length > 0) await runPending();
+const rows = jobs.flatMap((job) => measured.get(runName(job.method, job.seed)) ?? []);
+const missing = jobs
+  .filter((job) => !measured.has(runName(job.method, job.seed)))
+  .map((job) => `${job.method} seed ${job.seed}`);
+if (rows.length === 0) {
+  fail(
+    `none of the ${jobs.length} runs asked for is measured in ${out}${record ? ` or ${record.dir}` : ''}.`,
+  );
 }
 
-async function runAll(): Promise<void> {
+async function runPending(): Promise<void> {
+  const testSet = await openTestSet();
   process.stderr.write(
-    `${jobs.length} runs of ${formatSeconds((searchMinutes + finalizeMinutes) * 60)} each; ` +
-      `test set: ${cases} cases (${testFolder}); results in ${out}\n`,
+    `${jobs.length} runs, ${measured.size} measured already, ${pending.length} to run of ` +
+      `${formatSeconds((searchMinutes + finalizeMinutes) * 60)} each; test set: ${testSet.cases} cases ` +
+      `(${testSet.folder}); results in ${out}\n`,
   );
   const bar = new ProgressBar({
     label: 'Runs',
-    total: jobs.length,
+    total: pending.length,
     quietInterval: 30_000,
     // Each run's budget, plus about two minutes of scoring it on the test cases.
-    expectedSeconds: jobs.length * ((searchMinutes + finalizeMinutes) * 60 + 120),
+    expectedSeconds: pending.length * ((searchMinutes + finalizeMinutes) * 60 + 120),
   });
-  for (const [i, job] of jobs.entries()) {
-    const row = await measure(job.method, job.seed, bar, i).catch((err: Error) =>
+  for (const [i, job] of pending.entries()) {
+    const row = await measure(job.method, job.seed, testSet, bar, i).catch((err: Error) =>
       fail(`${job.method} seed ${job.seed}: ${err.message}`),
     );
-    rows.push(row);
+    measured.set(runName(job.method, job.seed), row);
     bar.update(
       i + 1,
       `${job.method} seed ${job.seed}: test Dice ${row.final.test.mean.toFixed(3)} in ${formatSeconds(row.wallSeconds)}`,
@@ -307,16 +322,18 @@ const lines = [
         )} | ${fmt(r.final.test.mean)} | ${r.method === 'small' ? '-' : r.front.length} | ${fmt(r.hypervolume)} |`,
   ),
   '',
-  '| method | median final test Dice | median front test hypervolume |',
-  '| --- | --- | --- |',
+  '| method | seeds measured | median final test Dice | median front test hypervolume |',
+  '| --- | --- | --- | --- |',
   ...methods.map((m) => {
     const mine = rows.filter((r) => r.method === m);
+    const middle = (xs: number[]): number | null => (xs.length > 0 ? median(xs) : null);
     const hv = mine.flatMap((r) => (r.hypervolume === null ? [] : [r.hypervolume]));
-    return `| ${m} | ${fmt(median(mine.map((r) => r.final.test.mean)))} | ${fmt(hv.length > 0 ? median(hv) : null)} |`;
+    return `| ${m} | ${mine.length} | ${fmt(middle(mine.map((r) => r.final.test.mean)))} | ${fmt(middle(hv))} |`;
   }),
 ];
+const caseCounts = [...new Set(rows.map((r) => r.final.test.cases))].join(' or ');
 const markdown =
-  `Test set: ${cases} Task04_Hippocampus cases outside the demo's 40; budget ${searchMinutes} + ` +
+  `Test set: ${caseCounts} Task04_Hippocampus cases outside the demo's 40; budget ${searchMinutes} + ` +
   `${finalizeMinutes} minutes per run, ${workers} workers, seeds ${seeds.join(', ')}.` +
   (missing.length > 0 ? ` Not measured yet: ${missing.join(', ')}.` : '') +
   `\n\n${lines.join('\n')}\n`;

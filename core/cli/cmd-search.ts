@@ -233,6 +233,9 @@ export class SearchDisplay {
   /** The longest a surrogate answer kept the engine busy, in milliseconds. */
   surrogateMs = 0;
 
+  /** The budget's clock starts with the search, before its data is read: the bar appears only after. */
+  private readonly startedAt = Date.now();
+
   constructor(
     private readonly planned: number,
     /** The search's time budget, when it has one: its ETA is never later. */
@@ -316,7 +319,10 @@ export class SearchDisplay {
     this.bar ??= new ProgressBar({
       label: 'Searching',
       total: Math.max(1, this.planned),
-      ...(this.budgetSeconds !== undefined && { budgetSeconds: this.budgetSeconds }),
+      ...(this.budgetSeconds !== undefined && {
+        budgetSeconds: this.budgetSeconds,
+        startedAt: this.startedAt,
+      }),
     });
     this.bar.update(Math.min(this.evaluated, this.planned - 1), this.detail());
   }

@@ -17,16 +17,19 @@ export interface ProgressOptions {
    * is the ETA until the first item finishes.
    */
   budgetSeconds?: number;
+  /** When the job began (Date.now()), if before the bar was made: elapsed time and the budget count from it. */
+  startedAt?: number;
 }
 
 export class ProgressBar {
-  private readonly start = Date.now();
+  private readonly start: number;
   private lastPrint = 0;
   private done = 0;
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
 
   constructor(private readonly options: ProgressOptions) {
+    this.start = options.startedAt ?? Date.now();
     this.stream = options.stream ?? process.stderr;
     this.tty = Boolean(this.stream.isTTY);
   }

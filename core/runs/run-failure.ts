@@ -50,20 +50,23 @@ export interface EarlyFailure {
   message: string;
 }
 
-/** The runs in root that failed before their run.json was written, oldest first. */
+/** The run in runDir if it failed before its run.json was written; null otherwise. */
+export function readEarlyFailure(runDir: string): EarlyFailure | null {
+  if (existsSync(join(runDir, RUN_FILES.manifest))) return null;
+  const value = readJsonSync(join(runDir, RUN_FILES.failed)) as Partial<FailureFile> | undefined;
+  const started = value?.started;
+  if (value?.format !== 'emonas-run-failure' || typeof value.message !== 'string' || !started) return null;
+  const fields = [started.createdAt, started.algorithm, started.problem];
+  return fields.every((f) => typeof f === 'string') ? { runDir, started, message: value.message } : null;
+}
+
+/** The runs in root that failed before their run.json was written, by folder name (oldest first). */
 export function listEarlyFailures(root: string): EarlyFailure[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !existsSync(join(root, e.name, RUN_FILES.manifest)))
-    .flatMap((e) => {
-      const runDir = join(root, e.name);
-      const value = readJsonSync(join(runDir, RUN_FILES.failed)) as Partial<FailureFile> | undefined;
-      const started = value?.started;
-      if (value?.format !== 'emonas-run-failure' || typeof value.message !== 'string' || !started) return [];
-      const fields = [started.createdAt, started.algorithm, started.problem];
-      return fields.every((f) => typeof f === 'string') ? [{ runDir, started, message: value.message }] : [];
-    })
-    .sort((a, b) => a.runDir.localeCompare(b.runDir));
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => readEarlyFailure(join(root, e.name)) ?? [])
+    .sort((a, b) => (a.runDir < b.runDir ? -1 : a.runDir > b.runDir ? 1 : 0));
 }
 
 export function clearRunFailure(runDir: string): void {

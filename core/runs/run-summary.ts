@@ -2,7 +2,7 @@
 // journal records it, the Pareto front (with each trained candidate's validation Dice), and the summary
 // that `emonas runs` and the app's run list show.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { FrontCandidate, RunRecord } from '../api/runs.ts';
 import { readJsonSync } from '../io/files.ts';
 import { Archive, frontOf } from '../search/archive.ts';
@@ -11,7 +11,7 @@ import type { ArchiveEntry, CandidateSpec, EvaluationOutcome } from '../search/p
 import { functionalKey, genomeKey } from '../searchspace/encoding.ts';
 import { readBudgetStop } from './budget-stop.ts';
 import { readJournal } from './journal.ts';
-import { readRunFailure } from './run-failure.ts';
+import { listEarlyFailures, readRunFailure, type EarlyFailure } from './run-failure.ts';
 import { RUN_FILES, isCancelled, listRunFolders, readRunManifest } from './run-folder.ts';
 import { lockHolder } from './run-lock.ts';
 
@@ -96,6 +96,36 @@ function readValDice(path: string): Record<string, number> | null {
 }
 
 /** Runs under a folder (each a subfolder with run.json), oldest name first. */
+/**
+ * A run that failed before its run.json was written (its dataset could not be prepared), as the runs with a
+ * folder are summarised: nothing evaluated, nothing planned, and why it failed.
+ */
+export function earlyFailureSummary({ runDir, started, message }: EarlyFailure): RunSummary {
+  return {
+    runDir,
+    id: basename(runDir),
+    ...started,
+    evaluated: 0,
+    failed: 0,
+    finished: false,
+    stoppedAtBudget: null,
+    lastActivity: null,
+    planned: 0,
+    running: false,
+    finalized: false,
+    failure: message,
+    cancelled: false,
+  };
+}
+
+/** The runs under root, with those that failed before they began, by folder name (oldest first). */
+export function listRunsAndEarlyFailures(root: string): RunSummary[] {
+  const early = listEarlyFailures(root).map(earlyFailureSummary);
+  return [...listRuns({ root }), ...early].sort((a, b) =>
+    a.runDir < b.runDir ? -1 : a.runDir > b.runDir ? 1 : 0,
+  );
+}
+
 export function listRuns(request: { root: string }): RunSummary[] {
   return listRunFolders(request.root).map(readRunSummary);
 }

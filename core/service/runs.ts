@@ -2,10 +2,15 @@
 // reads the same through the contract's run methods, search-jobs.ts): the run a folder is or the runs under
 // it, a run's front with each network's validation Dice, and how many candidates a search plans for.
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { listEarlyFailures } from '../runs/run-failure.ts';
+import { join } from 'node:path';
+import { readEarlyFailure } from '../runs/run-failure.ts';
 import { RUN_FILES, readRunManifest } from '../runs/run-folder.ts';
-import { listRuns, readRunSummary, type RunSummary } from '../runs/run-summary.ts';
+import {
+  earlyFailureSummary,
+  listRunsAndEarlyFailures,
+  readRunSummary,
+  type RunSummary,
+} from '../runs/run-summary.ts';
 import { resolveSearchConfig } from '../search/config.ts';
 import { plannedEvaluations } from '../search/plan.ts';
 
@@ -17,24 +22,8 @@ export { frontDetails, type FrontDetail, type RunSummary } from '../runs/run-sum
  */
 export function runsIn(folder: string): RunSummary[] {
   if (existsSync(join(folder, RUN_FILES.manifest))) return [readRunSummary(folder)];
-  const early = listEarlyFailures(folder).map(({ runDir, started, message }): RunSummary => ({
-    runDir,
-    id: basename(runDir),
-    createdAt: started.createdAt,
-    algorithm: started.algorithm,
-    problem: started.problem,
-    evaluated: 0,
-    failed: 0,
-    finished: false,
-    stoppedAtBudget: null,
-    lastActivity: null,
-    planned: 0,
-    running: false,
-    finalized: false,
-    failure: message,
-    cancelled: false,
-  }));
-  return [...listRuns({ root: folder }), ...early].sort((a, b) => a.runDir.localeCompare(b.runDir));
+  const early = readEarlyFailure(folder);
+  return early ? [earlyFailureSummary(early)] : listRunsAndEarlyFailures(folder);
 }
 
 /** Candidates a search configuration, as the user gives it, plans for. */

@@ -10,11 +10,17 @@ import { EmonasError, fileSystemError, toErrorData, type ErrorData } from '../ba
 import type { EventName, EventPayload } from '../api/events.ts';
 import type { EpochPoint, FrontCandidate, RunProgress, RunState, RunSummary } from '../api/runs.ts';
 import { clearBudgetStop } from '../runs/budget-stop.ts';
-import { clearRunFailure, listEarlyFailures, writeRunFailure, type StartedRun } from '../runs/run-failure.ts';
+import { clearRunFailure, readEarlyFailure, writeRunFailure, type StartedRun } from '../runs/run-failure.ts';
 import { RUN_FILES } from '../runs/run-folder.ts';
 import { lockHolder } from '../runs/run-lock.ts';
 import { candidateCurves, planFromConfig, runProgress } from '../runs/run-progress.ts';
-import { front, listRuns, readRunSummary, type RunSummary as SearchRunSummary } from '../runs/run-summary.ts';
+import {
+  earlyFailureSummary,
+  front,
+  listRunsAndEarlyFailures,
+  readRunSummary,
+  type RunSummary as SearchRunSummary,
+} from '../runs/run-summary.ts';
 import type { StudyEvent } from '../runs/study.ts';
 import { resolveSearchConfig, type SearchConfig } from '../search/config.ts';
 import type { WorkerLauncher } from './search-estimate.ts';
@@ -90,23 +96,15 @@ export class SearchJobs {
     for (const [runId, job] of this.jobs) {
       if (job.pending && !listed.has(runId)) runs.push({ ...job.pending.summary });
     }
-    for (const summary of [...this.earlierEarlyFailures(), ...this.failedBeforeFolder.values()]) {
-      if (!listed.has(summary.runId)) runs.push({ ...summary });
-      listed.add(summary.runId);
+    for (const [runId, summary] of this.failedBeforeFolder) {
+      if (!listed.has(runId)) runs.push({ ...summary });
     }
     return runs;
   }
 
-  /** Runs that failed before their run.json under an earlier engine (or this one), from their failed.json. */
-  private earlierEarlyFailures(): RunSummary[] {
-    return listEarlyFailures(this.runsRoot).map(({ runDir, started, message }) =>
-      failedSummary(basename(runDir), runDir, started, message),
-    );
-  }
-
   private onDisk(): RunSummary[] {
     mkdirSync(this.runsRoot, { recursive: true });
-    return listRuns({ root: this.runsRoot }).map((r) =>
+    return listRunsAndEarlyFailures(this.runsRoot).map((r) =>
       this.toSummary(r.runDir.slice(this.runsRoot.length + 1), r),
     );
   }
@@ -143,8 +141,9 @@ export class SearchJobs {
       const state = job.controller.signal.aborted ? 'stopping' : 'running';
       return { summary: { ...job.pending.summary, state }, onDisk: false };
     }
-    const failed =
-      this.failedBeforeFolder.get(runId) ?? this.earlierEarlyFailures().find((r) => r.runId === runId);
+    const early = runDir ? readEarlyFailure(runDir) : null;
+    if (early) return { summary: this.toSummary(runId, earlyFailureSummary(early)), onDisk: false };
+    const failed = this.failedBeforeFolder.get(runId);
     if (failed) return { summary: { ...failed }, onDisk: false };
     throw new EmonasError(
       'not_found',
@@ -340,8 +339,12 @@ export class SearchJobs {
         const run = this.summaryAfterFailure(runId, job.pending?.summary, error);
         if (!existsSync(join(run.runDir, RUN_FILES.manifest))) {
           this.failedBeforeFolder.set(runId, run);
-          const { createdAt, algorithm, problem } = run;
-          await this.keepFailure(runId, run.runDir, error, { createdAt, algorithm, problem });
+          // Only a start has what to keep: a resume whose run.json went missing keeps its folder as it is.
+          const started = job.pending?.summary;
+          if (started) {
+            const { createdAt, algorithm, problem } = started;
+            await this.keepFailure(runId, run.runDir, error, { createdAt, algorithm, problem });
+          }
         } else {
           await this.keepFailure(runId, run.runDir, error);
         }
@@ -377,7 +380,10 @@ export class SearchJobs {
       }
     }
     const { createdAt = '', algorithm = '', problem = '' } = started ?? {};
-    return failedSummary(runId, runDir, { createdAt, algorithm, problem }, error.message);
+    return this.toSummary(
+      runId,
+      earlyFailureSummary({ runDir, started: { createdAt, algorithm, problem }, message: error.message }),
+    );
   }
 
   private relay(runId: string, event: StudyEvent): void {
@@ -403,20 +409,6 @@ function removeIfEmpty(dir: string): void {
   } catch {
     // Not empty, or not there: nothing of the user's is removed.
   }
-}
-
-/** A run that failed before its run.json was written: what its start was answered, and why it failed. */
-function failedSummary(runId: string, runDir: string, started: StartedRun, reason: string): RunSummary {
-  return {
-    runId,
-    runDir,
-    ...started,
-    evaluated: 0,
-    failed: 0,
-    state: 'failed',
-    lastActivity: null,
-    reason,
-  };
 }
 
 /** Sortable by start time, and unique: run-20250131-142501-7f3a9c. */

@@ -101,6 +101,7 @@ describe('search.start checks its dataset folder before it answers', () => {
     expect(runsIn(join(dataDir, 'runs')).map((r) => [r.id, runStatus(r), r.failure])).toEqual([
       [run.runId, 'failed', error.message],
     ]);
+    expect(runsIn(run.runDir).map((r) => [r.id, runStatus(r)])).toEqual([[run.runId, 'failed']]);
     // Cancelling it dismisses it, and the folder made only to keep its reason goes with it.
     expect(await next.call('search.cancel', { runId: run.runId })).toMatchObject({
       ok: true,

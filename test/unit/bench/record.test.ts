@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RECORD_SETTINGS_FILE, RecordFolder, sourceCommit } from '../../../bench/record.ts';
+import { provenance, RECORD_SETTINGS_FILE, RecordFolder } from '../../../bench/record.ts';
 
 let root: string;
 beforeEach(async () => {
@@ -32,6 +33,29 @@ describe('RecordFolder', () => {
     expect(written.dataset).toBe(join('..', '..', '..', '..', 'shared', 'data', 'Task04'));
   });
 
+  it('records a dataset given relative to the working folder as the same folder', async () => {
+    const dir = join(root, 'rec');
+    await RecordFolder.open(dir, { dataset: relative(process.cwd(), join(root, 'data')) });
+    await expect(RecordFolder.open(dir, { dataset: join(root, 'data') })).resolves.toBeInstanceOf(
+      RecordFolder,
+    );
+    const written = JSON.parse(await readFile(join(dir, RECORD_SETTINGS_FILE), 'utf8')) as {
+      dataset: string;
+    };
+    expect(written.dataset).toBe(join('..', 'data'));
+  });
+
+  it('refuses items whose settings are not known, and the settings file as an item', async () => {
+    const dir = join(root, 'rec');
+    await mkdir(dir);
+    await writeFile(join(dir, 'samea-seed1.json'), '{}');
+    await expect(RecordFolder.open(dir, { dataset: 'data' })).rejects.toThrow(
+      /holds files but no settings\.json/,
+    );
+    const record = await RecordFolder.open(join(root, 'other'), { dataset: 'data' });
+    await expect(record.write('settings', {})).rejects.toThrow(/not a record item's name/);
+  });
+
   it('refuses measurements made with other settings, naming the record', async () => {
     const dir = join(root, 'rec');
     await RecordFolder.open(dir, { dataset: 'data', minutes: 9 });
@@ -50,8 +74,13 @@ describe('RecordFolder', () => {
   });
 });
 
-describe('sourceCommit', () => {
-  it('names the checkout this test runs from', () => {
-    expect(sourceCommit()).toMatch(/^[0-9a-f]{12}(\+changes)?$/);
+describe('provenance', () => {
+  it('names the checkout this test runs from and the machine', () => {
+    // The tests run from a git checkout (a clean clone in CI); outside one the commit is null.
+    expect(existsSync(join(import.meta.dirname, '..', '..', '..', '.git'))).toBe(true);
+    const { commit, machine } = provenance();
+    expect(commit).toMatch(/^[0-9a-f]{12}(\+changes)?$/);
+    expect(machine.cores).toBeGreaterThan(0);
+    expect(machine.cpu).not.toBe('');
   });
 });

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SearchDisplay } from '../../../core/cli/cmd-search.ts';
 import { ProgressBar } from '../../../core/cli/progress.ts';
+import type { StudyEvent } from '../../../core/runs/study.ts';
 
 /** A non-terminal stream that keeps the lines written to it. */
 function captured(): { stream: NodeJS.WriteStream; lines: string[] } {
@@ -66,5 +68,25 @@ describe('ProgressBar ETA', () => {
     expect(lines[0]).toContain('ETA 9m00s');
     expect(lines[1]).toContain('ETA 7m00s');
     expect(lines[2]).toContain('ETA 0m00s');
+  });
+
+  it("counts a demo's search budget from the search's start, preparation included", () => {
+    vi.useFakeTimers();
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
+      written.push(String(text));
+      return true;
+    });
+    try {
+      const display = new SearchDisplay(24, 540);
+      // Two minutes of reading and preprocessing the data before the first candidate starts.
+      vi.advanceTimersByTime(120_000);
+      display.onEvent({ type: 'candidate.started', id: 'g0-c0', generation: 0 } as StudyEvent);
+    } finally {
+      vi.mocked(process.stderr.write).mockRestore();
+    }
+    const bars = written.filter((line) => line.includes('Searching'));
+    expect(bars).toHaveLength(1);
+    expect(bars[0]).toContain('0/24 2m00s elapsed, ETA 7m00s');
   });
 });

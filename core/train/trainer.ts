@@ -364,6 +364,8 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
   // spent training, not waiting for an epoch that would overrun it. The first epoch always completes.
   const outOfTime = (epoch: number): boolean =>
     s.maxSeconds !== null && epoch > 0 && elapsed() + stepSeconds + validationSeconds > s.maxSeconds;
+  const limit = s.learningRateDecay === 'to-time-limit' ? s.maxSeconds : null;
+  const scheduled = (): number => plateau?.learningRate ?? job.genome.learningRate;
 
   for (let epoch = resumed ? resumed.epoch + 1 : 0; epoch < s.epochs; epoch++) {
     if (outOfTime(epoch)) return { epochs, stoppedBy: 'time-limit', bestLabelMaps };
@@ -378,6 +380,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
         break;
       }
       const stepStart = elapsed();
+      if (limit !== null) optimizer.setLearningRate(scheduled() * Math.max(0, 1 - stepStart / limit));
       const patches: Patch[] = [];
       for (let b = 0; b < s.batchSize; b++) {
         if (queue.length === 0) queue = rng.shuffle(trainCases.map((_, i) => i));
@@ -416,7 +419,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
       trainLoss,
       valLoss: validation.valLoss,
       valDice: validation.valDice,
-      learningRate: plateau?.learningRate ?? job.genome.learningRate,
+      learningRate: limit === null ? scheduled() : optimizer.rate,
       seconds: elapsed() - epochStart,
     };
     epochs.push(record);

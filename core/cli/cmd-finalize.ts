@@ -29,8 +29,7 @@ Options:
   --fresh               start from a new random initialisation instead of the candidate's weights
   --epochs N            epochs (default ${FINALIZE_DEFAULTS.epochs}; ${REFERENCE_FINAL.epochs} under --protocol reference)
   --steps-per-epoch N   training steps per epoch (default ${FINALIZE_DEFAULTS.stepsPerEpoch}; ${REFERENCE_FINAL.stepsPerEpoch} under --protocol reference)
-  --max-minutes M       stop cleanly, keeping the best weights, before M minutes (default: no limit);
-                        under --protocol emonas the learning rate then falls linearly to zero at M
+  --max-minutes M       stop cleanly, keeping the best weights, before M minutes (default: no limit)
   --protocol P          emonas or reference (default: the run's, from its training.json). emonas keeps
                         the run's batch, early stopping and learning-rate plateau; reference trains as
                         the authors' final training (method.md section 5.2): batch ${REFERENCE_FINAL.batchSize}, a constant

@@ -37,15 +37,6 @@ export interface TrainSettings {
   objectives: ObjectiveSettings;
   /** Stop cleanly (keeping the best weights) when the next epoch would end after this many seconds. */
   maxSeconds: number | null;
-  /**
-   * 'to-time-limit': before every step the learning rate is the schedule's (the genome's, or the plateau's
-   * reduction of it) times the share of maxSeconds still left, so it falls linearly to zero at the time
-   * limit. A training that is stopped by its time limit otherwise ends at full rate; annealing to the end
-   * of the budget is what Li, Yumer and Ramanan (ICLR 2020, "Budgeted training") found best for a fixed
-   * budget. Set for a final training with a time limit (setup/final.ts), never for a search's candidates,
-   * whose protocol is what the search's objective measures. Absent: the schedule alone.
-   */
-  learningRateDecay?: 'to-time-limit';
 }
 
 export interface TrainJob {

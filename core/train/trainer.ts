@@ -364,8 +364,6 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
   // spent training, not waiting for an epoch that would overrun it. The first epoch always completes.
   const outOfTime = (epoch: number): boolean =>
     s.maxSeconds !== null && epoch > 0 && elapsed() + stepSeconds + validationSeconds > s.maxSeconds;
-  const limit = s.learningRateDecay === 'to-time-limit' ? s.maxSeconds : null;
-  const scheduled = (): number => plateau?.learningRate ?? job.genome.learningRate;
 
   for (let epoch = resumed ? resumed.epoch + 1 : 0; epoch < s.epochs; epoch++) {
     if (outOfTime(epoch)) return { epochs, stoppedBy: 'time-limit', bestLabelMaps };
@@ -380,7 +378,6 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
         break;
       }
       const stepStart = elapsed();
-      if (limit !== null) optimizer.setLearningRate(scheduled() * Math.max(0, 1 - stepStart / limit));
       const patches: Patch[] = [];
       for (let b = 0; b < s.batchSize; b++) {
         if (queue.length === 0) queue = rng.shuffle(trainCases.map((_, i) => i));
@@ -419,7 +416,7 @@ async function trainEpochs(c: LoopContext, resumed: LoopState | null): Promise<L
       trainLoss,
       valLoss: validation.valLoss,
       valDice: validation.valDice,
-      learningRate: limit === null ? scheduled() : optimizer.rate,
+      learningRate: plateau?.learningRate ?? job.genome.learningRate,
       seconds: elapsed() - epochStart,
     };
     epochs.push(record);

@@ -45,11 +45,6 @@ export interface FinalSettings {
   fresh?: boolean;
   /** How it trains; default: the protocol the run's candidates trained with (its training.json). */
   protocol?: TrainingProtocol;
-  /**
-   * With a time limit under this project's protocol, anneal the learning rate to zero at the limit (job.ts
-   * learningRateDecay); default true. False trains on the schedule alone: the baseline of bench:final-decay.
-   */
-  anneal?: boolean;
 }
 
 /** The weights the final training started from: the candidate's (with their weights.bin's SHA-256), or new. */
@@ -117,7 +112,6 @@ export function finalSettings(
     stepsPerEpoch: positive('The steps per epoch', request.stepsPerEpoch, defaults.stepsPerEpoch),
     maxMinutes: positive('--max-minutes', request.maxMinutes, FINALIZE_DEFAULTS.maxMinutes, true),
     fresh: request.fresh ?? false,
-    anneal: request.anneal ?? true,
     protocol,
   };
 }
@@ -138,10 +132,6 @@ export function finalTrainSettings(setup: TrainingSetup, request: Required<Final
     epochs: request.epochs,
     stepsPerEpoch: request.stepsPerEpoch,
     maxSeconds: request.maxMinutes === 0 ? null : request.maxMinutes * 60,
-    // The reference's final training keeps a constant rate (method.md 5.2); this project's anneals to its limit.
-    ...(request.anneal &&
-      request.protocol !== 'reference' &&
-      request.maxMinutes > 0 && { learningRateDecay: 'to-time-limit' }),
   };
 }
 

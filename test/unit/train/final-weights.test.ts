@@ -66,14 +66,7 @@ function largestChange(a: string, b: string): number {
   return max;
 }
 
-const ONE_EPOCH = {
-  epochs: 1,
-  stepsPerEpoch: 1,
-  maxMinutes: 0,
-  fresh: false,
-  anneal: true,
-  protocol: 'emonas' as const,
-};
+const ONE_EPOCH = { epochs: 1, stepsPerEpoch: 1, maxMinutes: 0, fresh: false, protocol: 'emonas' as const };
 
 describe("the final training's starting weights", () => {
   it("starts from the candidate's weights and records them", async () => {
@@ -175,7 +168,6 @@ describe("the final training's starting weights", () => {
       stepsPerEpoch: 2,
       maxMinutes: 0,
       fresh: false,
-      anneal: true,
       protocol: 'emonas' as const,
     };
     const stop = new AbortController();

@@ -20,7 +20,7 @@ describe('the final training', () => {
     const summary = await trainFinal(
       runDir,
       { id: 'g1-c2', genome: SMALL_GENOME, seed: 3, modelDir: join(runDir, 'candidates', 'g1-c2') },
-      { epochs: 1, stepsPerEpoch: 1, maxMinutes: 0, fresh: true, anneal: true, protocol: 'emonas' },
+      { epochs: 1, stepsPerEpoch: 1, maxMinutes: 0, fresh: true, protocol: 'emonas' },
     );
     expect(summary).toMatchObject({
       status: 'completed',

@@ -262,18 +262,6 @@ describe('the network the trainer builds under the reference protocol (method.md
   });
 });
 
-describe("the final training's learning-rate decay", () => {
-  it('anneals to the time limit under this project protocol only, and only with a limit', async () => {
-    const runDir = join(root, 'decay-run');
-    const { setup } = await writeSyntheticSetup(runDir, { epochs: 5, stepsPerEpoch: 1 });
-    const decay = (minutes: number, protocol: 'emonas' | 'reference') =>
-      finalTrainSettings(setup, finalSettings({ maxMinutes: minutes }, protocol)).learningRateDecay;
-    expect(decay(9, 'emonas')).toBe('to-time-limit');
-    expect(decay(0, 'emonas')).toBeUndefined();
-    expect(decay(9, 'reference'), 'method.md 5.2: a constant learning rate').toBeUndefined();
-  });
-});
-
 describe('the final training under the reference protocol (method.md 5.2)', () => {
   it('runs 6000 epochs of 10 steps at batch 4 with a constant learning rate and no early stopping', async () => {
     const runDir = join(root, 'run');

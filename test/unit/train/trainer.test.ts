@@ -115,43 +115,6 @@ describe('training one candidate in process', () => {
     }
   });
 
-  it('anneals the learning rate linearly to zero at the time limit when asked, and only then', async () => {
-    const rates = async (name: string, decay: boolean): Promise<number[]> => {
-      const records: EpochRecord[] = [];
-      let skipped = 0;
-      const realNow = Date.now.bind(Date);
-      const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skipped);
-      try {
-        const settings: Partial<TrainSettings> = {
-          epochs: 3,
-          maxSeconds: 3600,
-          ...(decay && { learningRateDecay: 'to-time-limit' as const }),
-        };
-        await runTraining(
-          await job(name, settings),
-          hooks({
-            onEvent: (e) => {
-              if (e.type !== 'epoch') return;
-              records.push(e.record);
-              // Each epoch ends a third of the limit later than the one before.
-              skipped += 1200 * 1000;
-            },
-          }),
-        );
-      } finally {
-        clock.mockRestore();
-      }
-      return records.map((r) => r.learningRate);
-    };
-    const base = (await job('rate-base')).genome.learningRate;
-    const annealed = await rates('annealed', true);
-    expect(annealed).toHaveLength(3);
-    // The rate an epoch ends with is that of its last step: the share of the hour left when it began.
-    const expected = [1, 2 / 3, 1 / 3].map((left) => base * left);
-    annealed.forEach((rate, i) => expect(rate / base).toBeCloseTo((expected[i] as number) / base, 2));
-    expect(await rates('constant', false)).toEqual([base, base, base]);
-  });
-
   it('scores a training early stopping ended as the reference does, counting the budget left', async () => {
     const records: EpochRecord[] = [];
     const objectives = { ...quickSettings(SHAPE, 1).objectives, budget: 6 };

@@ -308,6 +308,7 @@ async function runPending(): Promise<void> {
 }
 
 const fmt = (n: number | null, digits = 3): string => (n === null ? 'n/a' : n.toFixed(digits));
+const middle = (xs: number[]): number | null => (xs.length > 0 ? median(xs) : null);
 const lines = [
   `| method | seed | wall time | final params | final epochs | final test Dice (${Object.keys(rows[0]?.final.test.perLabel ?? {}).join(' / ')}) | mean | front size | front test hypervolume |`,
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -326,7 +327,6 @@ const lines = [
   '| --- | --- | --- | --- |',
   ...methods.map((m) => {
     const mine = rows.filter((r) => r.method === m);
-    const middle = (xs: number[]): number | null => (xs.length > 0 ? median(xs) : null);
     const hv = mine.flatMap((r) => (r.hypervolume === null ? [] : [r.hypervolume]));
     return `| ${m} | ${mine.length} | ${fmt(middle(mine.map((r) => r.final.test.mean)))} | ${fmt(middle(hv))} |`;
   }),

@@ -60,13 +60,12 @@ export function readEarlyFailure(runDir: string): EarlyFailure | null {
   return fields.every((f) => typeof f === 'string') ? { runDir, started, message: value.message } : null;
 }
 
-/** The runs in root that failed before their run.json was written, by folder name (oldest first). */
+/** The runs in root that failed before their run.json was written (in no order: the caller sorts). */
 export function listEarlyFailures(root: string): EarlyFailure[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
     .filter((e) => e.isDirectory())
-    .flatMap((e) => readEarlyFailure(join(root, e.name)) ?? [])
-    .sort((a, b) => (a.runDir < b.runDir ? -1 : a.runDir > b.runDir ? 1 : 0));
+    .flatMap((e) => readEarlyFailure(join(root, e.name)) ?? []);
 }
 
 export function clearRunFailure(runDir: string): void {

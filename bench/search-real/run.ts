@@ -219,23 +219,27 @@ async function measure(
   const model = modelDir(method, seed);
   const front: Row['front'] = [];
   if (method === 'small') {
+    bar.announce(`small seed ${seed}: training for ${formatSeconds((searchMinutes + finalizeMinutes) * 60)}`);
     await trainSmall(model, seed);
   } else {
     const summary = await runDemo(
       { out: runDir, seed, algorithm: method, searchMinutes, finalizeMinutes, workers },
       {
         onProgress: () => bar.update(done, `${method} seed ${seed}: searching`),
-        onSearchDone: () => bar.update(done, `${method} seed ${seed}: training the final network`),
+        onSearchDone: () => bar.announce(`${method} seed ${seed}: training the final network`),
       },
     );
     if (!summary.final) fail(`${runDir}: the run ended without a final model.`);
+    bar.announce(
+      `${method} seed ${seed}: scoring the ${summary.front.length} front networks on ${cases} test cases`,
+    );
     for (const f of summary.front) {
       const scored = await testDice(f.folder, testFolder, join(runDir, 'test-predictions', f.id));
       front.push({ id: f.id, params: f.params, f2Norm: f.f2Norm, testDice: scored.mean });
     }
   }
   const wallSeconds = (performance.now() - started) / 1000;
-  bar.update(done, `${method} seed ${seed}: scoring the final network on ${cases} test cases`);
+  bar.announce(`${method} seed ${seed}: scoring the final network on ${cases} test cases`);
   const card = await readModelCard(model);
   const result = JSON.parse(await readFile(join(model, 'result.json'), 'utf8')) as ModelResult;
   const val = Object.values(result.valDice ?? {});

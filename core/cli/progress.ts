@@ -43,6 +43,15 @@ export class ProgressBar {
     this.draw(detail);
   }
 
+  /**
+   * Prints now whatever the quiet interval: a job entering a phase that may not update again for minutes (a
+   * final training after a search) would otherwise have its news dropped for having come too soon.
+   */
+  announce(detail: string): void {
+    this.lastPrint = Date.now();
+    this.draw(detail);
+  }
+
   finish(detail = ''): void {
     this.done = this.options.total;
     this.draw(detail);

@@ -33,6 +33,20 @@ describe('ProgressBar ETA', () => {
     expect(lines[1]).toContain('1/4 1m00s elapsed, ETA 3m00s');
   });
 
+  it('announces a new phase at once, where an update within the quiet interval is dropped', () => {
+    vi.useFakeTimers();
+    const { stream, lines } = captured();
+    const bar = new ProgressBar({ label: 'Runs', total: 2, stream, quietInterval: 30_000 });
+    bar.update(0, 'searching');
+    vi.advanceTimersByTime(1_000);
+    bar.update(0, 'still searching');
+    bar.announce('training the final network');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('searching');
+    expect(lines[1]).toContain('0/2 0m01s elapsed');
+    expect(lines[1]).toContain('training the final network');
+  });
+
   it('counts down from the expected time until the first item is done', () => {
     vi.useFakeTimers();
     const { stream, lines } = captured();

@@ -231,7 +231,7 @@ async function measure(
     );
     if (!summary.final) fail(`${runDir}: the run ended without a final model.`);
     bar.announce(
-      `${method} seed ${seed}: scoring the ${summary.front.length} front networks on ${cases} test cases`,
+      `${method} seed ${seed}: scoring the front (${summary.front.length}) on ${cases} test cases`,
     );
     for (const f of summary.front) {
       const scored = await testDice(f.folder, testFolder, join(runDir, 'test-predictions', f.id));

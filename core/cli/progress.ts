@@ -1,5 +1,6 @@
 // Runs in: the emonas command's process. A progress bar with ETA for long jobs; on a terminal it redraws
-// one line, elsewhere (CI logs, pipes) it prints a line at most every few seconds.
+// one line, elsewhere (CI logs, pipes) it prints a line at most every few seconds, and at once when a job
+// announces a new phase.
 
 export interface ProgressOptions {
   label: string;
